@@ -1,0 +1,29 @@
+import { createAnalyzeDataset } from './dataset/analyze-dataset';
+import { createRunTimedSteps } from './long-running-operation';
+import { loggingObserver, type ActivityObserver } from './observer';
+
+/** What the activities need from the process that hosts them; the worker builds it from its config. */
+export interface ActivityDeps {
+  /** Roots that dataset paths may resolve into; the first is where relative paths start. */
+  datasetRoots: string[];
+  /** Whether `http(s)://` dataset sources may be fetched. */
+  allowUrlSources: boolean;
+  /** Receives lifecycle events such as cancellations. @default loggingObserver */
+  observer?: ActivityObserver;
+}
+
+/** Builds every activity of the product, closed over its dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  const observer = deps.observer ?? loggingObserver;
+  return {
+    runTimedSteps: createRunTimedSteps(observer),
+    analyzeDataset: createAnalyzeDataset({
+      datasetRoots: deps.datasetRoots,
+      allowUrlSources: deps.allowUrlSources,
+      observer,
+    }),
+  };
+}
+
+/** The activity interface as workflows see it (types only). */
+export type Activities = ReturnType<typeof createActivities>;

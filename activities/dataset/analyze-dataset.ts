@@ -1,0 +1,214 @@
+import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import type { HeartbeatDetails, ProgressDetails } from '../../src/shared/task-types';
+import type { ActivityObserver } from '../observer';
+import {
+  parseCheckpoint,
+  sameFingerprint,
+  type DatasetAnalyzer,
+  type DatasetCheckpoint,
+  type DatasetReport,
+  type SourceFingerprint,
+} from './checkpoint';
+import { CsvAnalyzer } from './csv-analyzer';
+import { invalidInput, isActivityCancellation } from './failures';
+import { JsonlAnalyzer } from './jsonl-analyzer';
+import { inferFormat, openSource, resolveSource, type DatasetFormat, type OpenedSource } from './source';
+
+export type { ColumnReport } from './column-stats';
+export { DISTINCT_CAP } from './column-stats';
+export type { DatasetCheckpoint, DatasetReport } from './checkpoint';
+
+/** Arguments of the `analyze_dataset` tool. */
+export interface AnalyzeDatasetOptions {
+  /** A path (relative paths start at the first dataset root) or an `http(s)://` URL. */
+  source: string;
+  /** The format; inferred from the extension (`.csv`, `.jsonl`, `.ndjson`) when omitted. */
+  format?: 'csv' | 'jsonl';
+  /** Columns to report, in this order; all when omitted or empty. */
+  columns?: string[];
+}
+
+/** Where datasets may come from. */
+export interface DatasetSourceOptions {
+  /** Roots that paths must resolve into (after symlinks); `datasetRoots[0]` is the base of relative paths. */
+  datasetRoots: string[];
+  /** Whether `http(s)://` sources may be fetched. */
+  allowUrlSources: boolean;
+}
+
+/** How this attempt ran, for the result's metadata. */
+export interface DatasetRunInfo {
+  /** The activity attempt that produced the result (1 when it never had to be retried). */
+  attempt: number;
+  /** Byte offset this attempt resumed from; 0 when it started from the beginning. */
+  resumedFromByte: number;
+  /** Bytes this attempt read. */
+  bytesRead: number;
+  /** The source's size, when known. */
+  totalBytes?: number;
+}
+
+/** The activity's result. */
+export interface DatasetAnalysis {
+  report: DatasetReport;
+  run: DatasetRunInfo;
+}
+
+/** What the activity needs from the worker. */
+export interface AnalyzeDatasetDeps extends DatasetSourceOptions {
+  observer: ActivityObserver;
+  /** Longest time between two checkpoints (heartbeats). @default 1000 */
+  checkpointIntervalMs?: number;
+  /** @internal Read size for files; tests make it small to split records between chunks. @default 65536 */
+  readChunkBytes?: number;
+  /** @internal Largest checkpoint sent, in bytes of JSON. @default MAX_CHECKPOINT_BYTES */
+  maxCheckpointBytes?: number;
+}
+
+/**
+ * Largest checkpoint sent with a heartbeat. Temporal rejects payloads over 2 MB; past this size the
+ * activity keeps heartbeating its last checkpoint that fitted, which stays valid but gets older.
+ */
+export const MAX_CHECKPOINT_BYTES = 1_000_000;
+
+/** Most bytes parsed between two looks at the clock and at the cancellation signal. */
+const MAX_SLICE_BYTES = 256 * 1024;
+
+/**
+ * Builds the `analyzeDataset` activity: one streaming pass over a CSV or JSONL file or URL computing
+ * per-column statistics in memory that does not grow with the data (only the distinct-value maps
+ * grow, up to `DISTINCT_CAP` entries per column).
+ *
+ * Durability: after every `checkpointIntervalMs` of work, and at the end, it heartbeats
+ * `{ progress, checkpoint }`, the checkpoint holding the offset of the next unread record and all
+ * statistics so far. A retried attempt restores it and reads on from that offset (a file position or
+ * an HTTP range), and its report is identical to the one an uninterrupted run gives.
+ *
+ * Cancellation arrives through the heartbeat: the open stream or download is closed, the observer is
+ * told, and the `CancelledFailure` is rethrown. Bad input, forbidden, missing or unreadable sources
+ * throw non-retryable `ApplicationFailure`s typed with `TaskFailureType`; network errors are retried.
+ */
+export function createAnalyzeDataset(deps: AnalyzeDatasetDeps) {
+  const intervalMs = deps.checkpointIntervalMs ?? 1000;
+  const maxCheckpointBytes = deps.maxCheckpointBytes ?? MAX_CHECKPOINT_BYTES;
+
+  return async function analyzeDataset(options: AnalyzeDatasetOptions): Promise<DatasetAnalysis> {
+    const info = activityInfo();
+    const signal = cancellationSignal();
+    const { format: explicitFormat, columns } = validateOptions(options);
+    const source = await resolveSource(options.source, deps);
+    const format = inferFormat(source, explicitFormat);
+    let saved = parseCheckpoint(info.heartbeatDetails);
+    let opened: OpenedSource | undefined;
+    let analyzer: DatasetAnalyzer | undefined;
+    let totalBytes: number | undefined;
+    const progress = (): ProgressDetails => describeProgress(analyzer, totalBytes);
+    try {
+      opened = await openSource(source, saved?.offset ?? 0, signal, deps.readChunkBytes);
+      let fingerprint = fingerprintOf(options.source, format, columns, opened);
+      if (saved && !sameFingerprint(saved.fingerprint, fingerprint)) {
+        log.warn('Dataset checkpoint does not match the source any more; starting over', { source: options.source });
+        opened.close();
+        saved = undefined;
+        opened = await openSource(source, 0, signal, deps.readChunkBytes);
+        fingerprint = fingerprintOf(options.source, format, columns, opened);
+      }
+      totalBytes = opened.totalBytes;
+      const startOffset = saved?.offset ?? 0;
+      const active =
+        format === 'csv'
+          ? new CsvAnalyzer(columns, startOffset, saved)
+          : new JsonlAnalyzer(columns, startOffset, saved);
+      analyzer = active;
+
+      let lastCheckpoint: DatasetCheckpoint | undefined = saved;
+      let tooLarge = false;
+      const sendHeartbeat = () => {
+        if (!tooLarge) {
+          const checkpoint: DatasetCheckpoint = { version: 1, fingerprint, offset: active.offset, ...active.state() };
+          // Checkpoints only grow, so once one is too large the last one that fitted is kept for good.
+          tooLarge = Buffer.byteLength(JSON.stringify(checkpoint)) > maxCheckpointBytes;
+          if (tooLarge) log.warn('Dataset checkpoint too large; keeping the last one', { offset: active.offset });
+          else lastCheckpoint = checkpoint;
+        }
+        heartbeat({ progress: progress(), checkpoint: lastCheckpoint } satisfies HeartbeatDetails<DatasetCheckpoint>);
+      };
+
+      sendHeartbeat();
+      let nextHeartbeatAt = Date.now() + intervalMs;
+      let bytesRead = 0;
+      for await (const chunk of opened.chunks) {
+        // Large chunks are parsed in slices so that heartbeats and cancellation keep their pace.
+        for (let at = 0; at < chunk.length; at += MAX_SLICE_BYTES) {
+          if (signal.aborted) throw signal.reason;
+          const slice = chunk.length <= MAX_SLICE_BYTES ? chunk : chunk.subarray(at, at + MAX_SLICE_BYTES);
+          active.push(slice);
+          bytesRead += slice.length;
+          if (Date.now() >= nextHeartbeatAt) {
+            sendHeartbeat();
+            nextHeartbeatAt = Date.now() + intervalMs;
+          }
+        }
+      }
+      if (signal.aborted) throw signal.reason;
+      active.end();
+      sendHeartbeat();
+      const run: DatasetRunInfo = { attempt: info.attempt, resumedFromByte: startOffset, bytesRead };
+      if (totalBytes !== undefined) run.totalBytes = totalBytes;
+      return { report: active.report(), run };
+    } catch (err) {
+      if (!isActivityCancellation(err, signal)) throw err;
+      opened?.close();
+      deps.observer.onCancelled({
+        activityType: info.activityType,
+        workflowId: info.workflowExecution?.workflowId ?? '',
+        progress: progress(),
+      });
+      // Aborted fetches and streams fail with their own errors; report the cancellation itself.
+      throw err instanceof Error && err.name === 'CancelledFailure' ? err : ((signal.reason as unknown) ?? err);
+    } finally {
+      opened?.close();
+    }
+  };
+}
+
+function validateOptions(options: AnalyzeDatasetOptions): { format?: DatasetFormat; columns?: string[] } {
+  if (typeof options?.source !== 'string' || options.source.trim() === '') {
+    throw invalidInput('source must be a non-empty path or URL');
+  }
+  const { format, columns } = options;
+  if (format !== undefined && format !== 'csv' && format !== 'jsonl') {
+    throw invalidInput(`format must be "csv" or "jsonl", not ${JSON.stringify(format)}`);
+  }
+  if (columns !== undefined && (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string'))) {
+    throw invalidInput('columns must be a list of column names');
+  }
+  const unique = columns === undefined ? [] : [...new Set(columns)];
+  return { format, columns: unique.length > 0 ? unique : undefined };
+}
+
+function fingerprintOf(
+  source: string,
+  format: DatasetFormat,
+  columns: string[] | undefined,
+  opened: OpenedSource,
+): SourceFingerprint {
+  return {
+    source,
+    format,
+    columns: columns ?? null,
+    totalBytes: opened.totalBytes ?? null,
+    version: opened.version ?? null,
+  };
+}
+
+function describeProgress(analyzer: DatasetAnalyzer | undefined, totalBytes: number | undefined): ProgressDetails {
+  const records = analyzer?.records ?? 0;
+  const position = megabytes(analyzer?.offset ?? 0);
+  const of = totalBytes === undefined ? `${position} MB read` : `${position} of ${megabytes(totalBytes)} MB`;
+  return { current: records, message: `Analysed ${records.toLocaleString('en-US')} rows (${of})` };
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1_000_000).toFixed(1);
+}

@@ -1,0 +1,136 @@
+import type { AnalyzerState, DatasetAnalyzer, DatasetReport } from './checkpoint';
+import { ColumnStats } from './column-stats';
+import { CsvParser } from './csv-parser';
+import { invalidInput } from './failures';
+
+/** How many header names an "unknown columns" message lists at most. */
+const MAX_NAMES_IN_MESSAGE = 50;
+
+/**
+ * Analyses CSV: the first record is the header, and every later record with as many fields as the
+ * header is a row. Records with another field count, or an unterminated quote at the end, count as
+ * invalid rows. Empty header names become `column_<n>` and repeated ones get a `_2`, `_3`... suffix,
+ * because report columns are keyed by name.
+ */
+export class CsvAnalyzer implements DatasetAnalyzer {
+  private readonly parser: CsvParser;
+  private header: string[] | null = null;
+  private rows = 0;
+  private invalidRows = 0;
+  /** Header index of each tracked column, aligned with `names` and `stats`. */
+  private indexes: number[] = [];
+  private names: string[] = [];
+  private stats: ColumnStats[] = [];
+
+  /**
+   * @param requested Columns to report, in that order; all of them when undefined.
+   * @param saved State restored from a checkpoint taken at `startOffset`.
+   */
+  constructor(
+    private readonly requested: readonly string[] | undefined,
+    startOffset: number,
+    saved?: AnalyzerState,
+  ) {
+    this.parser = new CsvParser(
+      {
+        onRecord: (fields, fieldCount) => this.onRecord(fields, fieldCount),
+        onInvalidRecord: () => this.invalidRows++,
+      },
+      { startOffset },
+    );
+    if (saved) {
+      this.rows = saved.rows;
+      this.invalidRows = saved.invalidRows;
+      if (saved.header) {
+        this.useHeader(saved.header);
+        const restored = new Map(saved.columns);
+        this.stats = this.names.map((name) => {
+          const column = restored.get(name);
+          return column ? ColumnStats.fromCheckpoint(column) : new ColumnStats();
+        });
+      }
+    }
+  }
+
+  get offset(): number {
+    return this.parser.offset;
+  }
+
+  get records(): number {
+    return this.rows + this.invalidRows;
+  }
+
+  push(chunk: Buffer): void {
+    this.parser.push(chunk);
+  }
+
+  end(): void {
+    this.parser.end();
+    if (this.header === null && this.requested !== undefined) {
+      throw invalidInput(`unknown columns: ${this.requested.join(', ')} (the CSV has no header)`);
+    }
+  }
+
+  state(): AnalyzerState {
+    return {
+      rows: this.rows,
+      invalidRows: this.invalidRows,
+      header: this.header === null ? null : [...this.header],
+      columns: this.names.map((name, k) => [name, this.stats[k]!.toCheckpoint()]),
+    };
+  }
+
+  report(): DatasetReport {
+    return {
+      rows: this.rows,
+      invalidRows: this.invalidRows,
+      columns: Object.fromEntries(this.names.map((name, k) => [name, this.stats[k]!.report(this.rows)])),
+    };
+  }
+
+  private onRecord(fields: readonly string[], fieldCount: number): void {
+    if (this.header === null) {
+      this.useHeader(uniqueNames(fields.slice(0, fieldCount)));
+      this.stats = this.names.map(() => new ColumnStats());
+      return;
+    }
+    if (fieldCount !== this.header.length) {
+      this.invalidRows++;
+      return;
+    }
+    this.rows++;
+    const { indexes, stats } = this;
+    for (let k = 0; k < indexes.length; k++) {
+      const value = fields[indexes[k]!]!;
+      if (value !== '') stats[k]!.addText(value);
+    }
+  }
+
+  private useHeader(header: string[]): void {
+    this.header = header;
+    if (this.requested === undefined) {
+      this.names = [...header];
+      this.indexes = header.map((_, index) => index);
+      return;
+    }
+    const unknown = this.requested.filter((name) => !header.includes(name));
+    if (unknown.length > 0) {
+      const shown =
+        header.slice(0, MAX_NAMES_IN_MESSAGE).join(', ') + (header.length > MAX_NAMES_IN_MESSAGE ? ', ...' : '');
+      throw invalidInput(`unknown columns: ${unknown.join(', ')} (the CSV has: ${shown})`);
+    }
+    this.names = [...this.requested];
+    this.indexes = this.requested.map((name) => header.indexOf(name));
+  }
+}
+
+function uniqueNames(raw: string[]): string[] {
+  const used = new Set<string>();
+  return raw.map((name, index) => {
+    const base = name === '' ? `column_${index + 1}` : name;
+    let candidate = base;
+    for (let suffix = 2; used.has(candidate); suffix++) candidate = `${base}_${suffix}`;
+    used.add(candidate);
+    return candidate;
+  });
+}

@@ -1,0 +1,195 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { TaskFailureType } from '../../src/shared/task-types';
+import { datasetFailure, invalidInput } from './failures';
+
+/** The formats the analyser can parse. */
+export type DatasetFormat = 'csv' | 'jsonl';
+
+/** A dataset source after validation: a real path inside an allowed root, or an allowed URL. */
+export type ResolvedSource = { kind: 'file'; path: string } | { kind: 'url'; url: URL };
+
+/** An open byte stream over a source, starting at a given offset. */
+export interface OpenedSource {
+  /** The source's bytes from the requested offset on, as Buffers. */
+  chunks: AsyncIterable<Buffer>;
+  /** The size of the whole source, when the file system or server tells it. */
+  totalBytes?: number;
+  /** A change marker (file mtime, HTTP ETag or Last-Modified); a checkpoint is only valid while it holds. */
+  version?: string;
+  /** Releases the file handle or connection; idempotent and safe to call at any time. */
+  close(): void;
+}
+
+/** Where datasets may come from; `datasetRoots[0]` is the base for relative paths. */
+export interface SourcePolicy {
+  datasetRoots: string[];
+  allowUrlSources: boolean;
+}
+
+const SCHEME = /^[a-z][a-z0-9+.-]+:/i;
+
+/**
+ * Validates `source` against the policy without reading it. Paths are resolved against the first root
+ * and must stay inside a root both lexically and after `realpath` (so neither `..` nor a symlink can
+ * escape); URLs must be `http(s)` and allowed. Throws `AccessDenied`, `SourceNotFound`,
+ * `SourceUnreadable` (directories) or `InvalidInput` failures, all non-retryable.
+ */
+export async function resolveSource(source: string, policy: SourcePolicy): Promise<ResolvedSource> {
+  if (source.includes('\0')) throw invalidInput('source contains a NUL character');
+  const denied = () => datasetFailure(TaskFailureType.AccessDenied, `access denied: ${source}`);
+  if (SCHEME.test(source)) {
+    let url: URL;
+    try {
+      url = new URL(source);
+    } catch {
+      throw invalidInput(`invalid URL: ${source}`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !policy.allowUrlSources) throw denied();
+    return { kind: 'url', url };
+  }
+  const [baseRoot] = policy.datasetRoots;
+  if (baseRoot === undefined) throw denied();
+  const absolute = path.resolve(baseRoot, source);
+  const lexicalRoots = policy.datasetRoots.map((root) => path.resolve(root));
+  const realRoots = await Promise.all(lexicalRoots.map((root) => fsp.realpath(root).catch(() => root)));
+  // Check before touching the file system so that paths outside the roots do not reveal whether they exist.
+  if (![...lexicalRoots, ...realRoots].some((root) => isInside(root, absolute))) throw denied();
+  let real: string;
+  try {
+    real = await fsp.realpath(absolute);
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw datasetFailure(TaskFailureType.SourceNotFound, `file not found: ${absolute}`);
+    }
+    throw datasetFailure(TaskFailureType.SourceUnreadable, `cannot read ${absolute}: ${code ?? String(err)}`);
+  }
+  if (!realRoots.some((root) => isInside(root, real))) throw denied();
+  const stat = await fsp.stat(real);
+  if (!stat.isFile()) throw datasetFailure(TaskFailureType.SourceUnreadable, `not a regular file: ${absolute}`);
+  return { kind: 'file', path: real };
+}
+
+/**
+ * The format to parse: `explicit` if given, else from the file or URL path's extension (`.csv`,
+ * `.jsonl`, `.ndjson`). Throws `InvalidInput` when neither tells.
+ */
+export function inferFormat(source: ResolvedSource, explicit: DatasetFormat | undefined): DatasetFormat {
+  if (explicit !== undefined) return explicit;
+  const name = source.kind === 'file' ? source.path : source.url.pathname;
+  const ext = path.extname(name).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  throw invalidInput(
+    `cannot tell the format of ${source.kind === 'file' ? name : source.url.href} from its extension ` +
+      `(${ext === '' ? 'none' : ext}); pass format "csv" or "jsonl"`,
+  );
+}
+
+/**
+ * Opens `source` at byte `offset`. Files are read through a handle from `offset`; URLs are fetched
+ * with `Range: bytes=<offset>-`, and when the server ignores the range (200) the first `offset` bytes
+ * are skipped. `signal` aborts a download in flight. HTTP 404 throws `SourceNotFound`, any other
+ * non-2xx `SourceUnreadable`; network errors propagate unchanged so that the activity is retried.
+ */
+export async function openSource(
+  source: ResolvedSource,
+  offset: number,
+  signal: AbortSignal,
+  chunkBytes?: number,
+): Promise<OpenedSource> {
+  return source.kind === 'file' ? openFile(source.path, offset, chunkBytes) : openUrl(source.url, offset, signal);
+}
+
+async function openFile(file: string, offset: number, chunkBytes: number | undefined): Promise<OpenedSource> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, 'r');
+  } catch (err) {
+    throw datasetFailure(TaskFailureType.SourceUnreadable, `cannot read ${file}: ${errorCode(err) ?? String(err)}`);
+  }
+  try {
+    const stat = await handle.stat();
+    const stream = handle.createReadStream({ start: offset, highWaterMark: chunkBytes ?? 64 * 1024 });
+    return {
+      chunks: stream,
+      totalBytes: stat.size,
+      version: `mtime:${stat.mtimeMs}`,
+      close: () => stream.destroy(),
+    };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+async function openUrl(url: URL, offset: number, cancel: AbortSignal): Promise<OpenedSource> {
+  const local = new AbortController();
+  const close = () => local.abort();
+  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+  if (offset > 0) headers.range = `bytes=${offset}-`;
+  const response = await fetch(url, { headers, signal: AbortSignal.any([cancel, local.signal]) });
+  const fail = (type: TaskFailureType, message: string): never => {
+    close();
+    throw datasetFailure(type, message);
+  };
+  const version = response.headers.get('etag') ?? response.headers.get('last-modified') ?? undefined;
+  const range = parseContentRange(response.headers.get('content-range'));
+  if (response.status === 416 && offset > 0) {
+    // Resuming exactly at the end: nothing is left to read.
+    close();
+    return { chunks: emptyChunks(), totalBytes: range?.total, version, close };
+  }
+  if (response.status === 404) fail(TaskFailureType.SourceNotFound, `not found: ${url.href} (HTTP 404)`);
+  if (response.status < 200 || response.status > 299) {
+    fail(TaskFailureType.SourceUnreadable, `cannot read ${url.href}: HTTP ${response.status}`);
+  }
+  const body = response.body === null ? emptyChunks() : toBuffers(response.body);
+  if (response.status === 206) {
+    if (range?.start !== offset) fail(TaskFailureType.SourceUnreadable, `${url.href} answered an unexpected range`);
+    return { chunks: body, totalBytes: range?.total, version, close };
+  }
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  const totalBytes = Number.isSafeInteger(length) ? length : undefined;
+  return { chunks: offset > 0 ? skipBytes(body, offset, url.href) : body, totalBytes, version, close };
+}
+
+async function* toBuffers(body: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  for await (const chunk of body) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+async function* skipBytes(chunks: AsyncIterable<Buffer>, count: number, name: string): AsyncGenerator<Buffer> {
+  let remaining = count;
+  for await (const chunk of chunks) {
+    if (remaining >= chunk.length) {
+      remaining -= chunk.length;
+    } else {
+      yield remaining > 0 ? chunk.subarray(remaining) : chunk;
+      remaining = 0;
+    }
+  }
+  if (remaining > 0) throw datasetFailure(TaskFailureType.SourceUnreadable, `${name} is shorter than the checkpoint`);
+}
+
+// eslint-disable-next-line require-yield
+async function* emptyChunks(): AsyncGenerator<Buffer> {
+  return;
+}
+
+function parseContentRange(header: string | null): { start: number; total?: number } | undefined {
+  const match = header === null ? null : /^bytes\s+(?:(\d+)-\d+|\*)\/(\d+|\*)$/i.exec(header.trim());
+  if (!match) return undefined;
+  const total = match[2] === '*' || match[2] === undefined ? undefined : Number(match[2]);
+  return { start: match[1] === undefined ? -1 : Number(match[1]), total };
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === '' || (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative));
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

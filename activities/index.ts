@@ -1,0 +1,3 @@
+export { createActivities } from './create-activities';
+export type { Activities, ActivityDeps } from './create-activities';
+export type { ActivityObserver, CancellationReport } from './observer';

@@ -1,0 +1,54 @@
+import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import type { HeartbeatDetails, ProgressDetails } from '../src/shared/task-types';
+import type { ActivityObserver } from './observer';
+
+export interface TimedStepsOptions {
+  durationSeconds: number;
+  steps: number;
+}
+
+/** Longest pause between two heartbeats, so that a cancellation is noticed within about a second. */
+const MAX_SLEEP_SLICE_MS = 1000;
+
+/**
+ * Sleeps `durationSeconds / steps` per step, heartbeating progress at least every second. After a
+ * worker crash the retry resumes at the last step heartbeated. Cancellation arrives through the
+ * heartbeat: the activity then stops at once and reports it to the observer.
+ */
+export function createRunTimedSteps(observer: ActivityObserver) {
+  return async function runTimedSteps(options: TimedStepsOptions): Promise<{ stepsRun: number }> {
+    const { durationSeconds, steps } = options;
+    const info = activityInfo();
+    const resumed = (info.heartbeatDetails as HeartbeatDetails | undefined)?.progress;
+    const stepMs = (durationSeconds * 1000) / steps;
+    let progress: ProgressDetails = {
+      current: resumed?.current ?? 0,
+      total: steps,
+      message: `Step ${resumed?.current ?? 0}/${steps}`,
+    };
+    heartbeat({ progress } satisfies HeartbeatDetails);
+    try {
+      for (let step = progress.current + 1; step <= steps; step++) {
+        let remaining = stepMs;
+        while (remaining > 0) {
+          const slice = Math.min(remaining, MAX_SLEEP_SLICE_MS);
+          await sleep(slice);
+          remaining -= slice;
+          heartbeat({ progress } satisfies HeartbeatDetails);
+        }
+        progress = { current: step, total: steps, message: `Step ${step}/${steps}` };
+        heartbeat({ progress } satisfies HeartbeatDetails);
+      }
+      return { stepsRun: steps };
+    } catch (err) {
+      if (cancellationSignal().aborted) {
+        observer.onCancelled({
+          activityType: info.activityType,
+          workflowId: info.workflowExecution?.workflowId ?? '',
+          progress,
+        });
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,25 @@
+import { log } from '@temporalio/activity';
+import type { ProgressDetails } from '../src/shared/task-types';
+
+/** What an activity tells its observer when it stops because its task was cancelled. */
+export interface CancellationReport {
+  activityType: string;
+  workflowId: string;
+  /** Progress reached when the cancellation arrived. */
+  progress: ProgressDetails;
+}
+
+/**
+ * Hooks through which activities report lifecycle events. The worker logs them; tests record them to
+ * prove that cancellation really reached the running activity and that its clean-up ran.
+ */
+export interface ActivityObserver {
+  onCancelled(report: CancellationReport): void;
+}
+
+/** The default observer: writes to the worker's Temporal logger. */
+export const loggingObserver: ActivityObserver = {
+  onCancelled(report) {
+    log.info('Activity cancelled; clean-up done', { ...report });
+  },
+};

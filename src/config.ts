@@ -1,0 +1,126 @@
+import path from 'node:path';
+
+/** Where the product finds its Temporal server. */
+export type TemporalTarget =
+  | { kind: 'embedded'; grpcPort: number; uiPort: number; dbFile: string; namespace: string }
+  | { kind: 'external'; address: string; namespace: string };
+
+/** Limits and defaults that apply to every task. All durations are milliseconds unless named otherwise. */
+export interface TaskLimits {
+  /** TTL applied when the client asks for none. @default 3_600_000 (1 hour) */
+  defaultTtlMs: number;
+  /** Largest TTL a client may ask for; larger requests are clamped to it. @default 86_400_000 (24 hours) */
+  maxTtlMs: number;
+  /** Suggested delay between two `tasks/get` polls. @default 1000 */
+  pollIntervalMs: number;
+  /** Page size of `tasks/list`. @default 20 */
+  listPageSize: number;
+  /** Tasks one owner may have running at once; more are refused with -32603. @default 100 */
+  maxRunningTasksPerOwner: number;
+}
+
+/** The product's configuration, read once from the environment by {@link loadConfig}. */
+export interface Config {
+  /** Interface the MCP HTTP server binds to. @default '127.0.0.1' */
+  mcpHost: string;
+  /** Port of the MCP HTTP server; 0 picks a free one. @default 3000 */
+  mcpPort: number;
+  /** Root of everything the product stores on disk. @default './.data' */
+  dataDir: string;
+  /** Roots that dataset paths may resolve into; `DATA_DIR/datasets` is always first. */
+  datasetRoots: string[];
+  /** Whether `http(s)://` dataset sources may be fetched. @default true */
+  allowUrlSources: boolean;
+  temporal: TemporalTarget;
+  /** Task queue shared by the MCP server (starting workflows) and the worker. @default 'mcp-tasks' */
+  taskQueue: string;
+  /** Owner scope of tasks created over stdio. @default 'local' */
+  stdioScope: string;
+  /** Secret that signs session ids so that a restarted server can accept them; generated under DATA_DIR when unset. */
+  sessionSecret: string | undefined;
+  /** Idle time after which an HTTP session's in-memory transport is dropped (the session can still be resumed). @default 1_800_000 */
+  sessionIdleMs: number;
+  /** Most MCP sessions held in memory at once. @default 1000 */
+  maxSessions: number;
+  limits: TaskLimits;
+  /** Per-tool time limits in seconds, overriding each tool's default (`TOOL_TIME_LIMITS=analyze_dataset=600,...`). */
+  toolTimeLimitsSeconds: Record<string, number>;
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function timeLimitsFromEnv(raw: string | undefined): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const entry of (raw ?? '').split(',')) {
+    if (entry.trim() === '') continue;
+    const [tool, seconds] = entry.split('=').map((part) => part.trim());
+    const value = Number(seconds);
+    if (!tool || !Number.isInteger(value) || value < 1) {
+      throw new Error(`TOOL_TIME_LIMITS entries look like tool_name=seconds, got "${entry}"`);
+    }
+    limits[tool] = value;
+  }
+  return limits;
+}
+
+function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
+/**
+ * Parses the environment into a {@link Config}. Throws with the variable's name on a bad value, so a
+ * misconfigured process stops at start-up rather than misbehaving later.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR || './.data');
+  const namespace = env.TEMPORAL_NAMESPACE || 'default';
+  const grpcPort = intFromEnv(env, 'TEMPORAL_PORT', 7233, 1);
+  const extraRoots = (env.DATASET_ROOTS ?? '')
+    .split(path.delimiter)
+    .filter((root) => root.trim() !== '')
+    .map((root) => path.resolve(root));
+  const defaultTtlMs = intFromEnv(env, 'TASK_DEFAULT_TTL_MS', 3_600_000, 1);
+  const maxTtlMs = intFromEnv(env, 'TASK_MAX_TTL_MS', 86_400_000, 1);
+  if (defaultTtlMs > maxTtlMs) throw new Error('TASK_DEFAULT_TTL_MS must not exceed TASK_MAX_TTL_MS');
+  return {
+    mcpHost: env.MCP_HOST || '127.0.0.1',
+    mcpPort: intFromEnv(env, 'MCP_PORT', 3000),
+    dataDir,
+    datasetRoots: [path.join(dataDir, 'datasets'), ...extraRoots],
+    allowUrlSources: boolFromEnv(env, 'ALLOW_URL_SOURCES', true),
+    temporal: env.TEMPORAL_ADDRESS
+      ? { kind: 'external', address: env.TEMPORAL_ADDRESS, namespace }
+      : {
+          kind: 'embedded',
+          grpcPort,
+          uiPort: intFromEnv(env, 'TEMPORAL_UI_PORT', 8233, 1),
+          dbFile: path.join(dataDir, 'temporal.db'),
+          namespace,
+        },
+    taskQueue: env.TASK_QUEUE || 'mcp-tasks',
+    stdioScope: env.MCP_STDIO_SCOPE || 'local',
+    sessionSecret: env.MCP_SESSION_SECRET || undefined,
+    sessionIdleMs: intFromEnv(env, 'MCP_SESSION_IDLE_MS', 1_800_000, 1000),
+    maxSessions: intFromEnv(env, 'MCP_MAX_SESSIONS', 1000, 1),
+    limits: {
+      defaultTtlMs,
+      maxTtlMs,
+      pollIntervalMs: intFromEnv(env, 'TASK_POLL_INTERVAL_MS', 1000, 100),
+      listPageSize: intFromEnv(env, 'TASK_LIST_PAGE_SIZE', 20, 1),
+      maxRunningTasksPerOwner: intFromEnv(env, 'TASK_MAX_RUNNING_PER_OWNER', 100, 1),
+    },
+    toolTimeLimitsSeconds: timeLimitsFromEnv(env.TOOL_TIME_LIMITS),
+  };
+}

@@ -1,0 +1,38 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** What a session id remembers about its client, so that a restarted server can resume the session. */
+export interface SessionFacts {
+  /** The client declared the elicitation capability at `initialize`. */
+  elicitation: boolean;
+}
+
+/**
+ * Issues and checks `Mcp-Session-Id` values of the form `<random>.<flags>.<mac>`. The MAC (HMAC-SHA256
+ * under the server's secret) lets any replica, or a restarted process, accept a session id that this
+ * product issued, and refuse one a client made up, without storing sessions anywhere.
+ */
+export class SessionIdSigner {
+  constructor(private readonly secret: string) {
+    if (secret.length < 16) throw new Error('The session secret must be at least 16 characters long');
+  }
+
+  issue(facts: SessionFacts): string {
+    const body = `${randomBytes(16).toString('base64url')}.${facts.elicitation ? 'e' : '-'}`;
+    return `${body}.${this.mac(body)}`;
+  }
+
+  /** The facts of a session id this product issued, or undefined for anything else. */
+  verify(sessionId: string): SessionFacts | undefined {
+    const parts = sessionId.split('.');
+    if (parts.length !== 3 || parts[0]!.length !== 22 || !/^[e-]$/.test(parts[1]!)) return undefined;
+    const body = `${parts[0]}.${parts[1]}`;
+    const expected = Buffer.from(this.mac(body));
+    const given = Buffer.from(parts[2]!);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    return { elicitation: parts[1] === 'e' };
+  }
+
+  private mac(body: string): string {
+    return createHmac('sha256', this.secret).update(body).digest('base64url').slice(0, 32);
+  }
+}

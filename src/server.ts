@@ -1,0 +1,17 @@
+import { startProduct } from './app';
+import { loadConfig } from './config';
+import { onShutdownSignal } from './shutdown';
+
+/** `npm run start:server`: the MCP HTTP server only, for scaling out; needs TEMPORAL_ADDRESS. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.temporal.kind !== 'external') throw new Error('The server entry point needs TEMPORAL_ADDRESS');
+  const product = await startProduct(config, { worker: false, http: true });
+  onShutdownSignal(() => product.close());
+  process.stdout.write(`Ready: MCP server at ${product.mcpUrl} (Temporal ${product.temporal.address})\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

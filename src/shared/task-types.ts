@@ -1,0 +1,78 @@
+/**
+ * Types shared by the MCP server, the workflows and the activities. This module is sandbox-safe: it
+ * imports nothing and does no I/O, so workflow code may import it.
+ */
+
+/** The five MCP task statuses. */
+export type TaskStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
+
+/** Statuses after which a task never changes. */
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
+
+export function isTerminalStatus(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** A content block of a tool result (the subset of MCP content the product's tools produce). */
+export type ToolContent =
+  | { type: 'text'; text: string }
+  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string };
+
+/** A tool's outcome, shaped exactly like MCP's `CallToolResult`. Workflows return it. */
+export interface ToolCallResult {
+  content: ToolContent[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  _meta?: Record<string, unknown>;
+}
+
+/** What a running workflow reports through `taskStateQuery`. */
+export interface LiveTaskState {
+  status: 'working' | 'input_required';
+  statusMessage?: string;
+  /** ISO 8601 time of the last status change. */
+  lastUpdatedAt: string;
+}
+
+/** The argument every tool workflow receives. */
+export interface ToolWorkflowInput<Args> {
+  /** The tool's arguments, already validated against its input schema. */
+  arguments: Args;
+}
+
+/** Progress an activity reports through its heartbeat, shown as the task's `statusMessage`. */
+export interface ProgressDetails {
+  current: number;
+  total?: number;
+  message?: string;
+}
+
+/**
+ * What every activity passes to `heartbeat()`: progress for the MCP side to show, and an optional
+ * checkpoint the activity resumes from after a retry.
+ */
+export interface HeartbeatDetails<Checkpoint = unknown> {
+  progress: ProgressDetails;
+  checkpoint?: Checkpoint;
+}
+
+/**
+ * Failure types thrown as `ApplicationFailure.type` by activities and workflows. Only `type` and
+ * `message` survive serialisation, so the MCP side maps on these names.
+ */
+export const TaskFailureType = {
+  /** The tool ran and reported an error; the message is for the user. */
+  ToolError: 'ToolError',
+  /** A source path resolved outside the allowed roots. */
+  AccessDenied: 'AccessDenied',
+  /** A source file or URL does not exist. */
+  SourceNotFound: 'SourceNotFound',
+  /** A source exists but cannot be read or parsed as a whole. */
+  SourceUnreadable: 'SourceUnreadable',
+  /** Arguments that passed the schema but make no sense for the data. */
+  InvalidInput: 'InvalidInput',
+} as const;
+export type TaskFailureType = (typeof TaskFailureType)[keyof typeof TaskFailureType];
+
+/** Failure types that retrying cannot fix. */
+export const NON_RETRYABLE_FAILURE_TYPES: string[] = Object.values(TaskFailureType);

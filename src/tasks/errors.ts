@@ -1,0 +1,57 @@
+/**
+ * Errors of the task engine, in its own vocabulary. The MCP adapter maps each to a JSON-RPC error
+ * (see `src/mcp/protocol-errors.ts`); nothing here knows about MCP.
+ */
+
+/** Base class: every engine error carries a stable `kind` the adapter switches on. */
+export abstract class TaskEngineError extends Error {
+  abstract readonly kind: 'not-found' | 'terminal' | 'invalid-cursor' | 'invalid-request' | 'limit';
+}
+
+/** No task with this id is visible to the caller: unknown, expired, or owned by someone else. */
+export class TaskNotFoundError extends TaskEngineError {
+  readonly kind = 'not-found';
+  constructor(readonly taskId: string) {
+    super(`Task not found: ${taskId}`);
+    this.name = 'TaskNotFoundError';
+  }
+}
+
+/** The task already reached a terminal status, so it cannot be cancelled. */
+export class TaskAlreadyTerminalError extends TaskEngineError {
+  readonly kind = 'terminal';
+  constructor(
+    readonly taskId: string,
+    readonly status: string,
+  ) {
+    super(`Cannot cancel task ${taskId}: it is already ${status}`);
+    this.name = 'TaskAlreadyTerminalError';
+  }
+}
+
+/** A `tasks/list` cursor that this engine did not produce. */
+export class InvalidCursorError extends TaskEngineError {
+  readonly kind = 'invalid-cursor';
+  constructor(readonly cursor: string) {
+    super(`Invalid cursor: ${cursor.length > 64 ? `${cursor.slice(0, 64)}…` : cursor}`);
+    this.name = 'InvalidCursorError';
+  }
+}
+
+/** A task request the engine refuses as malformed (bad ttl, bad arguments). */
+export class InvalidTaskRequestError extends TaskEngineError {
+  readonly kind = 'invalid-request';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidTaskRequestError';
+  }
+}
+
+/** The caller hit a documented limit (running tasks per owner). */
+export class TaskLimitError extends TaskEngineError {
+  readonly kind = 'limit';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TaskLimitError';
+  }
+}

@@ -1,0 +1,37 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** Branded task id: 32 lowercase hex characters, 128 random bits. */
+export type TaskId = string & { readonly __brand: 'TaskId' };
+
+/**
+ * Who owns a task. `scope` names the authenticated principal, the MCP session or the stdio scope,
+ * e.g. `session:<id>`. Two owners with different scopes never see each other's tasks.
+ */
+export interface TaskOwner {
+  readonly scope: string;
+}
+
+const TASK_ID_PATTERN = /^[0-9a-f]{32}$/;
+
+/** A new task id from a cryptographically secure source. */
+export function newTaskId(): TaskId {
+  return randomBytes(16).toString('hex') as TaskId;
+}
+
+/** Whether `value` has the shape of a task id; anything else is simply not found. */
+export function isTaskId(value: string): value is TaskId {
+  return TASK_ID_PATTERN.test(value);
+}
+
+/** Short stable key of an owner's scope, used in workflow ids and the `McpScope` search attribute. */
+export function scopeKey(owner: TaskOwner): string {
+  return createHash('sha256').update(owner.scope).digest('hex').slice(0, 32);
+}
+
+/**
+ * The workflow id of an owner's task. Namespacing by scope makes ownership structural: another owner
+ * computes another workflow id, so a foreign task is indistinguishable from a missing one.
+ */
+export function workflowIdFor(owner: TaskOwner, taskId: TaskId): string {
+  return `mcp-task/${scopeKey(owner)}/${taskId}`;
+}

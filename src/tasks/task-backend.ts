@@ -1,0 +1,57 @@
+import type { TaskStatus, ToolCallResult } from '../shared/task-types';
+import type { TaskOwner } from './owner';
+
+/** A task as the engine reports it; the MCP adapter sends it as MCP's `Task`. */
+export interface TaskView {
+  taskId: string;
+  status: TaskStatus;
+  statusMessage?: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601. */
+  lastUpdatedAt: string;
+  /** Retention from creation in ms, as applied (never null: every task has a bounded TTL). */
+  ttl: number;
+  pollInterval: number;
+}
+
+/** What to run as a task. */
+export interface TaskSpec {
+  /** The MCP tool name, kept for listing and the Temporal UI. */
+  tool: string;
+  /** Temporal workflow type that implements the tool. */
+  workflowType: string;
+  /** Arguments already validated against the tool's schema. */
+  arguments: unknown;
+  /** Time limit of the whole task; past it the task fails. */
+  timeLimitSeconds: number;
+  /** TTL the client asked for, in ms; undefined means the default. Clamped to the maximum. */
+  requestedTtlMs?: number;
+}
+
+export interface ListTasksPage {
+  tasks: TaskView[];
+  nextCursor?: string;
+}
+
+/**
+ * The task engine's port, in its own vocabulary. The MCP wire protocol is an adapter over it, so the
+ * engine outlives changes to MCP's experimental task API. Every call is scoped to an owner: a task of
+ * another owner behaves exactly like one that does not exist.
+ */
+export interface TaskBackend {
+  /** Starts the task and returns it in status `working`. Idempotency is by the fresh random id. */
+  createTask(owner: TaskOwner, spec: TaskSpec): Promise<TaskView>;
+  /** The task as it is now. Throws `TaskNotFoundError`. Works with no worker running. */
+  getTask(owner: TaskOwner, taskId: string): Promise<TaskView>;
+  /**
+   * Waits until the task is terminal and returns its `CallToolResult`: the tool's own result when it
+   * completed, an `isError` result with the reason when it failed or was cancelled. Safe to call
+   * again after a client time-out; `signal` stops the wait.
+   */
+  getTaskResult(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<ToolCallResult>;
+  /** The owner's tasks, newest first. Throws `InvalidCursorError` for a cursor it did not issue. */
+  listTasks(owner: TaskOwner, options?: { cursor?: string }): Promise<ListTasksPage>;
+  /** Requests cancellation; the returned task is already `cancelled`. Throws `TaskAlreadyTerminalError`. */
+  cancelTask(owner: TaskOwner, taskId: string): Promise<TaskView>;
+}

@@ -1,0 +1,40 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+
+/** Where and how to reach Temporal: an address plus, for a remote cluster, TLS and API key. */
+export interface TemporalEndpoint {
+  address: string;
+  namespace: string;
+  tls?: boolean | object;
+  apiKey?: string;
+}
+
+/**
+ * The endpoint of an external cluster, read by `@temporalio/envconfig` from `TEMPORAL_*` variables
+ * and the Temporal config file (TLS certificates, API key, profile).
+ */
+export function externalEndpoint(address: string, namespace: string): TemporalEndpoint {
+  const { connectionOptions, namespace: configured } = loadClientConnectConfig();
+  return {
+    address,
+    namespace: configured ?? namespace,
+    tls: connectionOptions.tls as TemporalEndpoint['tls'],
+    apiKey: typeof connectionOptions.apiKey === 'string' ? connectionOptions.apiKey : undefined,
+  };
+}
+
+/** One client per process; close its connection on shutdown. */
+export async function connectClient(endpoint: TemporalEndpoint): Promise<Client> {
+  const connection = await Connection.connect({
+    address: endpoint.address,
+    tls: endpoint.tls as never,
+    apiKey: endpoint.apiKey,
+  });
+  return new Client({ connection, namespace: endpoint.namespace });
+}
+
+/** The worker's connection; close it after the worker stops. */
+export function connectWorker(endpoint: TemporalEndpoint): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: endpoint.address, tls: endpoint.tls as never, apiKey: endpoint.apiKey });
+}

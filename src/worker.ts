@@ -1,0 +1,17 @@
+import { startProduct } from './app';
+import { loadConfig } from './config';
+import { onShutdownSignal } from './shutdown';
+
+/** `npm run start:worker`: a Temporal worker only, for scaling out; needs TEMPORAL_ADDRESS. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.temporal.kind !== 'external') throw new Error('The worker entry point needs TEMPORAL_ADDRESS');
+  const product = await startProduct(config, { worker: true, http: false });
+  onShutdownSignal(() => product.close());
+  process.stdout.write(`Ready: worker on task queue ${config.taskQueue} (Temporal ${product.temporal.address})\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

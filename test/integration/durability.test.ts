@@ -1,0 +1,143 @@
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+import { DATASET_RUN_META_KEY } from '../../src/shared/meta-keys';
+import type { RunningProduct } from '../../src/app';
+import { startTestProduct, testConfig } from '../helpers/product';
+import { callToolAsTask, connectMcp, getTask, getTaskResult, listTasks, waitForTask } from '../helpers/mcp-client';
+import { spawnEntryPoint, type ProductProcess } from '../helpers/processes';
+import { freePort } from '../helpers/ports';
+
+/** Writes a CSV of `rows` rows with numeric, categorical and sparse columns. */
+async function writeLargeCsv(file: string, rows: number): Promise<void> {
+  const out = createWriteStream(file);
+  out.write('id,amount,category,score,note\n');
+  const categories = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
+  let chunk = '';
+  for (let i = 1; i <= rows; i++) {
+    chunk += `${i},${(i % 1000) / 10},${categories[i % 5]},${(i * 7919) % 101},${i % 13 === 0 ? '' : `n${i % 50}`}\n`;
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  out.end(chunk);
+  await once(out, 'finish');
+}
+
+describe('durability', () => {
+  it('finishes analyze_dataset after the worker is killed with SIGKILL, resuming from a checkpoint with an identical result', async () => {
+    const config = testConfig();
+    const env = {
+      TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+      TASK_QUEUE: config.taskQueue,
+      DATA_DIR: config.dataDir,
+    };
+    await writeLargeCsv(path.join(config.dataDir, 'datasets', 'big.csv'), 2_000_000);
+    const product = await startTestProduct(config, { worker: false });
+    let worker: ProductProcess = spawnEntryPoint('worker', env);
+    const mcp = await connectMcp(product.mcpUrl!);
+    try {
+      await worker.ready;
+      const baselineTask = await callToolAsTask(mcp.client, 'analyze_dataset', { source: 'big.csv' });
+      const baseline = await getTaskResult(mcp.client, baselineTask.taskId);
+      expect(baseline.isError).toBeFalsy();
+      expect(baseline.structuredContent).toMatchObject({ rows: 2_000_000, invalidRows: 0 });
+
+      const task = await callToolAsTask(mcp.client, 'analyze_dataset', { source: 'big.csv' });
+      await waitForTask(mcp.client, task.taskId, (t) => /Analysed [1-9][\d,]* rows/.test(t.statusMessage ?? ''), 60_000);
+      await worker.kill('SIGKILL');
+      worker = spawnEntryPoint('worker', env);
+      await worker.ready;
+
+      const resumed = await getTaskResult(mcp.client, task.taskId, 180_000);
+      expect(resumed.isError).toBeFalsy();
+      expect(resumed.structuredContent).toEqual(baseline.structuredContent);
+      const run = resumed._meta?.[DATASET_RUN_META_KEY] as { attempt: number; resumedFromByte: number };
+      expect(run.attempt).toBeGreaterThanOrEqual(2);
+      expect(run.resumedFromByte).toBeGreaterThan(0);
+    } finally {
+      await worker.kill();
+      await mcp.close();
+      await product.close();
+    }
+  }, 300_000);
+
+  it('lets the same session reach its task after the MCP server process restarts', async () => {
+    const config = testConfig();
+    const port = await freePort();
+    const env = {
+      TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+      TASK_QUEUE: config.taskQueue,
+      DATA_DIR: config.dataDir,
+      MCP_PORT: String(port),
+    };
+    const workerOnly = await startTestProduct(config, { http: false });
+    let server = spawnEntryPoint('server', env);
+    try {
+      await server.ready;
+      const url = `http://127.0.0.1:${port}/mcp`;
+      const first = await connectMcp(url);
+      const sessionId = first.sessionId();
+      const task = await callToolAsTask(first.client, 'long_running_operation', { duration: 4, steps: 4 });
+
+      await server.kill('SIGKILL');
+      server = spawnEntryPoint('server', env);
+      await server.ready;
+
+      const again = await connectMcp(url, { sessionId });
+      const status = await getTask(again.client, task.taskId);
+      expect(['working', 'completed']).toContain(status.status);
+      const result = await getTaskResult(again.client, task.taskId);
+      expect(result.content).toEqual([
+        { type: 'text', text: 'Long running operation completed. Duration: 4 seconds, Steps: 4.' },
+      ]);
+      expect((await listTasks(again.client)).tasks.map((t) => t.taskId)).toContain(task.taskId);
+
+      const stranger = await connectMcp(url);
+      await expect(getTask(stranger.client, task.taskId)).rejects.toMatchObject({ code: -32602 });
+      await Promise.all([first.close().catch(() => undefined), again.close(), stranger.close()]);
+    } finally {
+      await server.kill();
+      await workerOnly.close();
+    }
+  }, 120_000);
+
+  it('keeps every task, running or finished, across a restart of the embedded Temporal server', async () => {
+    const base = testConfig();
+    const embeddedEnv = {
+      TEMPORAL_ADDRESS: '',
+      TEMPORAL_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+      DATA_DIR: base.dataDir,
+      TASK_QUEUE: base.taskQueue,
+    };
+    const config = testConfig(embeddedEnv);
+    expect(config.temporal.kind).toBe('embedded');
+
+    let product: RunningProduct = await startTestProduct(config);
+    let mcp = await connectMcp(product.mcpUrl!);
+    const finished = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
+    const finishedResult = await getTaskResult(mcp.client, finished.taskId);
+    const running = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 6, steps: 6 });
+    await waitForTask(mcp.client, running.taskId, (t) => (t.statusMessage ?? '').startsWith('Step 1'));
+    const sessionId = mcp.sessionId();
+    await mcp.close();
+    await product.close();
+
+    product = await startTestProduct({ ...config, mcpPort: 0 });
+    try {
+      mcp = await connectMcp(product.mcpUrl!, { sessionId });
+      expect((await getTask(mcp.client, finished.taskId)).status).toBe('completed');
+      expect(await getTaskResult(mcp.client, finished.taskId)).toEqual(finishedResult);
+      expect(['working', 'completed']).toContain((await getTask(mcp.client, running.taskId)).status);
+      const result = await getTaskResult(mcp.client, running.taskId);
+      expect(result.content).toEqual([
+        { type: 'text', text: 'Long running operation completed. Duration: 6 seconds, Steps: 6.' },
+      ]);
+      await mcp.close();
+    } finally {
+      await product.close();
+    }
+  }, 180_000);
+});

@@ -1,0 +1,195 @@
+import {
+  CallToolResultSchema,
+  CancelTaskResultSchema,
+  CreateTaskResultSchema,
+  GetTaskPayloadResultSchema,
+  GetTaskResultSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { RunningProduct } from '../../src/app';
+import { RecordingObserver, startTestProduct, testConfig } from '../helpers/product';
+import {
+  callToolAsTask,
+  cancelTask,
+  connectMcp,
+  errorCodeOf,
+  getTask,
+  getTaskResult,
+  listTasks,
+  waitForTask,
+  type TestClient,
+} from '../helpers/mcp-client';
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+describe('MCP tasks protocol over Streamable HTTP', () => {
+  let product: RunningProduct;
+  let mcp: TestClient;
+  const observer = new RecordingObserver();
+
+  beforeAll(async () => {
+    product = await startTestProduct(testConfig(), { activityObserver: observer });
+    mcp = await connectMcp(product.mcpUrl!);
+  });
+
+  afterAll(async () => {
+    await mcp?.close();
+    await product?.close();
+  });
+
+  it('declares the tasks capability for list, cancel and tools/call', () => {
+    expect(mcp.client.getServerCapabilities()?.tasks).toEqual({ list: {}, cancel: {}, requests: { tools: { call: {} } } });
+  });
+
+  it('lists every tool with a description, an input schema and execution.taskSupport', async () => {
+    const { tools } = await mcp.client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(['long_running_operation', 'analyze_dataset', 'describe_task_limits']);
+    for (const tool of tools) {
+      expect(tool.description).toEqual(expect.any(String));
+      expect(tool.inputSchema.type).toBe('object');
+      expect(['forbidden', 'optional', 'required']).toContain(tool.execution?.taskSupport);
+    }
+    expect(tools.find((tool) => tool.name === 'analyze_dataset')?.execution?.taskSupport).toBe('required');
+    expect(tools.find((tool) => tool.name === 'long_running_operation')?.execution?.taskSupport).toBe('optional');
+  });
+
+  it('answers a task-augmented tools/call at once with a working task and its fields', async () => {
+    const started = Date.now();
+    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 5, steps: 5 }, { ttl: 60_000 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(task.taskId).toMatch(/^[0-9a-f]{32}$/);
+    expect(task.status).toBe('working');
+    expect(task.createdAt).toMatch(ISO_8601);
+    expect(task.lastUpdatedAt).toMatch(ISO_8601);
+    expect(task.ttl).toBe(60_000);
+    expect(task.pollInterval).toBeGreaterThan(0);
+  });
+
+  it('applies the default TTL when none is asked and clamps a larger one to the maximum', async () => {
+    const byDefault = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
+    expect(byDefault.ttl).toBe(3_600_000);
+    const clamped = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 }, { ttl: 10 ** 12 });
+    expect(clamped.ttl).toBe(86_400_000);
+  });
+
+  it.each([
+    ['a negative ttl', -5],
+    ['a non-numeric ttl', 'soon'],
+  ])('rejects %s with -32602', async (_label, ttl) => {
+    const code = await errorCodeOf(
+      mcp.client.request(
+        { method: 'tools/call', params: { name: 'long_running_operation', arguments: {}, task: { ttl } as never } },
+        CreateTaskResultSchema,
+      ),
+    );
+    expect(code).toBe(-32602);
+  });
+
+  it('blocks tasks/result until the task completes, then returns the tool result with related-task _meta', async () => {
+    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 2, steps: 2 });
+    const result = await getTaskResult(mcp.client, task.taskId);
+    expect(result.content).toEqual([
+      { type: 'text', text: 'Long running operation completed. Duration: 2 seconds, Steps: 2.' },
+    ]);
+    expect(result.isError).toBeFalsy();
+    expect(result._meta?.['io.modelcontextprotocol/related-task']).toEqual({ taskId: task.taskId });
+    const done = await getTask(mcp.client, task.taskId);
+    expect(done.status).toBe('completed');
+    expect(Date.parse(done.lastUpdatedAt)).toBeGreaterThanOrEqual(Date.parse(done.createdAt));
+  });
+
+  it('runs an optional tool without a task and answers on the same request', async () => {
+    const result = await mcp.client.callTool({ name: 'long_running_operation', arguments: { duration: 1, steps: 1 } });
+    expect(result.content).toEqual([
+      { type: 'text', text: 'Long running operation completed. Duration: 1 seconds, Steps: 1.' },
+    ]);
+  });
+
+  it('answers -32601 for a required tool called without a task', async () => {
+    const code = await errorCodeOf(
+      mcp.client.request({ method: 'tools/call', params: { name: 'analyze_dataset', arguments: { source: 'x.csv' } } }, CallToolResultSchema),
+    );
+    expect(code).toBe(-32601);
+  });
+
+  it('answers -32601 for a forbidden tool called with a task, and does not run it', async () => {
+    const before = (await listTasks(mcp.client)).tasks.length;
+    const code = await errorCodeOf(callToolAsTask(mcp.client, 'describe_task_limits', {}));
+    expect(code).toBe(-32601);
+    expect((await listTasks(mcp.client)).tasks.length).toBe(before);
+    const direct = await mcp.client.callTool({ name: 'describe_task_limits', arguments: {} });
+    expect(direct.structuredContent).toMatchObject({ maxTtlMs: 86_400_000, defaultTtlMs: 3_600_000 });
+  });
+
+  it('rejects invalid tool arguments with -32602 naming the field', async () => {
+    const err = await mcp.client
+      .request(
+        { method: 'tools/call', params: { name: 'long_running_operation', arguments: { duration: 'long' }, task: {} } },
+        CreateTaskResultSchema,
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e as { code: number; message: string },
+      );
+    expect(err?.code).toBe(-32602);
+    expect(err?.message).toContain('duration');
+  });
+
+  it.each([
+    ['tasks/get', (id: string) => getTask(mcp.client, id)],
+    ['tasks/result', (id: string) => getTaskResult(mcp.client, id)],
+    ['tasks/cancel', (id: string) => cancelTask(mcp.client, id)],
+  ])('answers %s for an unknown task id with -32602', async (_method, call) => {
+    expect(await errorCodeOf(call('0123456789abcdef0123456789abcdef'))).toBe(-32602);
+    expect(await errorCodeOf(call('not-a-task-id'))).toBe(-32602);
+  });
+
+  it('cancels a running task: the answer says cancelled, the activity stops through its heartbeat, it stays cancelled', async () => {
+    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 60, steps: 60 });
+    await waitForTask(mcp.client, task.taskId, (t) => (t.statusMessage ?? '').startsWith('Step') || t.status === 'working');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const cancelled = await cancelTask(mcp.client, task.taskId);
+    expect(cancelled.status).toBe('cancelled');
+    expect((await getTask(mcp.client, task.taskId)).status).toBe('cancelled');
+    const deadline = Date.now() + 15_000;
+    while (!observer.cancellations.some((c) => c.workflowId.endsWith(task.taskId)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(observer.cancellations.find((c) => c.workflowId.endsWith(task.taskId))?.activityType).toBe('runTimedSteps');
+    const handle = product.client.workflow.getHandle((observer.cancellations.find((c) => c.workflowId.endsWith(task.taskId)))!.workflowId);
+    await expect(handle.result()).rejects.toThrow();
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    expect((await getTask(mcp.client, task.taskId)).status).toBe('cancelled');
+    const result = await getTaskResult(mcp.client, task.taskId);
+    expect(result.isError).toBe(true);
+    expect(await errorCodeOf(cancelTask(mcp.client, task.taskId))).toBe(-32602);
+  });
+
+  it('rejects cancelling a completed task with -32602', async () => {
+    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
+    await getTaskResult(mcp.client, task.taskId);
+    expect(await errorCodeOf(cancelTask(mcp.client, task.taskId))).toBe(-32602);
+    expect((await getTask(mcp.client, task.taskId)).status).toBe('completed');
+  });
+
+  it('ignores related-task _meta on tasks/get, tasks/result and tasks/cancel', async () => {
+    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
+    const meta = { 'io.modelcontextprotocol/related-task': { taskId: 'ffffffffffffffffffffffffffffffff' } };
+    const got = await mcp.client.request({ method: 'tasks/get', params: { taskId: task.taskId, _meta: meta } }, GetTaskResultSchema, {
+      timeout: 10_000,
+    });
+    expect(got.taskId).toBe(task.taskId);
+    const result = await mcp.client.request(
+      { method: 'tasks/result', params: { taskId: task.taskId, _meta: meta } },
+      GetTaskPayloadResultSchema,
+      { timeout: 10_000 },
+    );
+    expect(result._meta?.['io.modelcontextprotocol/related-task']).toEqual({ taskId: task.taskId });
+    const running = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 30, steps: 30 });
+    const cancelled = await mcp.client.request(
+      { method: 'tasks/cancel', params: { taskId: running.taskId, _meta: meta } },
+      CancelTaskResultSchema,
+      { timeout: 10_000 },
+    );
+    expect(cancelled).toMatchObject({ taskId: running.taskId, status: 'cancelled' });
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * Message and search-attribute definitions shared by the workflows and the MCP server. Importing this
+ * module does not pull in any workflow body.
+ */
+import { defineQuery } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import type { LiveTaskState } from '../src/shared/task-types';
+
+/** Answers `tasks/get` while the workflow runs. Read-only. */
+export const taskStateQuery = defineQuery<LiveTaskState>('taskState');
+
+/** Hash of the owner's scope; every `tasks/list` filters on it. */
+export const ScopeSearchAttribute = defineSearchAttributeKey('McpScope', 'KEYWORD');
+/** The MCP tool the task runs. */
+export const ToolSearchAttribute = defineSearchAttributeKey('McpTool', 'KEYWORD');
+/** The MCP status of a running task (`working` or `input_required`), for operators filtering in the UI. */
+export const TaskStatusSearchAttribute = defineSearchAttributeKey('McpTaskStatus', 'KEYWORD');
+/** When the task's TTL runs out (creation + ttl); the clean-up job deletes closed tasks past it. */
+export const ExpiresAtSearchAttribute = defineSearchAttributeKey('McpExpiresAt', 'DATETIME');
+
+/** Every search attribute the product needs registered, as `name=Type` for `temporal server start-dev`. */
+export const SEARCH_ATTRIBUTE_REGISTRATIONS: string[] = [
+  'McpScope=Keyword',
+  'McpTool=Keyword',
+  'McpTaskStatus=Keyword',
+  'McpExpiresAt=Datetime',
+];

@@ -1,0 +1,2 @@
+export { analyzeDatasetWorkflow } from './analyze-dataset';
+export { longRunningOperationWorkflow } from './long-running-operation';
