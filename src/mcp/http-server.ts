@@ -41,6 +41,8 @@ const MCP_PATH = '/mcp';
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const signer = new SessionIdSigner(options.sessionSecret);
   const sessions = new Map<string, LiveSession>();
+  // Concurrent first requests of a resumed session share one resumption.
+  const resuming = new Map<string, Promise<LiveSession>>();
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   let allowedHosts: string[] = [];
 
@@ -90,8 +92,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         clientInfo: { name: 'resumed-session', version: '0' },
       },
     };
-    await replay(session.transport, request.url, initialize);
-    await replay(session.transport, request.url, { jsonrpc: '2.0', method: 'notifications/initialized' }, sessionId, protocolVersion);
+    const host = request.headers.get('host') ?? new URL(request.url).host;
+    await replay(session.transport, request.url, host, initialize);
+    await replay(session.transport, request.url, host, { jsonrpc: '2.0', method: 'notifications/initialized' }, sessionId, protocolVersion);
     return session;
   };
 
@@ -118,7 +121,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (!session) {
         const facts = signer.verify(sessionId);
         if (!facts) return jsonError(404, -32001, 'Session not found');
-        session = await resumeSession(sessionId, facts, request);
+        let pending = resuming.get(sessionId);
+        if (!pending) {
+          pending = resumeSession(sessionId, facts, request).finally(() => resuming.delete(sessionId));
+          resuming.set(sessionId, pending);
+        }
+        session = await pending;
       }
     } else if (isInitialize(parsedBody)) {
       session = await openSession(signer.issue({ elicitation: declaresElicitation(parsedBody) }));
@@ -129,7 +137,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return session.transport.handleRequest(request, { parsedBody });
   };
 
-  const httpServer: NodeHttpServer = createServer(getRequestListener(handle));
+  const httpServer: NodeHttpServer = createServer(
+    getRequestListener(handle, {
+      errorHandler: (err) => jsonError(500, -32603, `Internal error: ${err instanceof Error ? err.message : String(err)}`),
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port, options.host, () => resolve());
@@ -158,6 +170,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 async function replay(
   transport: WebStandardStreamableHTTPServerTransport,
   url: string,
+  host: string,
   message: object,
   sessionId?: string,
   protocolVersion?: string,
@@ -165,14 +178,16 @@ async function replay(
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
+    // The transport's DNS-rebinding check reads Host, which a constructed Request does not carry.
+    host,
   };
   if (sessionId) headers['mcp-session-id'] = sessionId;
   if (protocolVersion) headers['mcp-protocol-version'] = protocolVersion;
   const response = await transport.handleRequest(new Request(url, { method: 'POST', headers, body: JSON.stringify(message) }), {
     parsedBody: message,
   });
-  await response.text();
-  if (!response.ok) throw new Error(`Could not resume the session: HTTP ${response.status}`);
+  const body = await response.text();
+  if (!response.ok) throw new Error(`Could not resume the session: HTTP ${response.status} ${body}`);
 }
 
 async function readLimited(request: Request, maxBytes: number): Promise<string | undefined> {

@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeTempDir, removeTempDir, runAnalysis, runRecorded } from './helpers';
+
+const CSV = 'a,b\n1,2\n3,4\n';
+
+let base: string;
+let root: string;
+let outside: string;
+beforeEach(() => {
+  base = makeTempDir('dataset-access-');
+  root = path.join(base, 'root');
+  outside = path.join(base, 'outside');
+  fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
+  fs.mkdirSync(outside);
+  fs.writeFileSync(path.join(root, 'sub', 'inside.csv'), CSV);
+  fs.writeFileSync(path.join(outside, 'secret.csv'), CSV);
+});
+afterEach(() => removeTempDir(base));
+
+const accessDenied = (source: string) => ({
+  type: 'AccessDenied',
+  nonRetryable: true,
+  message: `access denied: ${source}`,
+});
+
+describe('analyzeDataset source resolution', () => {
+  it('reads relative paths from the first root, including a .. that stays inside it', async () => {
+    const { report } = await runRecorded(root, { source: 'sub/../sub/inside.csv' });
+    expect(report.rows).toBe(2);
+  });
+
+  it.each([
+    ['a ../ escape', '../outside/secret.csv'],
+    ['a deeper ../ escape', 'sub/../../outside/secret.csv'],
+    ['an absolute path elsewhere', '<outside>/secret.csv'],
+    ['an absolute path to a system file', '/etc/passwd'],
+  ])('denies %s', async (_title, template) => {
+    const source = template.replace('<outside>', outside);
+    await expect(runAnalysis(root, { source, format: 'csv' })).rejects.toMatchObject(accessDenied(source));
+  });
+
+  it('denies a symlink inside the root that points to a file outside it', async () => {
+    fs.symlinkSync(path.join(outside, 'secret.csv'), path.join(root, 'link.csv'));
+    await expect(runAnalysis(root, { source: 'link.csv' })).rejects.toMatchObject(accessDenied('link.csv'));
+  });
+
+  it('denies a path through a symlinked directory that leads outside the root', async () => {
+    fs.symlinkSync(outside, path.join(root, 'escape'));
+    await expect(runAnalysis(root, { source: 'escape/secret.csv' })).rejects.toMatchObject(
+      accessDenied('escape/secret.csv'),
+    );
+  });
+
+  it('allows a symlink that stays inside the root', async () => {
+    fs.symlinkSync(path.join(root, 'sub', 'inside.csv'), path.join(root, 'alias.csv'));
+    const { report } = await runRecorded(root, { source: 'alias.csv' });
+    expect(report.rows).toBe(2);
+  });
+
+  it('allows absolute paths in any root, and roots that are themselves symlinks', async () => {
+    const linkedRoot = path.join(base, 'linked-root');
+    fs.symlinkSync(outside, linkedRoot);
+    const { report } = await runRecorded([root, linkedRoot], { source: path.join(outside, 'secret.csv') });
+    expect(report.rows).toBe(2);
+  });
+
+  it('names the absolute path of a missing file', async () => {
+    await expect(runAnalysis(root, { source: 'sub/missing.csv' })).rejects.toMatchObject({
+      type: 'SourceNotFound',
+      nonRetryable: true,
+      message: `file not found: ${path.join(root, 'sub', 'missing.csv')}`,
+    });
+  });
+
+  it('does not reveal whether a file outside the roots exists', async () => {
+    await expect(runAnalysis(root, { source: '../outside/nothing.csv' })).rejects.toMatchObject({
+      type: 'AccessDenied',
+    });
+  });
+
+  it('reports a directory as unreadable, naming it', async () => {
+    fs.mkdirSync(path.join(root, 'folder.csv'));
+    await expect(runAnalysis(root, { source: 'folder.csv' })).rejects.toMatchObject({
+      type: 'SourceUnreadable',
+      message: expect.stringContaining(path.join(root, 'folder.csv')),
+    });
+  });
+
+  it.each([
+    ['an http URL when URLs are not allowed', 'http://127.0.0.1:1/data.csv'],
+    ['a file: URL', 'file:///etc/passwd'],
+    ['an ftp: URL', 'ftp://example.com/data.csv'],
+  ])('denies %s', async (_title, source) => {
+    await expect(runAnalysis(root, { source })).rejects.toMatchObject(accessDenied(source));
+  });
+});
