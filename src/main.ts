@@ -1,10 +1,12 @@
 import { startProduct } from './app';
 import { loadConfig } from './config';
+import { installRuntime } from './runtime';
 import { onShutdownSignal } from './shutdown';
 
 /** `npm start`: the embedded Temporal server (unless TEMPORAL_ADDRESS is set), a worker, and MCP over HTTP. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  installRuntime();
   const product = await startProduct(config, { worker: true, http: true });
   onShutdownSignal(() => product.close());
   const ui = product.temporalUiUrl ? `, Temporal UI at ${product.temporalUiUrl}` : '';

@@ -1,6 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { startProduct } from './app';
 import { loadConfig } from './config';
+import { installRuntime } from './runtime';
 import { onShutdownSignal } from './shutdown';
 
 /**
@@ -10,6 +11,7 @@ import { onShutdownSignal } from './shutdown';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  installRuntime();
   const embedded = config.temporal.kind === 'embedded';
   const product = await startProduct(config, { worker: embedded, http: false });
   const server = product.createMcpServerFor({ scope: `local:${config.stdioScope}` });

@@ -1,10 +1,12 @@
 import { startProduct } from './app';
 import { loadConfig } from './config';
+import { installRuntime } from './runtime';
 import { onShutdownSignal } from './shutdown';
 
 /** `npm run start:worker`: a Temporal worker only, for scaling out; needs TEMPORAL_ADDRESS. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  installRuntime();
   if (config.temporal.kind !== 'external') throw new Error('The worker entry point needs TEMPORAL_ADDRESS');
   const product = await startProduct(config, { worker: true, http: false });
   onShutdownSignal(() => product.close());

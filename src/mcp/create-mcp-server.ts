@@ -43,7 +43,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       const parsed = paramsSchema.safeParse(request.params);
       if (!parsed.success) throw invalidParams(`${method} params`, parsed.error);
       try {
-        return (await handler(parsed.data, extra.signal)) as never;
+        return await handler(parsed.data, extra.signal);
       } catch (err) {
         throw toProtocolError(err);
       }

@@ -137,11 +137,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return session.transport.handleRequest(request, { parsedBody });
   };
 
-  const httpServer: NodeHttpServer = createServer(
-    getRequestListener(handle, {
-      errorHandler: (err) => jsonError(500, -32603, `Internal error: ${err instanceof Error ? err.message : String(err)}`),
-    }),
-  );
+  const listener = getRequestListener(handle, {
+    errorHandler: (err) => jsonError(500, -32603, `Internal error: ${err instanceof Error ? err.message : String(err)}`),
+  });
+  const httpServer: NodeHttpServer = createServer((incoming, outgoing) => void listener(incoming, outgoing));
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port, options.host, () => resolve());
@@ -194,18 +193,13 @@ async function readLimited(request: Request, maxBytes: number): Promise<string |
   const declared = Number(request.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) return undefined;
   if (!request.body) return '';
-  const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
+  for await (const chunk of request.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    // Stops reading (and so receiving) as soon as the limit is passed.
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import type { TaskLimits } from '../config';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { HeartbeatDetails, LiveTaskState, TaskStatus, ToolCallResult } from '../shared/task-types';
 import { isTerminalStatus } from '../shared/task-types';
 import {
@@ -12,7 +12,7 @@ import {
 } from '../../workflows/definitions';
 import { InvalidTaskRequestError, TaskAlreadyTerminalError, TaskLimitError, TaskNotFoundError } from './errors';
 import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor';
-import { isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskId, type TaskOwner } from './owner';
+import { isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
 import type { ListTasksPage, TaskBackend, TaskSpec, TaskView } from './task-backend';
 import { describeClosedFailure, type ClosedFailure } from './workflow-failures';
 
@@ -161,7 +161,7 @@ export class TemporalTaskBackend implements TaskBackend {
 
   private async load(owner: TaskOwner, taskId: string): Promise<LoadedTask> {
     if (!isTaskId(taskId)) throw new TaskNotFoundError(taskId);
-    const workflowId = workflowIdFor(owner, taskId as TaskId);
+    const workflowId = workflowIdFor(owner, taskId);
     let description: WorkflowExecutionDescription;
     try {
       description = await this.client.workflow.getHandle(workflowId).describe();
@@ -277,7 +277,7 @@ function progressMessage(description: WorkflowExecutionDescription): string | un
     const payload = activity.heartbeatDetails?.payloads?.[0];
     if (!payload) continue;
     try {
-      const details = defaultPayloadConverter.fromPayload<HeartbeatDetails>(payload as Payload);
+      const details = defaultPayloadConverter.fromPayload<HeartbeatDetails>(payload);
       const { current, total, message } = details.progress;
       return message ?? (total ? `${current}/${total}` : `${current}`);
     } catch {
@@ -315,15 +315,19 @@ function truncate(text: string, max: number): string {
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+    if (signal?.aborted) return reject(abortReason(signal));
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(signal?.reason ?? new Error('aborted'));
+      reject(abortReason(signal));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  return signal?.reason instanceof Error ? signal.reason : new Error('The wait was aborted');
 }

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startProduct, type ProductParts, type RunningProduct } from '../../src/app';
@@ -7,7 +8,7 @@ import type { ActivityObserver, CancellationReport } from '../../activities';
 
 /** A fresh data directory under the run's temporary root, with its `datasets/` folder. */
 export function makeDataDir(): string {
-  const root = process.env.TEST_TMP_ROOT ?? path.join(require('node:os').tmpdir(), 'mcp-tasks-test');
+  const root = process.env.TEST_TMP_ROOT ?? path.join(tmpdir(), 'mcp-tasks-test');
   mkdirSync(root, { recursive: true });
   const dir = mkdtempSync(path.join(root, 'data-'));
   mkdirSync(path.join(dir, 'datasets'), { recursive: true });

@@ -26,7 +26,10 @@ export function removeTempDir(dir: string): void {
 export type DatasetHeartbeat = HeartbeatDetails<DatasetCheckpoint>;
 
 export interface RunOutcome {
+  /** Heartbeat details after a JSON round trip, as the server stores them. */
   heartbeats: DatasetHeartbeat[];
+  /** The objects the activity passed to `heartbeat()`, to check they are not changed afterwards. */
+  rawHeartbeats?: unknown[];
   cancellations: CancellationReport[];
 }
 
@@ -50,6 +53,7 @@ export function runAnalysis(
 ): Promise<DatasetAnalysis> {
   const env = new MockActivityEnvironment(setup.info, { logger: new DefaultLogger('ERROR') });
   env.on('heartbeat', (details: unknown) => {
+    outcome.rawHeartbeats?.push(details);
     const stored = JSON.parse(JSON.stringify(details)) as DatasetHeartbeat;
     outcome.heartbeats.push(stored);
     setup.onHeartbeat?.(stored, env, outcome.heartbeats.length - 1);
@@ -69,9 +73,32 @@ export async function runRecorded(
   options: AnalyzeDatasetOptions,
   setup: RunSetup = {},
 ): Promise<DatasetAnalysis & RunOutcome> {
-  const outcome: RunOutcome = { heartbeats: [], cancellations: [] };
+  const outcome: RunOutcome = { heartbeats: [], rawHeartbeats: [], cancellations: [] };
   const result = await runAnalysis(root, options, setup, outcome);
   return { ...result, ...outcome };
+}
+
+/** Descriptors this process holds open on `file` (Linux only; `undefined` elsewhere). */
+export function openDescriptors(file: string): number | undefined {
+  if (!fs.existsSync('/proc/self/fd')) return undefined;
+  const target = fs.realpathSync(file);
+  return fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === target;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+/** Polls `condition` until it holds or `timeoutMs` passes. */
+export async function eventually(condition: () => boolean, timeoutMs = 2_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
 }
 
 /** Checkpoints heartbeated strictly between the start and the end of the source. */
