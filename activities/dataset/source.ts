@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { TaskFailureType } from '../../src/shared/task-types';
@@ -142,6 +143,14 @@ async function openUrl(url: URL, offset: number, cancel: AbortSignal): Promise<O
     return { chunks: emptyChunks(), totalBytes: range?.total, version, close };
   }
   if (response.status === 404) fail(TaskFailureType.SourceNotFound, `not found: ${url.href} (HTTP 404)`);
+  if (response.status >= 500 || response.status === 429) {
+    // The server may recover: a retryable failure lets Temporal retry and resume from the checkpoint.
+    close();
+    throw ApplicationFailure.create({
+      type: 'SourceTemporarilyUnavailable',
+      message: `${url.href} answered HTTP ${response.status}`,
+    });
+  }
   if (response.status < 200 || response.status > 299) {
     fail(TaskFailureType.SourceUnreadable, `cannot read ${url.href}: HTTP ${response.status}`);
   }

@@ -56,6 +56,7 @@ beforeEach(async () => {
       return;
     }
     if (pathname === '/broken.csv') return respond(500, {}, Buffer.from('oops'));
+    if (pathname === '/forbidden.csv') return respond(403, {}, Buffer.from('no'));
     const file = files.get(pathname);
     if (!file) return respond(404, {}, Buffer.from('no such file'));
     const match = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
@@ -144,10 +145,19 @@ describe('HTTP failures', () => {
     });
   });
 
-  it('reports other error statuses as SourceUnreadable with the status', async () => {
-    await expect(runAnalysis(root, { source: `${baseUrl}/broken.csv` }, { deps: URLS_ALLOWED })).rejects.toMatchObject({
+  it('reports other client error statuses as SourceUnreadable with the status', async () => {
+    await expect(runAnalysis(root, { source: `${baseUrl}/forbidden.csv` }, { deps: URLS_ALLOWED })).rejects.toMatchObject({
       type: 'SourceUnreadable',
+      message: expect.stringContaining('HTTP 403'),
+      nonRetryable: true,
+    });
+  });
+
+  it('reports a server error as retryable, so that Temporal retries and resumes', async () => {
+    await expect(runAnalysis(root, { source: `${baseUrl}/broken.csv` }, { deps: URLS_ALLOWED })).rejects.toMatchObject({
+      type: 'SourceTemporarilyUnavailable',
       message: expect.stringContaining('HTTP 500'),
+      nonRetryable: false,
     });
   });
 
