@@ -1,0 +1,39 @@
+import { SessionIdSigner } from '../../src/mcp/session-ids';
+
+describe('SessionIdSigner', () => {
+  const signer = new SessionIdSigner('a-secret-of-enough-length');
+
+  it('accepts the ids it issued and returns the facts they carry', () => {
+    expect(signer.verify(signer.issue({ elicitation: true }))).toEqual({ elicitation: true });
+    expect(signer.verify(signer.issue({ elicitation: false }))).toEqual({ elicitation: false });
+  });
+
+  it('issues a different id each time, in visible ASCII', () => {
+    const a = signer.issue({ elicitation: false });
+    const b = signer.issue({ elicitation: false });
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^[\x21-\x7e]+$/);
+  });
+
+  it.each([
+    ['a made-up id', 'my-own-session'],
+    ['an empty id', ''],
+    ['an id with extra parts', 'a.b.c.d'],
+  ])('refuses %s', (_label, id) => {
+    expect(signer.verify(id)).toBeUndefined();
+  });
+
+  it('refuses an id whose flags were changed', () => {
+    const id = signer.issue({ elicitation: false });
+    expect(signer.verify(id.replace('.-.', '.e.'))).toBeUndefined();
+  });
+
+  it('refuses an id signed with another secret', () => {
+    const other = new SessionIdSigner('another-secret-of-enough-length');
+    expect(signer.verify(other.issue({ elicitation: true }))).toBeUndefined();
+  });
+
+  it('requires a secret of at least 16 characters', () => {
+    expect(() => new SessionIdSigner('short')).toThrow(/at least 16/);
+  });
+});
