@@ -1,5 +1,7 @@
 import { createAnalyzeDataset } from './dataset/analyze-dataset';
 import { createRunTimedSteps } from './long-running-operation';
+import { createMemoryActivities } from './memory';
+import { createDeleteExpiredTasks } from './task-cleanup';
 import { loggingObserver, type ActivityObserver } from './observer';
 
 /** What the activities need from the process that hosts them; the worker builds it from its config. */
@@ -8,6 +10,10 @@ export interface ActivityDeps {
   datasetRoots: string[];
   /** Whether `http(s)://` dataset sources may be fetched. */
   allowUrlSources: boolean;
+  /** The project memory's SQLite file. */
+  memoryDbFile: string;
+  /** Where `export_memory` writes its files. */
+  exportsDir: string;
   /** Receives lifecycle events such as cancellations. @default loggingObserver */
   observer?: ActivityObserver;
 }
@@ -17,7 +23,15 @@ export function createActivities(deps: ActivityDeps) {
   const observer = deps.observer ?? loggingObserver;
   return {
     runTimedSteps: createRunTimedSteps(observer),
+    deleteExpiredTasks: createDeleteExpiredTasks(),
     analyzeDataset: createAnalyzeDataset({
+      datasetRoots: deps.datasetRoots,
+      allowUrlSources: deps.allowUrlSources,
+      observer,
+    }),
+    ...createMemoryActivities({
+      dbFile: deps.memoryDbFile,
+      exportsDir: deps.exportsDir,
       datasetRoots: deps.datasetRoots,
       allowUrlSources: deps.allowUrlSources,
       observer,

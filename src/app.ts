@@ -1,14 +1,17 @@
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Config } from './config';
-import { createMcpServer } from './mcp/create-mcp-server';
+import { noAuditSink, stderrAuditSink, type AuditSink } from './mcp/audit-log';
+import { createMcpServer, type McpSessionOptions } from './mcp/create-mcp-server';
 import { startHttpServer, type RunningHttpServer } from './mcp/http-server';
 import { loadSessionSecret } from './session-secret';
 import { TemporalTaskBackend } from './tasks/temporal-task-backend';
 import type { TaskOwner } from './tasks/owner';
 import { findTemporalCli } from './temporal/cli-path';
 import { connectClient, connectWorker, externalEndpoint, type TemporalEndpoint } from './temporal/connect';
+import { ensureCleanupSchedule } from './temporal/cleanup-schedule';
 import { createProductWorker } from './temporal/create-worker';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { TOOL_CATALOG, resolveTimeLimits } from './tools/catalog';
@@ -26,6 +29,8 @@ export interface ProductParts {
   devServerOutput?: 'inherit' | 'ignore';
   /** Observer handed to the activities (tests record cancellations with it). */
   activityObserver?: ActivityObserver;
+  /** Where audit events go; defaults to what `AUDIT_LOG` says. */
+  auditSink?: AuditSink;
 }
 
 export interface RunningProduct {
@@ -34,7 +39,7 @@ export interface RunningProduct {
   mcpUrl?: string;
   client: Client;
   /** Builds an MCP server for `owner`, e.g. for stdio. */
-  createMcpServerFor(owner: TaskOwner): Server;
+  createMcpServerFor(owner: TaskOwner, session?: McpSessionOptions): Server;
   /** Stops everything this call started, the embedded Temporal server last. */
   close(): Promise<void>;
 }
@@ -81,8 +86,14 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         activities: {
           datasetRoots: config.datasetRoots,
           allowUrlSources: config.allowUrlSources,
+          memoryDbFile: path.join(config.dataDir, 'memory.db'),
+          exportsDir: path.join(config.dataDir, 'exports'),
           observer: parts.activityObserver,
         },
+      });
+      await ensureCleanupSchedule(client, {
+        taskQueue: config.taskQueue,
+        intervalSeconds: config.cleanupIntervalSeconds,
       });
       const running = worker.run();
       stoppers.push(async () => {
@@ -93,8 +104,17 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
 
     const backend = new TemporalTaskBackend({ client, taskQueue: config.taskQueue, limits: config.limits });
     const timeLimitsSeconds = resolveTimeLimits(TOOL_CATALOG, config.toolTimeLimitsSeconds);
-    const createMcpServerFor = (owner: TaskOwner): Server =>
-      createMcpServer({ backend, tools: TOOL_CATALOG, owner, limits: config.limits, timeLimitsSeconds });
+    const audit = parts.auditSink ?? (config.auditLog === 'stderr' ? stderrAuditSink : noAuditSink);
+    const createMcpServerFor = (owner: TaskOwner, session?: McpSessionOptions): Server =>
+      createMcpServer({
+        backend,
+        tools: TOOL_CATALOG,
+        owner,
+        limits: config.limits,
+        timeLimitsSeconds,
+        session,
+        audit,
+      });
 
     let http: RunningHttpServer | undefined;
     if (parts.http) {
@@ -104,12 +124,23 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         sessionSecret: loadSessionSecret(config.sessionSecret, config.dataDir),
         sessionIdleMs: config.sessionIdleMs,
         maxSessions: config.maxSessions,
-        createSessionServer: (sessionId) => createMcpServerFor({ scope: `session:${sessionId}` }),
+        createSessionServer: (sessionId, { role, resumed }) =>
+          createMcpServerFor(
+            { scope: `session:${sessionId}` },
+            { resumed: resumed !== undefined, clientCanElicit: resumed?.elicitation, notifications: role === 'stream' },
+          ),
       });
       stoppers.push(() => http!.close());
     }
 
-    return { temporal: endpoint, temporalUiUrl: devServer?.uiUrl, mcpUrl: http?.url, client, createMcpServerFor, close };
+    return {
+      temporal: endpoint,
+      temporalUiUrl: devServer?.uiUrl,
+      mcpUrl: http?.url,
+      client,
+      createMcpServerFor,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

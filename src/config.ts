@@ -43,6 +43,10 @@ export interface Config {
   /** Most MCP sessions held in memory at once. @default 1000 */
   maxSessions: number;
   limits: TaskLimits;
+  /** Where audit events (task created, fetched, cancelled, answered) go. @default 'stderr' */
+  auditLog: 'stderr' | 'off';
+  /** How often the Temporal Schedule deletes expired tasks, in seconds. @default 300 */
+  cleanupIntervalSeconds: number;
   /** Per-tool time limits in seconds, overriding each tool's default (`TOOL_TIME_LIMITS=analyze_dataset=600,...`). */
   toolTimeLimitsSeconds: Record<string, number>;
 }
@@ -69,6 +73,12 @@ function timeLimitsFromEnv(raw: string | undefined): Record<string, number> {
     limits[tool] = value;
   }
   return limits;
+}
+
+function auditLogFromEnv(raw: string | undefined): 'stderr' | 'off' {
+  if (raw === undefined || raw === '' || raw === 'stderr') return 'stderr';
+  if (raw === 'off') return 'off';
+  throw new Error(`AUDIT_LOG must be stderr or off, got "${raw}"`);
 }
 
 function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -122,5 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRunningTasksPerOwner: intFromEnv(env, 'TASK_MAX_RUNNING_PER_OWNER', 100, 1),
     },
     toolTimeLimitsSeconds: timeLimitsFromEnv(env.TOOL_TIME_LIMITS),
+    cleanupIntervalSeconds: intFromEnv(env, 'TASK_CLEANUP_INTERVAL_SECONDS', 300, 1),
+    auditLog: auditLogFromEnv(env.AUDIT_LOG),
   };
 }

@@ -38,7 +38,8 @@ function parseArgs(argv: string[]): ReplayOptions {
         throw new Error(`Unknown argument ${argv[i]}\n${USAGE}`);
     }
   }
-  if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error(`--limit must be a positive integer\n${USAGE}`);
+  if (!Number.isInteger(options.limit) || options.limit < 1)
+    throw new Error(`--limit must be a positive integer\n${USAGE}`);
   return options;
 }
 
@@ -46,7 +47,8 @@ function parseArgs(argv: string[]): ReplayOptions {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const config = loadConfig();
-  if (config.temporal.kind !== 'external') throw new Error(`Set TEMPORAL_ADDRESS to the cluster to read histories from\n${USAGE}`);
+  if (config.temporal.kind !== 'external')
+    throw new Error(`Set TEMPORAL_ADDRESS to the cluster to read histories from\n${USAGE}`);
   installRuntime({ LOG_LEVEL: 'WARN', ...process.env });
   const client = await connectClient(externalEndpoint(config.temporal.address, config.temporal.namespace));
   try {
@@ -64,9 +66,13 @@ async function main(): Promise<void> {
     let failures = 0;
     for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) {
       if (result.error) failures++;
-      process.stdout.write(`${result.error ? 'FAIL' : 'ok  '} ${result.workflowId}${result.error ? `: ${result.error.message}` : ''}\n`);
+      process.stdout.write(
+        `${result.error ? 'FAIL' : 'ok  '} ${result.workflowId}${result.error ? `: ${result.error.message}` : ''}\n`,
+      );
     }
-    process.stdout.write(`replayed ${histories.length} histories: ${histories.length - failures} ok, ${failures} failed\n`);
+    process.stdout.write(
+      `replayed ${histories.length} histories: ${histories.length - failures} ok, ${failures} failed\n`,
+    );
     if (failures > 0) process.exitCode = 1;
   } finally {
     await client.connection.close();

@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   installRuntime();
   const embedded = config.temporal.kind === 'embedded';
   const product = await startProduct(config, { worker: embedded, http: false });
-  const server = product.createMcpServerFor({ scope: `local:${config.stdioScope}` });
+  // The local scope outlives any one process: watch its running tasks for notifications at once.
+  const server = product.createMcpServerFor({ scope: `local:${config.stdioScope}` }, { resumed: true });
   const stop = async (): Promise<void> => {
     await server.close();
     await product.close();

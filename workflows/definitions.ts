@@ -2,12 +2,20 @@
  * Message and search-attribute definitions shared by the workflows and the MCP server. Importing this
  * module does not pull in any workflow body.
  */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
+import type { InputResponse } from '../src/shared/elicitation';
 import type { LiveTaskState } from '../src/shared/task-types';
 
 /** Answers `tasks/get` while the workflow runs. Read-only. */
 export const taskStateQuery = defineQuery<LiveTaskState>('taskState');
+
+/**
+ * Delivers the client's answer to the task's pending question. The validator rejects an answer to
+ * another question or one that breaks the question's schema, so nothing invalid reaches history and
+ * the client is asked again.
+ */
+export const provideInputUpdate = defineUpdate<{ accepted: true }, [InputResponse]>('provideInput');
 
 /** Hash of the owner's scope; every `tasks/list` filters on it. */
 export const ScopeSearchAttribute = defineSearchAttributeKey('McpScope', 'KEYWORD');

@@ -1,28 +1,72 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  condition,
   isCancellation,
   setHandler,
   upsertSearchAttributes,
+  uuid4,
 } from '@temporalio/workflow';
+import {
+  validateElicitationContent,
+  type ElicitationSchema,
+  type InputAnswer,
+  type InputRequest,
+  type InputResponse,
+} from '../src/shared/elicitation';
 import { TaskFailureType, type LiveTaskState, type ToolCallResult } from '../src/shared/task-types';
-import { TaskStatusSearchAttribute, taskStateQuery } from './definitions';
+import { TaskStatusSearchAttribute, provideInputUpdate, taskStateQuery } from './definitions';
 
 /** The live MCP status of one task workflow; the query handler reads it, the workflow body writes it. */
 export class TaskState {
   private state: LiveTaskState;
+  private response: InputResponse | undefined;
 
   constructor() {
     this.state = { status: 'working', lastUpdatedAt: new Date().toISOString() };
     setHandler(taskStateQuery, () => this.state);
+    setHandler(
+      provideInputUpdate,
+      (response) => {
+        this.response = response;
+        return { accepted: true } as const;
+      },
+      { validator: (response: InputResponse) => this.validateResponse(response) },
+    );
   }
 
   /** Moves to `status`; records the change as a search attribute so the UI can filter on it. */
-  set(status: LiveTaskState['status'], statusMessage?: string): void {
+  set(status: LiveTaskState['status'], statusMessage?: string, pendingInput?: InputRequest): void {
     if (status !== this.state.status) {
       upsertSearchAttributes([{ key: TaskStatusSearchAttribute, value: status }]);
     }
-    this.state = { status, statusMessage, lastUpdatedAt: new Date().toISOString() };
+    this.state = { status, statusMessage, lastUpdatedAt: new Date().toISOString(), pendingInput };
+  }
+
+  /**
+   * Asks the client a question and waits for the answer: the task is `input_required` meanwhile.
+   * The wait is a durable condition, so it holds no worker slot, runs no activity, survives restarts
+   * of every process, and may last as long as the task's time limit.
+   */
+  async requestInput(message: string, requestedSchema: ElicitationSchema): Promise<InputAnswer> {
+    const request: InputRequest = { requestId: uuid4(), message, requestedSchema };
+    this.response = undefined;
+    this.set('input_required', message, request);
+    await condition(() => this.response?.requestId === request.requestId);
+    const response = this.response!;
+    this.set('working');
+    return response.action === 'accept' ? { action: 'accept', content: response.content ?? {} } : { action: response.action };
+  }
+
+  private validateResponse(response: InputResponse): void {
+    const pending = this.state.pendingInput;
+    if (!pending || response.requestId !== pending.requestId) {
+      throw new Error('The task is not waiting for an answer to this question');
+    }
+    if (response.action === 'accept') {
+      const problems = validateElicitationContent(pending.requestedSchema, response.content ?? {});
+      if (problems.length > 0) throw new Error(`Invalid answer: ${problems.join('; ')}`);
+    }
   }
 }
 

@@ -1,12 +1,20 @@
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ErrorCode, RELATED_TASK_META_KEY } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { TaskLimits } from '../config';
 import type { ToolCallResult } from '../shared/task-types';
-import type { TaskOwner } from '../tasks/owner';
-import type { TaskBackend, TaskView } from '../tasks/task-backend';
+import { scopeKey, type TaskOwner } from '../tasks/owner';
+import type { TaskBackend } from '../tasks/task-backend';
 import { toToolJsonSchema, type ToolDefinition } from '../tools/tool-definition';
+import { noAuditSink, type AuditEvent, type AuditSink } from './audit-log';
 import { ProtocolError, invalidParams, toProtocolError } from './protocol-errors';
+import { TaskNotifier } from './task-notifier';
+import { awaitTaskResult } from './task-result-stream';
+import { toWireTask } from './wire-task';
+
+type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export interface McpServerOptions {
   backend: TaskBackend;
@@ -17,6 +25,23 @@ export interface McpServerOptions {
   /** Time limit in seconds of each workflow tool, by name. */
   timeLimitsSeconds: Record<string, number>;
   serverInfo?: { name: string; version: string };
+  /** How this server relates to its session. */
+  session?: McpSessionOptions;
+  /** Receives an event per created, cancelled and fetched task. @default noAuditSink */
+  audit?: AuditSink;
+}
+
+/** How an MCP server instance relates to its session. */
+export interface McpSessionOptions {
+  /**
+   * The server continues an existing session (a resumed HTTP session, or stdio): it starts watching
+   * the owner's running tasks for notifications right away.
+   */
+  resumed?: boolean;
+  /** The client declared elicitation in an `initialize` this server did not see (resumed sessions). */
+  clientCanElicit?: boolean;
+  /** Whether this instance sends task notifications (one instance per session does). @default true */
+  notifications?: boolean;
 }
 
 /** The server's task capability: tasks/list, tasks/cancel, and task-augmented tools/call. */
@@ -36,14 +61,38 @@ export function createMcpServer(options: McpServerOptions): Server {
   const server = new Server(options.serverInfo ?? { name: 'durable-mcp-tasks', version: '0.1.0' }, {
     capabilities: { tools: {}, tasks: TASKS_CAPABILITY },
   });
+  const session = options.session ?? {};
+  const scope = scopeKey(owner);
+  const audit = (event: Omit<AuditEvent, 'scope'>): void =>
+    (options.audit ?? noAuditSink)({ time: new Date().toISOString(), scope, ...event });
+  const notifier = new TaskNotifier({ server, backend, owner, intervalMs: options.limits.pollIntervalMs });
+  if (session.notifications === false) notifier.close();
+  server.onclose = () => notifier.close();
+  if (session.resumed) void notifier.resume().catch(() => undefined);
+  const canElicit = (): boolean =>
+    server.getClientCapabilities()?.elicitation !== undefined || session.clientCanElicit === true;
+  const awaitResult = (taskId: string, extra: RequestExtra) =>
+    awaitTaskResult({
+      backend,
+      owner,
+      taskId,
+      pollIntervalMs: options.limits.pollIntervalMs,
+      canElicit: canElicit(),
+      extra,
+      onInputAccepted: (action) => audit({ event: 'task.input', taskId, action }),
+    });
 
-  const onRequest = <P>(method: string, paramsSchema: z.ZodType<P>, handler: (params: P, signal: AbortSignal) => Promise<object>) => {
+  const onRequest = <P>(
+    method: string,
+    paramsSchema: z.ZodType<P>,
+    handler: (params: P, extra: RequestExtra) => Promise<object>,
+  ) => {
     const looseRequest = z.looseObject({ method: z.literal(method), params: z.unknown().optional() });
     server.setRequestHandler(looseRequest, async (request, extra) => {
       const parsed = paramsSchema.safeParse(request.params);
       if (!parsed.success) throw invalidParams(`${method} params`, parsed.error);
       try {
-        return await handler(parsed.data, extra.signal);
+        return await handler(parsed.data, extra);
       } catch (err) {
         throw toProtocolError(err);
       }
@@ -66,7 +115,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     arguments: z.record(z.string(), z.unknown()).optional(),
     task: z.object({ ttl: z.number().optional() }).optional(),
   });
-  onRequest('tools/call', CallParamsSchema, async (params, signal) => {
+  onRequest('tools/call', CallParamsSchema, async (params, extra) => {
     const tool = tools.find((candidate) => candidate.name === params.name);
     if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     const wantsTask = params.task !== undefined;
@@ -87,17 +136,22 @@ export function createMcpServer(options: McpServerOptions): Server {
       arguments: args.data,
       timeLimitSeconds: options.timeLimitsSeconds[tool.name] ?? tool.defaultTimeLimitSeconds,
       requestedTtlMs: params.task?.ttl,
+      progressToken: extra._meta?.progressToken,
     };
     const task = await backend.createTask(owner, spec);
+    audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
+    notifier.watch(task);
     if (wantsTask) return { task: toWireTask(task) };
-    // An optional tool called without a task runs the same workflow and answers on this request.
-    return backend.getTaskResult(owner, task.taskId, { signal });
+    // An optional tool called without a task runs the same workflow and answers on this request; if the
+    // client goes away, the workflow still finishes.
+    return awaitResult(task.taskId, extra);
   });
 
   onRequest('tasks/get', TaskIdParamsSchema, async ({ taskId }) => toWireTask(await backend.getTask(owner, taskId)));
 
-  onRequest('tasks/result', TaskIdParamsSchema, async ({ taskId }, signal) => {
-    const result: ToolCallResult = await backend.getTaskResult(owner, taskId, { signal });
+  onRequest('tasks/result', TaskIdParamsSchema, async ({ taskId }, extra) => {
+    const result: ToolCallResult = await awaitResult(taskId, extra);
+    audit({ event: 'task.result', taskId, status: result.isError ? 'error' : 'ok' });
     return { ...result, _meta: { ...result._meta, [RELATED_TASK_META_KEY]: { taskId } } };
   });
 
@@ -106,20 +160,11 @@ export function createMcpServer(options: McpServerOptions): Server {
     return { tasks: page.tasks.map(toWireTask), ...(page.nextCursor && { nextCursor: page.nextCursor }) };
   });
 
-  onRequest('tasks/cancel', TaskIdParamsSchema, async ({ taskId }) => toWireTask(await backend.cancelTask(owner, taskId)));
+  onRequest('tasks/cancel', TaskIdParamsSchema, async ({ taskId }) => {
+    const task = await backend.cancelTask(owner, taskId);
+    audit({ event: 'task.cancelled', taskId });
+    return toWireTask(task);
+  });
 
   return server;
-}
-
-/** MCP's `Task`: exactly the spec's fields, nothing internal. */
-function toWireTask(task: TaskView): Record<string, unknown> {
-  return {
-    taskId: task.taskId,
-    status: task.status,
-    ...(task.statusMessage !== undefined && { statusMessage: task.statusMessage }),
-    createdAt: task.createdAt,
-    lastUpdatedAt: task.lastUpdatedAt,
-    ttl: task.ttl,
-    pollInterval: task.pollInterval,
-  };
 }

@@ -9,8 +9,12 @@ import { SessionIdSigner, type SessionFacts } from './session-ids';
 export interface HttpServerOptions {
   host: string;
   port: number;
-  /** Builds the MCP server of one session; called again when a known session is resumed. */
-  createSessionServer(sessionId: string): Server;
+  /**
+   * Builds an MCP server for one channel of a session: `stream` serves tools/call and tasks/result
+   * (and sends notifications), `json` serves tasks/get, tasks/list and tasks/cancel. `resumed` holds
+   * what the session id remembers when a session is resumed after a restart.
+   */
+  createSessionServer(sessionId: string, channel: { role: 'stream' | 'json'; resumed?: SessionFacts }): Server;
   sessionSecret: string;
   /** Idle time after which a session's transport is dropped from memory (it can be resumed). */
   sessionIdleMs: number;
@@ -25,9 +29,16 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-interface LiveSession {
+type SessionRole = 'stream' | 'json';
+
+interface Channel {
   transport: WebStandardStreamableHTTPServerTransport;
   server: Server;
+}
+
+interface LiveSession {
+  stream: Channel;
+  json: Channel;
   lastSeen: number;
 }
 
@@ -46,23 +57,39 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   let allowedHosts: string[] = [];
 
-  const openSession = async (sessionId: string): Promise<LiveSession> => {
-    evictIfFull();
+  /** One transport + server pair; `json` answers with a plain JSON body instead of an SSE stream. */
+  const openChannel = async (sessionId: string, role: SessionRole, resumed?: SessionFacts): Promise<Channel> => {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
+      enableJsonResponse: role === 'json',
       enableDnsRebindingProtection: allowedHosts.length > 0,
       allowedHosts,
-      onsessionclosed: (id) => {
-        sessions.delete(id);
-      },
     });
-    const server = options.createSessionServer(sessionId);
-    const session: LiveSession = { transport, server, lastSeen: Date.now() };
-    sessions.set(sessionId, session);
-    transport.onclose = () => {
-      if (sessions.get(sessionId) === session) sessions.delete(sessionId);
-    };
+    const server = options.createSessionServer(sessionId, { role, resumed });
     await server.connect(transport);
+    return { transport, server };
+  };
+
+  /**
+   * Opens a session: a streaming channel for everything that may need a stream (tools/call,
+   * tasks/result and its questions, the GET stream) and a JSON channel for tasks/get, tasks/list and
+   * tasks/cancel, which the spec says should not be upgraded to SSE. The JSON channel is initialized
+   * here with the client's own `initialize`.
+   */
+  const openSession = async (
+    sessionId: string,
+    init: { message: InitializeMessage; url: string; host: string },
+    resumed?: SessionFacts,
+  ): Promise<LiveSession> => {
+    evictIfFull();
+    const stream = await openChannel(sessionId, 'stream', resumed);
+    const json = await openChannel(sessionId, 'json', resumed);
+    const session: LiveSession = { stream, json, lastSeen: Date.now() };
+    sessions.set(sessionId, session);
+    stream.transport.onclose = () => {
+      if (sessions.get(sessionId) === session) void closeSession(sessionId, session);
+    };
+    await initializeChannel(json, sessionId, init);
     return session;
   };
 
@@ -74,27 +101,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 
   const closeSession = async (sessionId: string, session: LiveSession): Promise<void> => {
-    sessions.delete(sessionId);
-    await session.server.close().catch(() => undefined);
+    if (sessions.get(sessionId) === session) sessions.delete(sessionId);
+    await session.stream.server.close().catch(() => undefined);
+    await session.json.server.close().catch(() => undefined);
   };
 
-  /** Re-creates a session this product issued, replaying the client's `initialize` from its id. */
+  /** Re-creates a session this product issued, replaying an `initialize` built from what its id remembers. */
   const resumeSession = async (sessionId: string, facts: SessionFacts, request: Request): Promise<LiveSession> => {
-    const session = await openSession(sessionId);
-    const protocolVersion = request.headers.get('mcp-protocol-version') ?? LATEST_PROTOCOL_VERSION;
-    const initialize = {
+    const message: InitializeMessage = {
       jsonrpc: '2.0',
       id: 'resume',
       method: 'initialize',
       params: {
-        protocolVersion,
+        protocolVersion: request.headers.get('mcp-protocol-version') ?? LATEST_PROTOCOL_VERSION,
         capabilities: facts.elicitation ? { elicitation: {} } : {},
         clientInfo: { name: 'resumed-session', version: '0' },
       },
     };
-    const host = request.headers.get('host') ?? new URL(request.url).host;
-    await replay(session.transport, request.url, host, initialize);
-    await replay(session.transport, request.url, host, { jsonrpc: '2.0', method: 'notifications/initialized' }, sessionId, protocolVersion);
+    const init = { message, url: request.url, host: hostOf(request) };
+    const session = await openSession(sessionId, init, facts);
+    await initializeChannel(session.stream, sessionId, init);
     return session;
   };
 
@@ -128,17 +154,25 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         }
         session = await pending;
       }
-    } else if (isInitialize(parsedBody)) {
-      session = await openSession(signer.issue({ elicitation: declaresElicitation(parsedBody) }));
+    } else if (isInitializeMessage(parsedBody)) {
+      const id = signer.issue({ elicitation: parsedBody.params?.capabilities?.elicitation !== undefined });
+      session = await openSession(id, { message: parsedBody, url: request.url, host: hostOf(request) });
     } else {
       return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
     session.lastSeen = Date.now();
-    return session.transport.handleRequest(request, { parsedBody });
+    if (request.method === 'DELETE') {
+      const response = await session.stream.transport.handleRequest(request);
+      await closeSession(sessionId ?? '', session);
+      return response;
+    }
+    const channel = request.method === 'POST' && answersAsJson(parsedBody) ? session.json : session.stream;
+    return channel.transport.handleRequest(request, { parsedBody });
   };
 
   const listener = getRequestListener(handle, {
-    errorHandler: (err) => jsonError(500, -32603, `Internal error: ${err instanceof Error ? err.message : String(err)}`),
+    errorHandler: (err) =>
+      jsonError(500, -32603, `Internal error: ${err instanceof Error ? err.message : String(err)}`),
   });
   const httpServer: NodeHttpServer = createServer((incoming, outgoing) => void listener(incoming, outgoing));
   await new Promise<void>((resolve, reject) => {
@@ -148,10 +182,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const { port } = httpServer.address() as AddressInfo;
   if (isLoopback(options.host)) allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
 
-  const sweeper = setInterval(() => {
-    const cutoff = Date.now() - options.sessionIdleMs;
-    for (const [id, session] of sessions) if (session.lastSeen < cutoff) void closeSession(id, session);
-  }, Math.min(options.sessionIdleMs, 60_000));
+  const sweeper = setInterval(
+    () => {
+      const cutoff = Date.now() - options.sessionIdleMs;
+      for (const [id, session] of sessions) if (session.lastSeen < cutoff) void closeSession(id, session);
+    },
+    Math.min(options.sessionIdleMs, 60_000),
+  );
   sweeper.unref();
 
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -166,10 +203,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 }
 
+/** Feeds a channel the client's `initialize` and `notifications/initialized`, discarding the answers. */
+async function initializeChannel(
+  channel: Channel,
+  sessionId: string,
+  init: { message: InitializeMessage; url: string; host: string },
+): Promise<void> {
+  const protocolVersion = init.message.params?.protocolVersion ?? LATEST_PROTOCOL_VERSION;
+  await replay(channel.transport, init, { ...init.message, id: 'init' });
+  await replay(
+    channel.transport,
+    init,
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    sessionId,
+    protocolVersion,
+  );
+}
+
 async function replay(
   transport: WebStandardStreamableHTTPServerTransport,
-  url: string,
-  host: string,
+  target: { url: string; host: string },
   message: object,
   sessionId?: string,
   protocolVersion?: string,
@@ -178,15 +231,33 @@ async function replay(
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
     // The transport's DNS-rebinding check reads Host, which a constructed Request does not carry.
-    host,
+    host: target.host,
   };
   if (sessionId) headers['mcp-session-id'] = sessionId;
   if (protocolVersion) headers['mcp-protocol-version'] = protocolVersion;
-  const response = await transport.handleRequest(new Request(url, { method: 'POST', headers, body: JSON.stringify(message) }), {
-    parsedBody: message,
-  });
+  const response = await transport.handleRequest(
+    new Request(target.url, { method: 'POST', headers, body: JSON.stringify(message) }),
+    { parsedBody: message },
+  );
   const body = await response.text();
-  if (!response.ok) throw new Error(`Could not resume the session: HTTP ${response.status} ${body}`);
+  if (!response.ok) throw new Error(`Could not initialize the session: HTTP ${response.status} ${body}`);
+}
+
+/** Methods answered with a JSON body: quick reads and cancels that never need a stream. */
+const JSON_METHODS = new Set(['tasks/get', 'tasks/list', 'tasks/cancel']);
+
+function answersAsJson(body: unknown): boolean {
+  const method = (body as { method?: unknown } | null)?.method;
+  return (
+    !Array.isArray(body) &&
+    typeof method === 'string' &&
+    JSON_METHODS.has(method) &&
+    (body as { id?: unknown }).id !== undefined
+  );
+}
+
+function hostOf(request: Request): string {
+  return request.headers.get('host') ?? new URL(request.url).host;
 }
 
 async function readLimited(request: Request, maxBytes: number): Promise<string | undefined> {
@@ -204,17 +275,15 @@ async function readLimited(request: Request, maxBytes: number): Promise<string |
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function isInitialize(body: unknown): boolean {
-  const messages = Array.isArray(body) ? body : [body];
-  return messages.some((message) => (message as { method?: unknown } | null)?.method === 'initialize');
+interface InitializeMessage {
+  jsonrpc: '2.0';
+  id: string | number;
+  method: 'initialize';
+  params?: { protocolVersion?: string; capabilities?: { elicitation?: unknown }; clientInfo?: unknown };
 }
 
-function declaresElicitation(body: unknown): boolean {
-  const messages = Array.isArray(body) ? body : [body];
-  const init = messages.find((message) => (message as { method?: unknown } | null)?.method === 'initialize') as
-    | { params?: { capabilities?: { elicitation?: unknown } } }
-    | undefined;
-  return init?.params?.capabilities?.elicitation !== undefined;
+function isInitializeMessage(body: unknown): body is InitializeMessage {
+  return !Array.isArray(body) && (body as { method?: unknown } | null)?.method === 'initialize';
 }
 
 function isLoopback(host: string): boolean {

@@ -19,7 +19,9 @@ export class ProtocolError extends Error {
 
 /** -32602, for arguments that fail their schema; lists every problem with its path. */
 export function invalidParams(what: string, error: z.ZodError): ProtocolError {
-  const problems = error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+  const problems = error.issues.map(
+    (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+  );
   return new ProtocolError(ErrorCode.InvalidParams, `Invalid ${what}: ${problems.join('; ')}`);
 }
 
@@ -36,6 +38,7 @@ export function toProtocolError(err: unknown): Error {
       case 'terminal':
       case 'invalid-cursor':
       case 'invalid-request':
+      case 'input-rejected':
         return new ProtocolError(ErrorCode.InvalidParams, err.message);
       case 'limit':
         return new ProtocolError(ErrorCode.InternalError, err.message);

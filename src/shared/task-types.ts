@@ -1,6 +1,8 @@
+import type { InputRequest } from './elicitation';
+
 /**
  * Types shared by the MCP server, the workflows and the activities. This module is sandbox-safe: it
- * imports nothing and does no I/O, so workflow code may import it.
+ * imports only types and does no I/O, so workflow code may import it.
  */
 
 /** The five MCP task statuses. */
@@ -32,6 +34,8 @@ export interface LiveTaskState {
   statusMessage?: string;
   /** ISO 8601 time of the last status change. */
   lastUpdatedAt: string;
+  /** The question the task waits on while `input_required`. */
+  pendingInput?: InputRequest;
 }
 
 /** The argument every tool workflow receives. */

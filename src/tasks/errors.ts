@@ -5,7 +5,7 @@
 
 /** Base class: every engine error carries a stable `kind` the adapter switches on. */
 export abstract class TaskEngineError extends Error {
-  abstract readonly kind: 'not-found' | 'terminal' | 'invalid-cursor' | 'invalid-request' | 'limit';
+  abstract readonly kind: 'not-found' | 'terminal' | 'invalid-cursor' | 'invalid-request' | 'input-rejected' | 'limit';
 }
 
 /** No task with this id is visible to the caller: unknown, expired, or owned by someone else. */
@@ -44,6 +44,15 @@ export class InvalidTaskRequestError extends TaskEngineError {
   constructor(message: string) {
     super(message);
     this.name = 'InvalidTaskRequestError';
+  }
+}
+
+/** An answer the task refused: not the pending question, or content that breaks its schema. */
+export class InputRejectedError extends TaskEngineError {
+  readonly kind = 'input-rejected';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputRejectedError';
   }
 }
 

@@ -1,4 +1,5 @@
-import type { TaskStatus, ToolCallResult } from '../shared/task-types';
+import type { InputRequest, InputResponse } from '../shared/elicitation';
+import type { ProgressDetails, TaskStatus, ToolCallResult } from '../shared/task-types';
 import type { TaskOwner } from './owner';
 
 /** A task as the engine reports it; the MCP adapter sends it as MCP's `Task`. */
@@ -13,6 +14,12 @@ export interface TaskView {
   /** Retention from creation in ms, as applied (never null: every task has a bounded TTL). */
   ttl: number;
   pollInterval: number;
+  /** The question the task waits on while `input_required` (not part of MCP's `Task`). */
+  pendingInput?: InputRequest;
+  /** The running activity's last reported progress (not part of MCP's `Task`). */
+  progress?: ProgressDetails;
+  /** The `progressToken` of the request that created the task, for progress notifications. */
+  progressToken?: string | number;
 }
 
 /** What to run as a task. */
@@ -27,6 +34,8 @@ export interface TaskSpec {
   timeLimitSeconds: number;
   /** TTL the client asked for, in ms; undefined means the default. Clamped to the maximum. */
   requestedTtlMs?: number;
+  /** The creating request's `progressToken`; valid for the task's whole life. */
+  progressToken?: string | number;
 }
 
 export interface ListTasksPage {
@@ -54,4 +63,17 @@ export interface TaskBackend {
   listTasks(owner: TaskOwner, options?: { cursor?: string }): Promise<ListTasksPage>;
   /** Requests cancellation; the returned task is already `cancelled`. Throws `TaskAlreadyTerminalError`. */
   cancelTask(owner: TaskOwner, taskId: string): Promise<TaskView>;
+  /**
+   * Delivers the client's answer to the task's pending question. Throws `InputRejectedError` when the
+   * task is not waiting for it or the answer breaks the question's schema; the task then stays
+   * `input_required` and the question can be asked again.
+   */
+  provideInput(
+    owner: TaskOwner,
+    taskId: string,
+    response: InputResponse,
+    options?: { signal?: AbortSignal },
+  ): Promise<void>;
+  /** The owner's tasks that are still running (for resuming notifications after a restart). */
+  listRunningTasks(owner: TaskOwner): Promise<TaskView[]>;
 }

@@ -1,16 +1,31 @@
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import type { TaskLimits } from '../config';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { HeartbeatDetails, LiveTaskState, TaskStatus, ToolCallResult } from '../shared/task-types';
+import type { InputResponse } from '../shared/elicitation';
+import { appliedTtl, isExpired } from '../shared/task-expiry';
+import type {
+  HeartbeatDetails,
+  LiveTaskState,
+  ProgressDetails,
+  TaskStatus,
+  ToolCallResult,
+} from '../shared/task-types';
 import { isTerminalStatus } from '../shared/task-types';
 import {
   ExpiresAtSearchAttribute,
   ScopeSearchAttribute,
   TaskStatusSearchAttribute,
   ToolSearchAttribute,
+  provideInputUpdate,
   taskStateQuery,
 } from '../../workflows/definitions';
-import { InvalidTaskRequestError, TaskAlreadyTerminalError, TaskLimitError, TaskNotFoundError } from './errors';
+import {
+  InputRejectedError,
+  InvalidTaskRequestError,
+  TaskAlreadyTerminalError,
+  TaskLimitError,
+  TaskNotFoundError,
+} from './errors';
 import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor';
 import { isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
 import type { ListTasksPage, TaskBackend, TaskSpec, TaskView } from './task-backend';
@@ -23,6 +38,7 @@ interface TaskMemo {
   createdAt: string;
   ttlMs: number;
   timeLimitSeconds: number;
+  progressToken?: string | number;
 }
 
 export interface TemporalTaskBackendOptions {
@@ -64,6 +80,7 @@ export class TemporalTaskBackend implements TaskBackend {
       createdAt: createdAt.toISOString(),
       ttlMs,
       timeLimitSeconds: spec.timeLimitSeconds,
+      ...(spec.progressToken !== undefined && { progressToken: spec.progressToken }),
     };
     await this.client.workflow.start(spec.workflowType, {
       workflowId: workflowIdFor(owner, taskId),
@@ -88,6 +105,7 @@ export class TemporalTaskBackend implements TaskBackend {
       lastUpdatedAt: memo.createdAt,
       ttl: ttlMs,
       pollInterval: this.limits.pollIntervalMs,
+      progressToken: spec.progressToken,
     };
   }
 
@@ -95,7 +113,11 @@ export class TemporalTaskBackend implements TaskBackend {
     return (await this.load(owner, taskId)).view;
   }
 
-  async getTaskResult(owner: TaskOwner, taskId: string, options: { signal?: AbortSignal } = {}): Promise<ToolCallResult> {
+  async getTaskResult(
+    owner: TaskOwner,
+    taskId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ToolCallResult> {
     for (;;) {
       const loaded = await this.load(owner, taskId);
       if (isTerminalStatus(loaded.view.status)) return this.resultOf(loaded);
@@ -137,7 +159,45 @@ export class TemporalTaskBackend implements TaskBackend {
       if (isTerminalStatus(now.view.status)) throw new TaskAlreadyTerminalError(taskId, now.view.status);
       throw err;
     }
-    return { ...loaded.view, status: 'cancelled', statusMessage: CANCELLED_MESSAGE, lastUpdatedAt: new Date().toISOString() };
+    return {
+      ...loaded.view,
+      status: 'cancelled',
+      statusMessage: CANCELLED_MESSAGE,
+      lastUpdatedAt: new Date().toISOString(),
+    };
+  }
+
+  async provideInput(
+    owner: TaskOwner,
+    taskId: string,
+    response: InputResponse,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const loaded = await this.load(owner, taskId);
+    if (loaded.view.status !== 'input_required') {
+      throw new InputRejectedError(`Task ${taskId} is not waiting for input (it is ${loaded.view.status})`);
+    }
+    const handle = this.client.workflow.getHandle(loaded.workflowId);
+    const send = () => handle.executeUpdate(provideInputUpdate, { args: [response] });
+    try {
+      await (options.signal ? this.client.withAbortSignal(options.signal, send) : send());
+    } catch (err) {
+      if ((err as Error).name === 'WorkflowUpdateFailedError') {
+        const cause = (err as { cause?: { message?: string } }).cause;
+        throw new InputRejectedError(cause?.message ?? (err as Error).message);
+      }
+      throw err;
+    }
+  }
+
+  async listRunningTasks(owner: TaskOwner): Promise<TaskView[]> {
+    const views: TaskView[] = [];
+    const query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ExecutionStatus = "Running"`;
+    for await (const info of this.client.workflow.list({ query, pageSize: 1000 })) {
+      const view = this.viewFromListing(info);
+      if (view) views.push(view);
+    }
+    return views;
   }
 
   private applyTtl(requested: number | undefined): number {
@@ -171,11 +231,13 @@ export class TemporalTaskBackend implements TaskBackend {
     }
     const memo = description.memo as TaskMemo | undefined;
     if (!memo?.createdAt) throw new TaskNotFoundError(taskId);
+    const closedAtMs = description.closeTime?.getTime();
     const base = {
       taskId,
       createdAt: memo.createdAt,
-      ttl: memo.ttlMs,
+      ttl: appliedTtl(memo, closedAtMs),
       pollInterval: this.limits.pollIntervalMs,
+      ...(memo.progressToken !== undefined && { progressToken: memo.progressToken }),
     };
     const cancelRequested = description.raw.workflowExtendedInfo?.cancelRequested === true;
     const closedAt = description.closeTime?.toISOString();
@@ -183,17 +245,22 @@ export class TemporalTaskBackend implements TaskBackend {
 
     if (statusName === 'RUNNING') {
       const live = await this.queryLiveState(workflowId, description);
-      const statusMessage = live.statusMessage ?? progressMessage(description);
+      const progress = progressOf(description);
+      const statusMessage = live.statusMessage ?? progress?.message;
       const view: TaskView = cancelRequested
         ? { ...base, status: 'cancelled', statusMessage: CANCELLED_MESSAGE, lastUpdatedAt: live.lastUpdatedAt }
-        : { ...base, ...live, ...(statusMessage !== undefined && { statusMessage }) };
+        : { ...base, ...live, ...(statusMessage !== undefined && { statusMessage }), ...(progress && { progress }) };
       return { workflowId, memo, view };
     }
 
-    if (this.isExpired(memo)) throw new TaskNotFoundError(taskId);
+    if (isExpired(memo, closedAtMs)) throw new TaskNotFoundError(taskId);
     const lastUpdatedAt = closedAt ?? memo.createdAt;
     if (cancelRequested || statusName === 'CANCELLED') {
-      return { workflowId, memo, view: { ...base, status: 'cancelled', statusMessage: CANCELLED_MESSAGE, lastUpdatedAt } };
+      return {
+        workflowId,
+        memo,
+        view: { ...base, status: 'cancelled', statusMessage: CANCELLED_MESSAGE, lastUpdatedAt },
+      };
     }
     if (statusName === 'COMPLETED') {
       return { workflowId, memo, view: { ...base, status: 'completed', lastUpdatedAt } };
@@ -223,10 +290,6 @@ export class TemporalTaskBackend implements TaskBackend {
     }
   }
 
-  private isExpired(memo: TaskMemo): boolean {
-    return Date.parse(memo.createdAt) + memo.ttlMs <= Date.now();
-  }
-
   private async resultOf(loaded: LoadedTask): Promise<ToolCallResult> {
     switch (loaded.view.status) {
       case 'completed':
@@ -243,7 +306,8 @@ export class TemporalTaskBackend implements TaskBackend {
     const memo = info.memo as TaskMemo | undefined;
     if (!memo?.taskId) return undefined;
     const running = info.status.name === 'RUNNING';
-    if (!running && this.isExpired(memo)) return undefined;
+    const closedAtMs = info.closeTime?.getTime();
+    if (!running && isExpired(memo, closedAtMs)) return undefined;
     const saStatus = info.typedSearchAttributes.get(TaskStatusSearchAttribute);
     let status: TaskStatus;
     if (running) status = saStatus === 'input_required' || saStatus === 'cancelled' ? saStatus : 'working';
@@ -255,8 +319,9 @@ export class TemporalTaskBackend implements TaskBackend {
       status,
       createdAt: memo.createdAt,
       lastUpdatedAt: info.closeTime?.toISOString() ?? memo.createdAt,
-      ttl: memo.ttlMs,
+      ttl: appliedTtl(memo, closedAtMs),
       pollInterval: this.limits.pollIntervalMs,
+      ...(memo.progressToken !== undefined && { progressToken: memo.progressToken }),
     };
   }
 }
@@ -269,17 +334,20 @@ interface LoadedTask {
 }
 
 /**
- * The progress message of the task's running activity, from its last heartbeat as the server holds it.
- * Read from `describe()` rather than pushed into the workflow, so progress adds no history events.
+ * The progress of the task's running activity, from its last heartbeat as the server holds it. Read
+ * from `describe()` rather than pushed into the workflow, so progress adds no history events.
  */
-function progressMessage(description: WorkflowExecutionDescription): string | undefined {
+function progressOf(description: WorkflowExecutionDescription): ProgressDetails | undefined {
   for (const activity of description.raw.pendingActivities ?? []) {
     const payload = activity.heartbeatDetails?.payloads?.[0];
     if (!payload) continue;
     try {
-      const details = defaultPayloadConverter.fromPayload<HeartbeatDetails>(payload);
-      const { current, total, message } = details.progress;
-      return message ?? (total ? `${current}/${total}` : `${current}`);
+      const { progress } = defaultPayloadConverter.fromPayload<HeartbeatDetails>(payload);
+      if (typeof progress?.current !== 'number') continue;
+      return {
+        ...progress,
+        message: progress.message ?? (progress.total ? `${progress.current}/${progress.total}` : `${progress.current}`),
+      };
     } catch {
       // Heartbeats of another shape carry no progress to show.
     }
@@ -302,7 +370,9 @@ function compareNewestFirst(a: WorkflowExecutionInfo, b: WorkflowExecutionInfo):
 
 function isOlder(info: WorkflowExecutionInfo, cursor: ListCursor): boolean {
   const time = info.startTime.getTime();
-  return time < cursor.startedAtMs || (time === cursor.startedAtMs && info.workflowId.localeCompare(cursor.workflowId) < 0);
+  return (
+    time < cursor.startedAtMs || (time === cursor.startedAtMs && info.workflowId.localeCompare(cursor.workflowId) < 0)
+  );
 }
 
 function isNotFound(err: unknown): boolean {

@@ -2,7 +2,10 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
 /** The project root (where package.json lives), from both `src/` and the compiled `dist/src/`. */
-export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+export const PROJECT_ROOT = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..',
+);
 
 /** Where `npm run setup` installs the Temporal CLI when none is found. */
 export const PROJECT_LOCAL_CLI = path.join(PROJECT_ROOT, '.tools', 'bin', 'temporal');
@@ -22,7 +25,8 @@ function isExecutable(file: string): boolean {
  */
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TEMPORAL_CLI_PATH) {
-    if (!isExecutable(env.TEMPORAL_CLI_PATH)) throw new Error(`TEMPORAL_CLI_PATH is not executable: ${env.TEMPORAL_CLI_PATH}`);
+    if (!isExecutable(env.TEMPORAL_CLI_PATH))
+      throw new Error(`TEMPORAL_CLI_PATH is not executable: ${env.TEMPORAL_CLI_PATH}`);
     return env.TEMPORAL_CLI_PATH;
   }
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {

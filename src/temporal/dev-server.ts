@@ -72,7 +72,9 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     if (await canConnect(ip, options.grpcPort)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`The Temporal dev server did not accept connections on ${ip}:${options.grpcPort}: ${stderr.trim()}`);
+      throw new Error(
+        `The Temporal dev server did not accept connections on ${ip}:${options.grpcPort}: ${stderr.trim()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -113,6 +115,8 @@ function setRetention(cliPath: string, address: string, namespace: string): Prom
     );
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`Setting retention failed: ${stderr.trim()}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`Setting retention failed: ${stderr.trim()}`)),
+    );
   });
 }

@@ -24,7 +24,9 @@ export const AnalyzeDatasetArgsSchema = z.strictObject({
     .string()
     .min(1)
     .max(4096)
-    .describe('A file path inside the allowed dataset roots (relative paths start at DATA_DIR/datasets), or an http(s) URL'),
+    .describe(
+      'A file path inside the allowed dataset roots (relative paths start at DATA_DIR/datasets), or an http(s) URL',
+    ),
   format: z.enum(['csv', 'jsonl']).optional().describe('Defaults from the file extension'),
   columns: z.array(z.string().min(1).max(256)).min(1).max(1000).optional().describe('Only analyse these columns'),
 });

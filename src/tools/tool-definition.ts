@@ -43,7 +43,10 @@ export interface LocalToolDefinition extends ToolBase {
 export type ToolDefinition = WorkflowToolDefinition | LocalToolDefinition;
 
 /** JSON Schema of a zod object schema, in the shape MCP's `Tool.inputSchema` expects. */
-export function toToolJsonSchema(schema: z.ZodObject, io: 'input' | 'output'): { type: 'object'; [key: string]: unknown } {
+export function toToolJsonSchema(
+  schema: z.ZodObject,
+  io: 'input' | 'output',
+): { type: 'object'; [key: string]: unknown } {
   const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
   return { ...jsonSchema, type: 'object' };
 }

@@ -6,6 +6,7 @@ import {
   GetTaskResultSchema,
   ListTasksResultSchema,
   CancelTaskResultSchema,
+  ElicitRequestSchema,
   type CallToolResult,
   type Task,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -38,7 +39,10 @@ export async function callToolAsTask(
   args: Record<string, unknown>,
   task: { ttl?: number } = {},
 ): Promise<Task> {
-  const result = await client.request({ method: 'tools/call', params: { name, arguments: args, task } }, CreateTaskResultSchema);
+  const result = await client.request(
+    { method: 'tools/call', params: { name, arguments: args, task } },
+    CreateTaskResultSchema,
+  );
   return result.task;
 }
 
@@ -51,7 +55,10 @@ export async function getTaskResult(client: Client, taskId: string, timeoutMs = 
 }
 
 export function listTasks(client: Client, cursor?: string) {
-  return client.request({ method: 'tasks/list', params: cursor === undefined ? {} : { cursor } }, ListTasksResultSchema);
+  return client.request(
+    { method: 'tasks/list', params: cursor === undefined ? {} : { cursor } },
+    ListTasksResultSchema,
+  );
 }
 
 export function cancelTask(client: Client, taskId: string): Promise<Task> {
@@ -83,4 +90,31 @@ export async function errorCodeOf(promise: Promise<unknown>): Promise<number | u
     return (err as { code?: number }).code;
   }
   throw new Error('Expected the request to fail');
+}
+
+/** Answers the server's `elicitation/create` requests; records each request it receives. */
+export type ElicitationAnswerer = (request: {
+  message: string;
+  requestedSchema: unknown;
+  _meta?: Record<string, unknown>;
+}) => { action: 'accept'; content: Record<string, unknown> } | { action: 'decline' | 'cancel' };
+
+/** Connects a client that declares elicitation and answers with `answer`. */
+export async function connectMcpWithElicitation(
+  url: string,
+  answer: ElicitationAnswerer,
+  options: { sessionId?: string } = {},
+): Promise<
+  TestClient & { questions: { message: string; requestedSchema: unknown; _meta?: Record<string, unknown> }[] }
+> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), { sessionId: options.sessionId });
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+  const questions: { message: string; requestedSchema: unknown; _meta?: Record<string, unknown> }[] = [];
+  client.setRequestHandler(ElicitRequestSchema, (request) => {
+    const params = request.params as { message: string; requestedSchema: unknown; _meta?: Record<string, unknown> };
+    questions.push(params);
+    return answer(params);
+  });
+  await client.connect(transport);
+  return { client, transport, questions, sessionId: () => transport.sessionId ?? '', close: () => client.close() };
 }

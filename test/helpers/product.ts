@@ -26,6 +26,7 @@ export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
     DATA_DIR: makeDataDir(),
     MCP_SESSION_SECRET: 'test-secret-0123456789abcdef',
     TASK_POLL_INTERVAL_MS: '200',
+    AUDIT_LOG: 'off',
     ...overrides,
   });
 }
@@ -39,9 +40,6 @@ export class RecordingObserver implements ActivityObserver {
 }
 
 /** Starts the product in this process against the run's Temporal server. */
-export async function startTestProduct(
-  config: Config,
-  parts: Partial<ProductParts> = {},
-): Promise<RunningProduct> {
+export async function startTestProduct(config: Config, parts: Partial<ProductParts> = {}): Promise<RunningProduct> {
   return startProduct(config, { worker: true, http: true, ...parts });
 }

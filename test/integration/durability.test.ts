@@ -45,7 +45,12 @@ describe('durability', () => {
       expect(baseline.structuredContent).toMatchObject({ rows: 2_000_000, invalidRows: 0 });
 
       const task = await callToolAsTask(mcp.client, 'analyze_dataset', { source: 'big.csv' });
-      await waitForTask(mcp.client, task.taskId, (t) => /Analysed [1-9][\d,]* rows/.test(t.statusMessage ?? ''), 60_000);
+      await waitForTask(
+        mcp.client,
+        task.taskId,
+        (t) => /Analysed [1-9][\d,]* rows/.test(t.statusMessage ?? ''),
+        60_000,
+      );
       await worker.kill('SIGKILL');
       worker = spawnEntryPoint('worker', env);
       await worker.ready;

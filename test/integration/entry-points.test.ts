@@ -22,7 +22,11 @@ describe('entry points', () => {
   it('serves tasks over stdio, owned by the configured local scope across processes', async () => {
     const config = testConfig();
     const worker = await startTestProduct(config, { http: false });
-    const env = { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!, TASK_QUEUE: config.taskQueue, DATA_DIR: config.dataDir };
+    const env = {
+      TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!,
+      TASK_QUEUE: config.taskQueue,
+      DATA_DIR: config.dataDir,
+    };
     const first = await connectStdio({ ...env, MCP_STDIO_SCOPE: 'team-a' });
     try {
       expect(first.getServerCapabilities()?.tasks).toBeDefined();
@@ -64,7 +68,10 @@ describe('entry points', () => {
       expect((await getTask(mcp.client, done.taskId)).status).toBe('completed');
       expect(await getTaskResult(mcp.client, done.taskId)).toEqual(doneResult);
       const failed = await getTask(mcp.client, timedOut.taskId);
-      expect(failed).toMatchObject({ status: 'failed', statusMessage: 'The task timed out after 2 seconds (its time limit).' });
+      expect(failed).toMatchObject({
+        status: 'failed',
+        statusMessage: 'The task timed out after 2 seconds (its time limit).',
+      });
       expect((await listTasks(mcp.client)).tasks.map((t) => t.taskId)).toEqual(
         expect.arrayContaining([done.taskId, timedOut.taskId]),
       );

@@ -34,7 +34,7 @@ describe('failed tasks, owners and listing', () => {
     await product?.close();
   });
 
-  it('fails a task whose file is missing, naming the path in statusMessage and in an isError result', async () => {
+  it('§1.16 #19 #27: fails a task whose file is missing, naming the path in statusMessage and in an isError result', async () => {
     const task = await callToolAsTask(alice.client, 'analyze_dataset', { source: 'missing/nothing-here.csv' });
     const failed = await waitForTask(alice.client, task.taskId, (t) => t.status === 'failed');
     const expectedPath = path.join(dataDir, 'datasets', 'missing', 'nothing-here.csv');
@@ -79,7 +79,7 @@ describe('failed tasks, owners and listing', () => {
     expect(failed.statusMessage).toBe('The task was terminated by an operator: stuck on a bad input');
   });
 
-  it('hides one session\'s tasks from another: get, result and cancel answer exactly like an unknown id', async () => {
+  it("§1.16 #42: hides one session's tasks from another: get, result and cancel answer exactly like an unknown id", async () => {
     const task = await callToolAsTask(alice.client, 'long_running_operation', { duration: 1, steps: 1 });
     for (const call of [getTask, (c: typeof bob.client, id: string) => getTaskResult(c, id, 10_000), cancelTask]) {
       const err = await call(bob.client, task.taskId).then(
@@ -91,13 +91,15 @@ describe('failed tasks, owners and listing', () => {
         (e: unknown) => e as { code: number; message: string },
       );
       expect(err?.code).toBe(-32602);
-      expect(err?.message.replace(task.taskId, 'ID')).toBe(unknown?.message.replace('ffffffffffffffffffffffffffffffff', 'ID'));
+      expect(err?.message.replace(task.taskId, 'ID')).toBe(
+        unknown?.message.replace('ffffffffffffffffffffffffffffffff', 'ID'),
+      );
     }
     expect((await listTasks(bob.client)).tasks.map((t) => t.taskId)).not.toContain(task.taskId);
     expect((await getTask(alice.client, task.taskId)).taskId).toBe(task.taskId);
   });
 
-  it('lists only the caller\'s tasks, newest first, across pages with an opaque cursor', async () => {
+  it("§1.16 #35 #37 #38: lists only the caller's tasks, newest first, across pages with an opaque cursor", async () => {
     const owner = await connectMcp(product.mcpUrl!);
     try {
       const created: string[] = [];
@@ -126,7 +128,7 @@ describe('failed tasks, owners and listing', () => {
     }
   });
 
-  it('rejects an invalid tasks/list cursor with -32602', async () => {
+  it('§1.16 #36: rejects an invalid tasks/list cursor with -32602', async () => {
     expect(await errorCodeOf(listTasks(alice.client, 'not-a-cursor'))).toBe(-32602);
     expect(await errorCodeOf(listTasks(alice.client, Buffer.from('[1,"x"]').toString('base64url')))).toBe(-32602);
   });

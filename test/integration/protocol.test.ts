@@ -6,6 +6,8 @@ import {
   GetTaskResultSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RunningProduct } from '../../src/app';
+import type { AuditEvent } from '../../src/mcp/audit-log';
+import { scopeKey } from '../../src/tasks/owner';
 import { RecordingObserver, startTestProduct, testConfig } from '../helpers/product';
 import {
   callToolAsTask,
@@ -25,9 +27,13 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
   let product: RunningProduct;
   let mcp: TestClient;
   const observer = new RecordingObserver();
+  const audit: AuditEvent[] = [];
 
   beforeAll(async () => {
-    product = await startTestProduct(testConfig(), { activityObserver: observer });
+    product = await startTestProduct(testConfig(), {
+      activityObserver: observer,
+      auditSink: (event) => audit.push(event),
+    });
     mcp = await connectMcp(product.mcpUrl!);
   });
 
@@ -36,13 +42,27 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
     await product?.close();
   });
 
-  it('declares the tasks capability for list, cancel and tools/call', () => {
-    expect(mcp.client.getServerCapabilities()?.tasks).toEqual({ list: {}, cancel: {}, requests: { tools: { call: {} } } });
+  it('§1.16 #1: declares the tasks capability for list, cancel and tools/call', () => {
+    expect(mcp.client.getServerCapabilities()?.tasks).toEqual({
+      list: {},
+      cancel: {},
+      requests: { tools: { call: {} } },
+    });
   });
 
-  it('lists every tool with a description, an input schema and execution.taskSupport', async () => {
+  it('§1.16 #4: lists every tool with a description, an input schema and execution.taskSupport', async () => {
     const { tools } = await mcp.client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual(['long_running_operation', 'analyze_dataset', 'describe_task_limits']);
+    expect(tools.map((tool) => tool.name)).toEqual([
+      'long_running_operation',
+      'analyze_dataset',
+      'record_decision',
+      'get_recent_decisions',
+      'import_decisions',
+      'analyze_decision_patterns',
+      'export_memory',
+      'purge_decisions',
+      'describe_task_limits',
+    ]);
     for (const tool of tools) {
       expect(tool.description).toEqual(expect.any(String));
       expect(tool.inputSchema.type).toBe('object');
@@ -50,9 +70,11 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
     }
     expect(tools.find((tool) => tool.name === 'analyze_dataset')?.execution?.taskSupport).toBe('required');
     expect(tools.find((tool) => tool.name === 'long_running_operation')?.execution?.taskSupport).toBe('optional');
+    expect(tools.find((tool) => tool.name === 'record_decision')?.execution?.taskSupport).toBe('forbidden');
+    expect(tools.find((tool) => tool.name === 'purge_decisions')?.execution?.taskSupport).toBe('required');
   });
 
-  it('answers a task-augmented tools/call at once with a working task and its fields', async () => {
+  it('§1.16 #8 #9 #10 #11 #13: answers a task-augmented tools/call at once with a working task and its fields', async () => {
     const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 5, steps: 5 }, { ttl: 60_000 });
     expect(task.taskId).toMatch(/^[0-9a-f]{32}$/);
     expect(task.status).toBe('working');
@@ -62,11 +84,17 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
     expect(task.pollInterval).toBeGreaterThan(0);
   });
 
-  it('applies the default TTL when none is asked and clamps a larger one to the maximum', async () => {
+  it('§1.16 #12: applies the default TTL when none is asked, clamps a larger one to the maximum, and reports it in tasks/get', async () => {
     const byDefault = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
     expect(byDefault.ttl).toBe(3_600_000);
-    const clamped = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 }, { ttl: 10 ** 12 });
+    const clamped = await callToolAsTask(
+      mcp.client,
+      'long_running_operation',
+      { duration: 0, steps: 1 },
+      { ttl: 10 ** 12 },
+    );
     expect(clamped.ttl).toBe(86_400_000);
+    expect((await getTask(mcp.client, clamped.taskId)).ttl).toBe(86_400_000);
   });
 
   it.each([
@@ -82,7 +110,7 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
     expect(code).toBe(-32602);
   });
 
-  it('blocks tasks/result until the task completes, then returns the tool result with related-task _meta', async () => {
+  it('§1.16 #22 #23 #25: blocks tasks/result until the task completes, then returns the tool result with related-task _meta', async () => {
     const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 2, steps: 2 });
     const result = await getTaskResult(mcp.client, task.taskId);
     expect(result.content).toEqual([
@@ -95,21 +123,26 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
     expect(Date.parse(done.lastUpdatedAt)).toBeGreaterThanOrEqual(Date.parse(done.createdAt));
   });
 
-  it('runs an optional tool without a task and answers on the same request', async () => {
+  it('§1.16 #7: runs an optional tool without a task and answers on the same request, with the result a task gives', async () => {
     const result = await mcp.client.callTool({ name: 'long_running_operation', arguments: { duration: 1, steps: 1 } });
     expect(result.content).toEqual([
       { type: 'text', text: 'Long running operation completed. Duration: 1 seconds, Steps: 1.' },
     ]);
+    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 1, steps: 1 });
+    expect((await getTaskResult(mcp.client, task.taskId)).content).toEqual(result.content);
   });
 
-  it('answers -32601 for a required tool called without a task', async () => {
+  it('§1.16 #6: answers -32601 for a required tool called without a task', async () => {
     const code = await errorCodeOf(
-      mcp.client.request({ method: 'tools/call', params: { name: 'analyze_dataset', arguments: { source: 'x.csv' } } }, CallToolResultSchema),
+      mcp.client.request(
+        { method: 'tools/call', params: { name: 'analyze_dataset', arguments: { source: 'x.csv' } } },
+        CallToolResultSchema,
+      ),
     );
     expect(code).toBe(-32601);
   });
 
-  it('answers -32601 for a forbidden tool called with a task, and does not run it', async () => {
+  it('§1.16 #5: answers -32601 for a forbidden tool called with a task, and does not run it', async () => {
     const before = (await listTasks(mcp.client)).tasks.length;
     const code = await errorCodeOf(callToolAsTask(mcp.client, 'describe_task_limits', {}));
     expect(code).toBe(-32601);
@@ -136,14 +169,18 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
     ['tasks/get', (id: string) => getTask(mcp.client, id)],
     ['tasks/result', (id: string) => getTaskResult(mcp.client, id)],
     ['tasks/cancel', (id: string) => cancelTask(mcp.client, id)],
-  ])('answers %s for an unknown task id with -32602', async (_method, call) => {
+  ])('§1.16 #17 #26 #41: answers %s for an unknown task id with -32602', async (_method, call) => {
     expect(await errorCodeOf(call('0123456789abcdef0123456789abcdef'))).toBe(-32602);
     expect(await errorCodeOf(call('not-a-task-id'))).toBe(-32602);
   });
 
-  it('cancels a running task: the answer says cancelled, the activity stops through its heartbeat, it stays cancelled', async () => {
+  it('§1.16 #16 #28 #40: cancels a running task: the answer says cancelled, the activity stops through its heartbeat, it stays cancelled', async () => {
     const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 60, steps: 60 });
-    await waitForTask(mcp.client, task.taskId, (t) => (t.statusMessage ?? '').startsWith('Step') || t.status === 'working');
+    await waitForTask(
+      mcp.client,
+      task.taskId,
+      (t) => (t.statusMessage ?? '').startsWith('Step') || t.status === 'working',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const cancelled = await cancelTask(mcp.client, task.taskId);
     expect(cancelled.status).toBe('cancelled');
@@ -153,29 +190,43 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(observer.cancellations.find((c) => c.workflowId.endsWith(task.taskId))?.activityType).toBe('runTimedSteps');
-    const handle = product.client.workflow.getHandle((observer.cancellations.find((c) => c.workflowId.endsWith(task.taskId)))!.workflowId);
+    const handle = product.client.workflow.getHandle(
+      observer.cancellations.find((c) => c.workflowId.endsWith(task.taskId))!.workflowId,
+    );
     await expect(handle.result()).rejects.toThrow();
     expect((await handle.describe()).status.name).toBe('CANCELLED');
     expect((await getTask(mcp.client, task.taskId)).status).toBe('cancelled');
     const result = await getTaskResult(mcp.client, task.taskId);
     expect(result.isError).toBe(true);
     expect(await errorCodeOf(cancelTask(mcp.client, task.taskId))).toBe(-32602);
+    // §1.16 #43: creation, cancellation and retrieval are audit-logged with the owner's scope key.
+    const scope = scopeKey({ scope: `session:${mcp.sessionId()}` });
+    expect(audit.filter((event) => event.taskId === task.taskId).map((event) => [event.event, event.scope])).toEqual([
+      ['task.created', scope],
+      ['task.cancelled', scope],
+      ['task.result', scope],
+    ]);
   });
 
-  it('rejects cancelling a completed task with -32602', async () => {
+  it('§1.16 #15 #39: rejects cancelling a completed task with -32602, and the task stays completed', async () => {
     const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
     await getTaskResult(mcp.client, task.taskId);
     expect(await errorCodeOf(cancelTask(mcp.client, task.taskId))).toBe(-32602);
     expect((await getTask(mcp.client, task.taskId)).status).toBe('completed');
   });
 
-  it('ignores related-task _meta on tasks/get, tasks/result and tasks/cancel', async () => {
+  it('§1.16 #18 #21: ignores related-task _meta on tasks/get, tasks/result and tasks/cancel, and puts none in tasks/get', async () => {
     const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
     const meta = { 'io.modelcontextprotocol/related-task': { taskId: 'ffffffffffffffffffffffffffffffff' } };
-    const got = await mcp.client.request({ method: 'tasks/get', params: { taskId: task.taskId, _meta: meta } }, GetTaskResultSchema, {
-      timeout: 10_000,
-    });
+    const got = await mcp.client.request(
+      { method: 'tasks/get', params: { taskId: task.taskId, _meta: meta } },
+      GetTaskResultSchema,
+      {
+        timeout: 10_000,
+      },
+    );
     expect(got.taskId).toBe(task.taskId);
+    expect(got._meta?.['io.modelcontextprotocol/related-task']).toBeUndefined();
     const result = await mcp.client.request(
       { method: 'tasks/result', params: { taskId: task.taskId, _meta: meta } },
       GetTaskPayloadResultSchema,
@@ -189,5 +240,47 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
       { timeout: 10_000 },
     );
     expect(cancelled).toMatchObject({ taskId: running.taskId, status: 'cancelled' });
+  });
+});
+
+describe('limits', () => {
+  it('§1.16 #43: refuses a task beyond the running-task limit per owner with -32603, and the TTL maximum is enforced', async () => {
+    const product = await startTestProduct(testConfig({ TASK_MAX_RUNNING_PER_OWNER: '2', TASK_MAX_TTL_MS: '120000', TASK_DEFAULT_TTL_MS: '60000' }));
+    const mcp = await connectMcp(product.mcpUrl!);
+    try {
+      const a = await callToolAsTask(
+        mcp.client,
+        'long_running_operation',
+        { duration: 30, steps: 30 },
+        { ttl: 10 ** 9 },
+      );
+      expect(a.ttl).toBe(120_000);
+      const b = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 30, steps: 30 });
+      // Visibility is eventually consistent: wait until both running tasks are counted.
+      let code: number | undefined;
+      for (let i = 0; i < 50 && code === undefined; i++) {
+        code = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 30, steps: 30 }).then(
+          async (extra) => {
+            await cancelTask(mcp.client, extra.taskId);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            return undefined;
+          },
+          (err: { code: number; message: string }) => {
+            expect(err.message).toContain('limit is 2 per owner');
+            return err.code;
+          },
+        );
+      }
+      expect(code).toBe(-32603);
+      const other = await connectMcp(product.mcpUrl!);
+      expect((await callToolAsTask(other.client, 'long_running_operation', { duration: 0, steps: 1 })).status).toBe(
+        'working',
+      );
+      await other.close();
+      await Promise.all([cancelTask(mcp.client, a.taskId), cancelTask(mcp.client, b.taskId)]);
+    } finally {
+      await mcp.close();
+      await product.close();
+    }
   });
 });

@@ -33,7 +33,10 @@ describe('loadConfig', () => {
   });
 
   it('parses per-tool time limits and extra dataset roots', () => {
-    const config = loadConfig({ TOOL_TIME_LIMITS: 'analyze_dataset=600, long_running_operation=30', DATASET_ROOTS: '/srv/a:/srv/b' });
+    const config = loadConfig({
+      TOOL_TIME_LIMITS: 'analyze_dataset=600, long_running_operation=30',
+      DATASET_ROOTS: '/srv/a:/srv/b',
+    });
     expect(config.toolTimeLimitsSeconds).toEqual({ analyze_dataset: 600, long_running_operation: 30 });
     expect(config.datasetRoots.slice(1)).toEqual(['/srv/a', '/srv/b']);
   });

@@ -1,7 +1,7 @@
 import { isTaskId, newTaskId, scopeKey, workflowIdFor } from '../../src/tasks/owner';
 
 describe('task ids and owner scopes', () => {
-  it('makes 128-bit hex task ids that do not repeat', () => {
+  it('§1.16 #9 #14: makes 128-bit hex task ids from a secure source that do not repeat', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newTaskId()));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(isTaskId(id)).toBe(true);
@@ -16,7 +16,10 @@ describe('task ids and owner scopes', () => {
     expect(scopeKey({ scope: 'session:alice' })).toMatch(/^[0-9a-f]{32}$/);
   });
 
-  it.each(['', 'ABCDEF0123456789ABCDEF0123456789', '0123', '../../etc', 'mcp-task/x/y'])('rejects %p as a task id', (value) => {
-    expect(isTaskId(value)).toBe(false);
-  });
+  it.each(['', 'ABCDEF0123456789ABCDEF0123456789', '0123', '../../etc', 'mcp-task/x/y'])(
+    'rejects %p as a task id',
+    (value) => {
+      expect(isTaskId(value)).toBe(false);
+    },
+  );
 });

@@ -6,7 +6,14 @@ import type { RunningProduct } from '../../src/app';
 import { WORKFLOWS_PATH } from '../../src/temporal/create-worker';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
 import { startTestProduct, testConfig } from '../helpers/product';
-import { callToolAsTask, cancelTask, connectMcp, getTaskResult, waitForTask, type TestClient } from '../helpers/mcp-client';
+import {
+  callToolAsTask,
+  cancelTask,
+  connectMcp,
+  getTaskResult,
+  waitForTask,
+  type TestClient,
+} from '../helpers/mcp-client';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 

@@ -146,7 +146,9 @@ describe('HTTP failures', () => {
   });
 
   it('reports other client error statuses as SourceUnreadable with the status', async () => {
-    await expect(runAnalysis(root, { source: `${baseUrl}/forbidden.csv` }, { deps: URLS_ALLOWED })).rejects.toMatchObject({
+    await expect(
+      runAnalysis(root, { source: `${baseUrl}/forbidden.csv` }, { deps: URLS_ALLOWED }),
+    ).rejects.toMatchObject({
       type: 'SourceUnreadable',
       message: expect.stringContaining('HTTP 403'),
       nonRetryable: true,

@@ -1,0 +1,117 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { heartbeat } from '@temporalio/activity';
+import type { HeartbeatDetails, ProgressDetails } from '../../src/shared/task-types';
+import { invalidInput } from '../dataset/failures';
+import type { ActivityObserver } from '../observer';
+import { reportCancellation, yieldAndCheck } from './activity-context';
+import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
+import type { DecisionRecord, ExportMemoryOptions, MemoryExport } from './types';
+
+/** Rows read and written per step; between steps the event loop runs (heartbeats, cancellation). */
+const PAGE_ROWS = 1000;
+
+/** The CSV export's header, which `importDecisions` reads back. */
+export const CSV_HEADER = 'id,title,decision,rationale,tags,created_at';
+
+const SQL = {
+  page: `SELECT ${ROW_COLUMNS} FROM decisions WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
+} as const;
+
+type ExportFormat = ExportMemoryOptions['format'];
+
+/** How each format frames its records. */
+const FORMATS: Record<
+  ExportFormat,
+  { head: string; row: (record: DecisionRecord, index: number) => string; tail: string }
+> = {
+  jsonl: { head: '', row: (record) => `${JSON.stringify(record)}\n`, tail: '' },
+  json: {
+    head: '{"decisions":[',
+    row: (record, index) => `${index === 0 ? '' : ','}\n${JSON.stringify(record)}`,
+    tail: '\n]}\n',
+  },
+  csv: { head: `${CSV_HEADER}\r\n`, row: (record) => `${csvRow(record)}\r\n`, tail: '' },
+};
+
+/** One RFC 4180 row: fields with a comma, quote or line break are quoted, quotes doubled; tags joined by `;`. */
+function csvRow(record: DecisionRecord): string {
+  const fields = [
+    String(record.id),
+    record.title,
+    record.decision,
+    record.rationale ?? '',
+    record.tags.join(';'),
+    record.createdAt,
+  ];
+  return fields.map((field) => (/[",]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field)).join(',');
+}
+
+/**
+ * Builds `exportMemory`: writes every decision, ordered by id, to
+ * `exportsDir/<ISO time without colons>-<8 hex>.<format>` and returns its absolute path, the count and
+ * the SHA-256 of its bytes (hashed while writing). Formats: `jsonl` (one `DecisionRecord` per line),
+ * `json` (`{"decisions":[...]}`) and `csv` (header `id,title,decision,rationale,tags,created_at`,
+ * CRLF, tags joined by `;`), which `importDecisions` reads back into the same records.
+ *
+ * Streams in pages of 1000 rows, so memory stays flat. The export covers the ids existing when it
+ * starts: decisions added meanwhile are left out, and rows changed or deleted meanwhile are written as
+ * they are when their page is read. The file is written under a hidden `.partial` name, synced, then
+ * renamed, so the final name only ever holds a complete file; a failure or cancellation deletes the
+ * partial file (a crash of the process can leave one behind). Retries write a new file.
+ */
+export function createExportMemory(
+  store: () => DecisionStore,
+  deps: { exportsDir: string; observer: ActivityObserver },
+) {
+  return async function exportMemory(options: ExportMemoryOptions): Promise<MemoryExport> {
+    const format = options?.format;
+    if (format !== 'jsonl' && format !== 'json' && format !== 'csv') {
+      throw invalidInput('format must be "jsonl", "json" or "csv"');
+    }
+    const { head, row, tail } = FORMATS[format];
+    const dir = path.resolve(deps.exportsDir);
+    await fsp.mkdir(dir, { recursive: true });
+    const name = `${new Date().toISOString().replaceAll(':', '')}-${randomBytes(4).toString('hex')}.${format}`;
+    const finalPath = path.join(dir, name);
+    const partialPath = path.join(dir, `.${name}.partial`);
+    const db = store();
+    const maxId = db.maxId();
+    let count = 0;
+    const progress = (): ProgressDetails => ({ current: count, message: `Exported ${count} decisions` });
+
+    return reportCancellation(deps.observer, progress, async (signal) => {
+      const file = await fsp.open(partialPath, 'wx');
+      const hash = createHash('sha256');
+      const write = async (text: string) => {
+        const bytes = Buffer.from(text, 'utf8');
+        hash.update(bytes);
+        for (let at = 0; at < bytes.length;) at += (await file.write(bytes, at)).bytesWritten;
+      };
+      try {
+        await write(head);
+        let afterId = 0;
+        for (;;) {
+          const rows = db.sql(SQL.page).all(afterId, maxId, PAGE_ROWS) as DecisionRow[];
+          const last = rows[rows.length - 1];
+          if (last === undefined) break;
+          await write(rows.map((r, i) => row(toRecord(r), count + i)).join(''));
+          count += rows.length;
+          afterId = last.id;
+          heartbeat({ progress: progress() } satisfies HeartbeatDetails);
+          await yieldAndCheck(signal);
+        }
+        await write(tail);
+        await file.sync();
+        await file.close();
+        await fsp.rename(partialPath, finalPath);
+      } catch (err) {
+        await file.close().catch(() => undefined);
+        await fsp.rm(partialPath, { force: true });
+        throw err;
+      }
+      return { path: finalPath, count, sha256: hash.digest('hex') };
+    });
+  };
+}

@@ -1,0 +1,189 @@
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { TaskFailureType, type HeartbeatDetails, type ProgressDetails } from '../../src/shared/task-types';
+import { sameFingerprint, type SourceFingerprint } from '../dataset/checkpoint';
+import { datasetFailure, invalidInput } from '../dataset/failures';
+import { inferFormat, openSource, resolveSource, type OpenedSource, type SourcePolicy } from '../dataset/source';
+import type { ActivityObserver } from '../observer';
+import { reportCancellation, throwIfCancelled } from './activity-context';
+import type { DecisionStore } from './decision-store';
+import { CsvColumns, parseJsonRecord, readCsvHeader, type LineResult } from './import-lines';
+import {
+  addInvalid,
+  checkpointFromHeartbeat,
+  importRunKey,
+  ImportRuns,
+  initialCheckpoint,
+  summaryOf,
+  type ImportCheckpoint,
+} from './import-progress';
+import { RecordSplitter, type RawRecord } from './record-splitter';
+import type { ImportDecisionsOptions, ImportSummary, InvalidLine } from './types';
+
+/** Records (valid or not) written per transaction and per checkpoint. */
+export const IMPORT_BATCH_LINES = 1000;
+
+/** What the import needs besides the store. */
+export interface ImportDeps extends SourcePolicy {
+  observer: ActivityObserver;
+  /** Longest time between two heartbeats while reading. @default 1000 */
+  checkpointIntervalMs?: number;
+}
+
+/**
+ * Builds `importDecisions`: streams a JSONL or CSV source (file inside the dataset roots, or URL) into
+ * the store in transactions of {@link IMPORT_BATCH_LINES} records, in memory that does not grow with the
+ * source. Invalid lines are counted and the first 100 reported; they never fail the import.
+ *
+ * Idempotency: each record is written under its `import:` identity (see `importExternalId`), so
+ * re-importing a source, or re-applying a batch after a crash, creates no duplicates. Resuming: each
+ * batch commits its checkpoint (offset of the next record, counters, kept invalid lines) with its rows
+ * in `import_runs`, keyed by the activity execution, then heartbeats it. A retry resumes from the
+ * furthest of the two, so the counters stay exact even when a crash lost the last heartbeat. Without
+ * a workflow context only the heartbeat is kept; a re-applied batch then counts as `unchanged`.
+ *
+ * A batch that throws is rolled back whole. Source problems throw the dataset activity's non-retryable
+ * failures; a constraint violation throws a non-retryable `ToolError` naming the lines. Cancellation
+ * is reported to the observer and rethrown; batches committed before it stay.
+ */
+export function createImportDecisions(store: () => DecisionStore, deps: ImportDeps) {
+  const intervalMs = deps.checkpointIntervalMs ?? 1000;
+
+  return async function importDecisions(options: ImportDecisionsOptions): Promise<ImportSummary> {
+    const info = activityInfo();
+    const { source: sourceText, format: explicitFormat } = validateOptions(options);
+    const source = await resolveSource(sourceText, deps);
+    const format = inferFormat(source, explicitFormat);
+    const db = store();
+    const runs = new ImportRuns(db);
+    const key = importRunKey(info);
+    const stored = key === undefined ? undefined : runs.claim(key, sourceText, format, info.attempt);
+    if (stored?.finished === true && stored.checkpoint !== undefined) return summaryOf(stored.checkpoint);
+
+    let resume = [stored?.checkpoint, checkpointFromHeartbeat(info.heartbeatDetails)]
+      .filter((c): c is ImportCheckpoint => c?.fingerprint.source === sourceText && c.fingerprint.format === format)
+      .reduce<ImportCheckpoint | undefined>(
+        (best, c) => (best === undefined || c.offset > best.offset ? c : best),
+        undefined,
+      );
+    let state: ImportCheckpoint | undefined;
+    const progress = (): ProgressDetails => describeProgress(state ?? resume);
+
+    return reportCancellation(deps.observer, progress, async (signal) => {
+      let opened: OpenedSource | undefined;
+      try {
+        opened = await openSource(source, resume?.offset ?? 0, signal);
+        let fingerprint = fingerprintOf(sourceText, format, opened);
+        if (resume !== undefined && !sameFingerprint(resume.fingerprint, fingerprint)) {
+          log.warn('Import checkpoint does not match the source any more; starting over', { source: sourceText });
+          opened.close();
+          resume = undefined;
+          opened = await openSource(source, 0, signal);
+          fingerprint = fingerprintOf(sourceText, format, opened);
+        }
+        let current: ImportCheckpoint = resume === undefined ? initialCheckpoint(fingerprint) : resume;
+        state = current;
+        const sendHeartbeat = () => {
+          heartbeat({ progress: progress(), checkpoint: current } satisfies HeartbeatDetails<ImportCheckpoint>);
+        };
+        sendHeartbeat();
+        let nextHeartbeatAt = Date.now() + intervalMs;
+
+        const splitter = new RecordSplitter(format, { offset: current.offset, line: current.line });
+        let columns = current.header === null ? undefined : new CsvColumns(current.header);
+        let batch: RawRecord[] = [];
+        let cursor = { end: current.offset, nextLine: current.line };
+
+        const commit = (finished: boolean) => {
+          const results = batch.map((record) => parse(record, columns));
+          // A fresh object: the SDK may serialise heartbeat details after this call returns.
+          const next: ImportCheckpoint = {
+            ...current,
+            invalid: [...current.invalid],
+            header: columns?.header.slice() ?? null,
+          };
+          next.offset = cursor.end;
+          next.line = cursor.nextLine;
+          const now = new Date().toISOString();
+          try {
+            db.transaction(() => {
+              const invalid: InvalidLine[] = [];
+              results.forEach((result, i) => {
+                if (result.ok) next[db.upsert(result.decision, now)] += 1;
+                else invalid.push({ line: batch[i]!.line, error: result.error });
+              });
+              addInvalid(next, invalid);
+              if (key !== undefined) runs.save(key, info.attempt, next, finished);
+            });
+          } catch (err) {
+            throw batchFailure(err, batch);
+          }
+          current = state = next;
+          batch = [];
+          sendHeartbeat();
+          nextHeartbeatAt = Date.now() + intervalMs;
+        };
+        const handle = (record: RawRecord) => {
+          cursor = record;
+          if (format === 'csv' && columns === undefined) {
+            columns = new CsvColumns(readCsvHeader(record));
+            return;
+          }
+          batch.push(record);
+          if (batch.length >= IMPORT_BATCH_LINES) {
+            commit(false);
+            throwIfCancelled(signal);
+          }
+        };
+
+        for await (const chunk of opened.chunks) {
+          throwIfCancelled(signal);
+          for (const record of splitter.push(chunk)) handle(record);
+          if (Date.now() >= nextHeartbeatAt) {
+            sendHeartbeat();
+            nextHeartbeatAt = Date.now() + intervalMs;
+          }
+        }
+        throwIfCancelled(signal);
+        for (const record of splitter.end()) handle(record);
+        commit(true);
+        return summaryOf(current);
+      } finally {
+        opened?.close();
+      }
+    });
+  };
+}
+
+function parse(record: RawRecord, columns: CsvColumns | undefined): LineResult {
+  return columns === undefined ? parseJsonRecord(record) : columns.parse(record);
+}
+
+/** Constraint violations cannot pass on a retry: fail for good, naming the lines. Anything else (SQLITE_BUSY, I/O) is retried. */
+function batchFailure(err: unknown, batch: readonly RawRecord[]): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_CONSTRAINT')) return err;
+  const lines = batch.length === 0 ? '' : ` (lines ${batch[0]!.line}-${batch[batch.length - 1]!.line})`;
+  const message = err instanceof Error ? err.message : String(err);
+  return datasetFailure(TaskFailureType.ToolError, `a batch of the import was rolled back${lines}: ${message}`);
+}
+
+function validateOptions(options: ImportDecisionsOptions): { source: string; format?: 'csv' | 'jsonl' } {
+  if (typeof options?.source !== 'string' || options.source.trim() === '') {
+    throw invalidInput('source must be a non-empty path or URL');
+  }
+  const { format } = options;
+  if (format !== undefined && format !== 'csv' && format !== 'jsonl') {
+    throw invalidInput(`format must be "jsonl" or "csv", not ${JSON.stringify(format)}`);
+  }
+  return { source: options.source, format };
+}
+
+function fingerprintOf(source: string, format: 'csv' | 'jsonl', opened: OpenedSource): SourceFingerprint {
+  return { source, format, columns: null, totalBytes: opened.totalBytes ?? null, version: opened.version ?? null };
+}
+
+function describeProgress(checkpoint: ImportCheckpoint | undefined): ProgressDetails {
+  const lines = (checkpoint?.line ?? 1) - 1;
+  const records = checkpoint === undefined ? 0 : checkpoint.imported + checkpoint.updated + checkpoint.unchanged;
+  return { current: lines, message: `Imported ${records} records (line ${lines})` };
+}

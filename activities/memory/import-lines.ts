@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { TaskFailureType } from '../../src/shared/task-types';
+import { datasetFailure } from '../dataset/failures';
+import { DECISION_LIMITS, FieldError, normaliseDecisionFields, optionalIsoDate } from './decision-fields';
+import type { KeyedDecision } from './decision-store';
+import { parseCsvFields, type RawRecord } from './record-splitter';
+
+/** A parsed source record: a decision to write, or the reason the line is skipped. */
+export type LineResult = { ok: true; decision: KeyedDecision } | { ok: false; error: string };
+
+/** A record's fields before validation, whatever the format. */
+interface RawFields {
+  id: unknown;
+  title: unknown;
+  decision: unknown;
+  rationale: unknown;
+  tags: unknown;
+  createdAt: unknown;
+}
+
+/**
+ * The identity of an imported record: `import:<id>` when the source gives an id, else
+ * `import:<sha256 of title, decision and createdAt (or '') joined by NUL>` over the normalised values,
+ * so that the same line imported twice, from any file, maps to the same decision.
+ */
+export function importExternalId(id: string | undefined, title: string, decision: string, createdAt?: string): string {
+  if (id !== undefined) return `import:${id}`;
+  const hash = createHash('sha256')
+    .update(`${title}\u0000${decision}\u0000${createdAt ?? ''}`)
+    .digest('hex');
+  return `import:${hash}`;
+}
+
+function toDecision(raw: RawFields, dateField: string): KeyedDecision {
+  const id = sourceId(raw.id);
+  const fields = normaliseDecisionFields(raw);
+  const createdAt = optionalIsoDate(raw.createdAt, dateField);
+  return { ...fields, createdAt, externalId: importExternalId(id, fields.title, fields.decision, createdAt) };
+}
+
+function sourceId(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  let id: string;
+  if (typeof value === 'number' && Number.isFinite(value)) id = String(value);
+  else if (typeof value === 'string') id = value.trim();
+  else throw new FieldError('id must be a string or a number');
+  if (id.length > DECISION_LIMITS.externalIdMax) {
+    throw new FieldError(`id is longer than ${DECISION_LIMITS.externalIdMax} characters`);
+  }
+  return id === '' ? undefined : id;
+}
+
+function outcome(record: RawRecord, build: () => KeyedDecision): LineResult {
+  try {
+    return { ok: true, decision: build() };
+  } catch (err) {
+    if (err instanceof FieldError) return { ok: false, error: `line ${record.line}: ${err.message}` };
+    throw err;
+  }
+}
+
+/** Parses a JSONL line: `{id?, title, decision, rationale?, tags?, createdAt?}`; other keys are ignored. */
+export function parseJsonRecord(record: RawRecord): LineResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(record.text);
+  } catch {
+    return { ok: false, error: `line ${record.line}: not valid JSON` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: `line ${record.line}: not a JSON object` };
+  }
+  const object = value as Record<string, unknown>;
+  const dateField = object.createdAt === undefined && object.created_at !== undefined ? 'created_at' : 'createdAt';
+  return outcome(record, () =>
+    toDecision(
+      {
+        id: object.id,
+        title: object.title,
+        decision: object.decision,
+        rationale: object.rationale,
+        tags: object.tags,
+        createdAt: object.createdAt ?? object.created_at,
+      },
+      dateField,
+    ),
+  );
+}
+
+/** Column names the CSV import understands, after trimming and lower-casing the header. */
+const CSV_COLUMNS: Record<string, keyof RawFields> = {
+  id: 'id',
+  title: 'title',
+  decision: 'decision',
+  rationale: 'rationale',
+  tags: 'tags',
+  created_at: 'createdAt',
+  createdat: 'createdAt',
+};
+
+/**
+ * Reads a CSV header record into normalised column names. Throws a non-retryable `SourceUnreadable`
+ * when `title` or `decision` is missing, since no row could then be valid.
+ */
+export function readCsvHeader(record: RawRecord): string[] {
+  const header = parseCsvFields(record.text).map((name) => name.trim().toLowerCase());
+  for (const required of ['title', 'decision']) {
+    if (!header.includes(required)) {
+      throw datasetFailure(
+        TaskFailureType.SourceUnreadable,
+        `CSV header (line ${record.line}) has no "${required}" column; expected id,title,decision,rationale,tags,created_at`,
+      );
+    }
+  }
+  return header;
+}
+
+/** Maps CSV rows onto decision fields using a header read by {@link readCsvHeader}. */
+export class CsvColumns {
+  /** For each known field, the index of the first column carrying it. */
+  private readonly index = new Map<keyof RawFields, number>();
+
+  constructor(readonly header: readonly string[]) {
+    header.forEach((name, i) => {
+      const field = CSV_COLUMNS[name];
+      if (field !== undefined && !this.index.has(field)) this.index.set(field, i);
+    });
+  }
+
+  /** Parses one data row. Empty fields count as absent; a row whose field count differs from the header's is invalid. */
+  parse(record: RawRecord): LineResult {
+    if (record.unterminated) return { ok: false, error: `line ${record.line}: unterminated quoted field` };
+    const fields = parseCsvFields(record.text);
+    if (fields.length !== this.header.length) {
+      return {
+        ok: false,
+        error: `line ${record.line}: has ${fields.length} fields, the header has ${this.header.length}`,
+      };
+    }
+    const get = (field: keyof RawFields): string | undefined => {
+      const i = this.index.get(field);
+      return i === undefined || fields[i] === '' ? undefined : fields[i];
+    };
+    return outcome(record, () =>
+      toDecision(
+        {
+          id: get('id'),
+          title: get('title'),
+          decision: get('decision'),
+          rationale: get('rationale'),
+          tags: get('tags'),
+          createdAt: get('createdAt'),
+        },
+        'created_at',
+      ),
+    );
+  }
+}

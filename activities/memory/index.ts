@@ -1,0 +1,105 @@
+import type { ActivityObserver } from '../observer';
+import { createAnalyzeDecisionPatterns } from './analyze-patterns';
+import { getStore } from './decision-store';
+import { createExportMemory } from './export-memory';
+import { createImportDecisions } from './import-decisions';
+import { createCountPurgeMatches, createPurgeDecisions } from './purge';
+import { createGetRecentDecisions, createRecordDecision } from './record-decision';
+import type {
+  AnalyzePatternsOptions,
+  DecisionPatterns,
+  ExportMemoryOptions,
+  ImportDecisionsOptions,
+  ImportSummary,
+  MemoryExport,
+  PurgeCount,
+  PurgeDecisionsOptions,
+  PurgeFilterOptions,
+  RecentDecisions,
+  RecentDecisionsOptions,
+  RecordDecisionOptions,
+} from './types';
+
+export { closeMemoryDatabases } from './database';
+export { MAX_RECENT_LIMIT } from './record-decision';
+export { IMPORT_BATCH_LINES } from './import-decisions';
+export type { ImportCheckpoint } from './import-progress';
+export type {
+  AnalyzePatternsOptions,
+  BucketCount,
+  DecisionPatterns,
+  DecisionRecord,
+  DecisionReversal,
+  ExportMemoryOptions,
+  ImportDecisionsOptions,
+  ImportSummary,
+  InvalidLine,
+  MemoryExport,
+  PurgeCount,
+  PurgeDecisionsOptions,
+  PurgeFilterOptions,
+  RecentDecisions,
+  RecentDecisionsOptions,
+  RecordDecisionOptions,
+} from './types';
+
+/** What the memory activities need from the worker. */
+export interface MemoryDeps {
+  /** The SQLite database file; created (with its directory) on first use. */
+  dbFile: string;
+  /** Where `exportMemory` writes its files; created when missing. */
+  exportsDir: string;
+  /** Roots that import paths must resolve into; the first is where relative paths start. */
+  datasetRoots: string[];
+  /** Whether `http(s)://` import sources may be fetched. */
+  allowUrlSources: boolean;
+  /** Receives cancellations of the long activities. */
+  observer: ActivityObserver;
+  /** Longest time between two heartbeats of `importDecisions`. @default 1000 */
+  checkpointIntervalMs?: number;
+}
+
+/** The project-memory activities, as registered with the worker (by property name). */
+export interface MemoryActivities {
+  // Function-typed properties, not methods: activities are registered and called unbound.
+  recordDecision: (input: RecordDecisionOptions) => Promise<{ id: number }>;
+  getRecentDecisions: (input: RecentDecisionsOptions) => Promise<RecentDecisions>;
+  importDecisions: (input: ImportDecisionsOptions) => Promise<ImportSummary>;
+  analyzeDecisionPatterns: (input: AnalyzePatternsOptions) => Promise<DecisionPatterns>;
+  exportMemory: (input: ExportMemoryOptions) => Promise<MemoryExport>;
+  countPurgeMatches: (input: PurgeFilterOptions) => Promise<PurgeCount>;
+  purgeDecisions: (input: PurgeDecisionsOptions) => Promise<{ deleted: number }>;
+}
+
+/**
+ * Builds the project-memory activities over one SQLite database: a store of the team's decisions
+ * written only by these activities. The database is opened lazily on the first call, once per process
+ * and file, in WAL mode with a busy timeout; its schema is created or migrated then.
+ *
+ * Every write is idempotent under activity retries: `recordDecision` keys its row by the calling
+ * workflow, the import keys rows by their source identity, and a purge is bounded by a counted `maxId`.
+ * Invalid arguments throw non-retryable `InvalidInput` failures; import sources fail like the dataset
+ * activity's (`AccessDenied`, `SourceNotFound`, `SourceUnreadable`). The long activities (import,
+ * analysis, export) heartbeat and report a cancellation to `observer` before rethrowing it.
+ *
+ * @example
+ * const memory = createMemoryActivities({ dbFile, exportsDir, datasetRoots, allowUrlSources: false, observer });
+ * const { id } = await memory.recordDecision({ title: 'Use Postgres', decision: 'We use Postgres 16.', tags: ['db'] });
+ */
+export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
+  const store = () => getStore(deps.dbFile);
+  return {
+    recordDecision: createRecordDecision(store),
+    getRecentDecisions: createGetRecentDecisions(store),
+    importDecisions: createImportDecisions(store, {
+      datasetRoots: deps.datasetRoots,
+      allowUrlSources: deps.allowUrlSources,
+      observer: deps.observer,
+      checkpointIntervalMs: deps.checkpointIntervalMs,
+    }),
+    analyzeDecisionPatterns: createAnalyzeDecisionPatterns(store, deps.observer),
+    exportMemory: createExportMemory(store, { exportsDir: deps.exportsDir, observer: deps.observer }),
+    countPurgeMatches: createCountPurgeMatches(store),
+    purgeDecisions: createPurgeDecisions(store),
+  };
+}

@@ -1,0 +1,93 @@
+import { log } from '@temporalio/activity';
+import { invalidInput } from '../dataset/failures';
+import { currentActivityInfo } from './activity-context';
+import { FieldError, normaliseDecisionFields, tagArgument, type DecisionFields } from './decision-fields';
+import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
+import type { DecisionRecord, RecentDecisions, RecentDecisionsOptions, RecordDecisionOptions } from './types';
+
+/** Largest `limit` of `getRecentDecisions`. */
+export const MAX_RECENT_LIMIT = 1000;
+
+/** Result bytes (as JSON) after which `getRecentDecisions` stops adding rows; Temporal rejects payloads over 2 MB. */
+const RECENT_BUDGET_BYTES = 1_000_000;
+
+const SQL = {
+  recent: `SELECT ${ROW_COLUMNS} FROM decisions ORDER BY created_at DESC, id DESC LIMIT ?`,
+  recentWithTag: `SELECT d.id, d.external_id, d.title, d.decision, d.rationale, d.tags, d.created_at
+                  FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
+                  WHERE t.tag = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
+} as const;
+
+/**
+ * The idempotency key of `recordDecision` in the current context: `task:<workflowId>` inside a
+ * workflow (one tool call is one workflow, so every retry of its activity shares it),
+ * `activity:<activityRunId>` for a standalone activity, none otherwise.
+ */
+function recordKey(): string | null {
+  const info = currentActivityInfo();
+  if (info?.workflowExecution !== undefined) return `task:${info.workflowExecution.workflowId}`;
+  if (info?.activityRunId !== undefined) return `activity:${info.activityRunId}`;
+  return null;
+}
+
+/**
+ * Builds `recordDecision`: stores one decision created now and returns its id.
+ *
+ * Idempotent per workflow: the decision is stored under `task:<workflowId>`, so a retried attempt (or
+ * a second call from the same workflow) returns the id stored first instead of inserting again. A
+ * workflow therefore records at most one decision. Invalid fields throw a non-retryable `InvalidInput`.
+ */
+export function createRecordDecision(store: () => DecisionStore) {
+  return async function recordDecision(options: RecordDecisionOptions): Promise<{ id: number }> {
+    let fields: DecisionFields;
+    try {
+      fields = normaliseDecisionFields(options ?? {});
+    } catch (err) {
+      if (err instanceof FieldError) throw invalidInput(err.message);
+      throw err;
+    }
+    const key = recordKey();
+    const db = store();
+    return db.transaction(() => {
+      const existing = key === null ? undefined : db.findByExternalId(key);
+      if (existing !== undefined) {
+        if (existing.title !== fields.title || existing.decision !== fields.decision) {
+          log.warn('recordDecision called again by the same workflow with different content; keeping the first', {
+            externalId: key,
+            id: existing.id,
+          });
+        }
+        return { id: existing.id };
+      }
+      const now = new Date().toISOString();
+      return { id: db.insert(fields, key, now, now) };
+    });
+  };
+}
+
+/**
+ * Builds `getRecentDecisions`: the newest `limit` decisions (by `createdAt`, then id), optionally only
+ * those carrying `tag`. Stops early, flagging `truncated`, if the result would pass ~1 MB.
+ */
+export function createGetRecentDecisions(store: () => DecisionStore) {
+  return async function getRecentDecisions(options: RecentDecisionsOptions): Promise<RecentDecisions> {
+    const limit = options?.limit;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_RECENT_LIMIT) {
+      throw invalidInput(`limit must be an integer from 1 to ${MAX_RECENT_LIMIT}`);
+    }
+    const tag = tagArgument(options.tag);
+    const db = store();
+    const rows = (
+      tag === undefined ? db.sql(SQL.recent).all(limit) : db.sql(SQL.recentWithTag).all(tag, limit)
+    ) as DecisionRow[];
+    const decisions: DecisionRecord[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const record = toRecord(row);
+      bytes += Buffer.byteLength(JSON.stringify(record));
+      if (bytes > RECENT_BUDGET_BYTES && decisions.length > 0) return { decisions, truncated: true };
+      decisions.push(record);
+    }
+    return { decisions };
+  };
+}

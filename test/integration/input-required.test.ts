@@ -1,0 +1,224 @@
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { RunningProduct } from '../../src/app';
+import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
+import { startTestProduct, testConfig } from '../helpers/product';
+import {
+  callToolAsTask,
+  connectMcp,
+  connectMcpWithElicitation,
+  getTask,
+  getTaskResult,
+  waitForTask,
+  type ElicitationAnswerer,
+  type TestClient,
+} from '../helpers/mcp-client';
+
+type Client = TestClient['client'];
+
+async function record(client: Client, title: string, tags: string[]): Promise<number> {
+  const result = await client.callTool({
+    name: 'record_decision',
+    arguments: { title, decision: `${title} decided`, tags },
+  });
+  return (result.structuredContent as { id: number }).id;
+}
+
+async function recentTitles(client: Client, tag?: string): Promise<string[]> {
+  const result = await client.callTool({
+    name: 'get_recent_decisions',
+    arguments: { limit: 100, ...(tag && { tag }) },
+  });
+  return (result.structuredContent as { decisions: { title: string }[] }).decisions.map((d) => d.title).sort();
+}
+
+describe('input_required: purge_decisions asks for confirmation through elicitation', () => {
+  let product: RunningProduct;
+
+  beforeAll(async () => {
+    product = await startTestProduct(testConfig());
+  });
+
+  afterAll(async () => {
+    await product?.close();
+  });
+
+  /** A fresh tag per test keeps the tests independent in the shared memory. */
+  let tagCounter = 0;
+  const freshTag = (): string => `t${Date.now().toString(36)}${tagCounter++}`;
+
+  it('§1.16 #29 #30 #32: asks with related-task _meta while input_required, then deletes exactly the records counted', async () => {
+    const mcp = await connectMcpWithElicitation(product.mcpUrl!, () => ({
+      action: 'accept',
+      content: { confirmed: true },
+    }));
+    try {
+      const tag = freshTag();
+      for (const title of ['a', 'b', 'c']) await record(mcp.client, `${tag}-${title}`, [tag]);
+      await record(mcp.client, `${tag}-keep`, ['keep']);
+      const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+      const waiting = await waitForTask(mcp.client, task.taskId, (t) => t.status === 'input_required');
+      expect(waiting.statusMessage).toBe('Confirm deletion of 3 records?');
+      await record(mcp.client, `${tag}-added-later`, [tag]);
+
+      const result = await getTaskResult(mcp.client, task.taskId);
+      expect(result.structuredContent).toEqual({ deleted: 3 });
+      expect(mcp.questions).toHaveLength(1);
+      expect(mcp.questions[0]).toMatchObject({
+        message: 'Confirm deletion of 3 records?',
+        requestedSchema: { type: 'object', properties: { confirmed: { type: 'boolean' } }, required: ['confirmed'] },
+        _meta: { 'io.modelcontextprotocol/related-task': { taskId: task.taskId } },
+      });
+      expect(await recentTitles(mcp.client, tag)).toEqual([`${tag}-added-later`]);
+      expect(await recentTitles(mcp.client, 'keep')).toContain(`${tag}-keep`);
+      expect((await getTask(mcp.client, task.taskId)).status).toBe('completed');
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('waits in input_required without a worker slot or a running activity', async () => {
+    const mcp = await connectMcp(product.mcpUrl!);
+    try {
+      const tag = freshTag();
+      await record(mcp.client, `${tag}-x`, [tag]);
+      const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+      await waitForTask(mcp.client, task.taskId, (t) => t.status === 'input_required');
+      const handle = product.client.workflow.getHandle(
+        workflowIdFor({ scope: `session:${mcp.sessionId()}` }, task.taskId as TaskId),
+      );
+      const description = await handle.describe();
+      expect(description.status.name).toBe('RUNNING');
+      expect(description.raw.pendingActivities ?? []).toEqual([]);
+      await handle.cancel();
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('rejects an answer that breaks the schema and asks again; the task stays input_required meanwhile', async () => {
+    let calls = 0;
+    let statusDuringSecondQuestion: string | undefined;
+    const answers: ElicitationAnswerer = () => {
+      calls++;
+      return calls === 1
+        ? { action: 'accept', content: { confirmed: 'yes' } }
+        : { action: 'accept', content: { confirmed: false } };
+    };
+    const mcp = await connectMcpWithElicitation(product.mcpUrl!, (request) => {
+      if (calls === 1) void getTask(mcp.client, taskId).then((t) => (statusDuringSecondQuestion = t.status));
+      return answers(request);
+    });
+    const tag = freshTag();
+    await record(mcp.client, `${tag}-x`, [tag]);
+    const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+    const taskId = task.taskId;
+    try {
+      const result = await getTaskResult(mcp.client, taskId);
+      expect(result.structuredContent).toEqual({ deleted: 0 });
+      expect(mcp.questions).toHaveLength(2);
+      expect(mcp.questions[1]!.message).toMatch(
+        /^Invalid answer: confirmed must be true or false\. Confirm deletion of 1 records\?$/,
+      );
+      expect(statusDuringSecondQuestion).toBe('input_required');
+      expect(await recentTitles(mcp.client, tag)).toEqual([`${tag}-x`]);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it.each([
+    ['decline', { action: 'decline' as const }, 'Nothing deleted: the confirmation was declined.'],
+    ['cancel', { action: 'cancel' as const }, 'Nothing deleted: the confirmation was cancelled.'],
+    [
+      'confirmed=false',
+      { action: 'accept' as const, content: { confirmed: false } },
+      'Nothing deleted: deletion was not confirmed.',
+    ],
+  ])('deletes nothing when the answer is %s', async (_label, answer, text) => {
+    const mcp = await connectMcpWithElicitation(product.mcpUrl!, () => answer);
+    try {
+      const tag = freshTag();
+      await record(mcp.client, `${tag}-1`, [tag]);
+      await record(mcp.client, `${tag}-2`, [tag]);
+      const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+      const result = await getTaskResult(mcp.client, task.taskId);
+      expect(result.structuredContent).toEqual({ deleted: 0 });
+      expect(result.content[0]).toEqual({ type: 'text', text });
+      expect(await recentTitles(mcp.client, tag)).toEqual([`${tag}-1`, `${tag}-2`]);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('completes with deleted: 0 without asking when nothing matches', async () => {
+    const mcp = await connectMcpWithElicitation(product.mcpUrl!, () => ({
+      action: 'accept',
+      content: { confirmed: true },
+    }));
+    try {
+      const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag: freshTag() });
+      expect((await getTaskResult(mcp.client, task.taskId)).structuredContent).toEqual({ deleted: 0 });
+      expect(mcp.questions).toEqual([]);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('gives a client without the elicitation capability a clear error instead of a hang', async () => {
+    const mcp = await connectMcp(product.mcpUrl!);
+    try {
+      const tag = freshTag();
+      await record(mcp.client, `${tag}-x`, [tag]);
+      const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+      await waitForTask(mcp.client, task.taskId, (t) => t.status === 'input_required');
+      const error = await mcp.client
+        .request({ method: 'tasks/result', params: { taskId: task.taskId } }, CallToolResultSchema, { timeout: 20_000 })
+        .then(
+          () => undefined,
+          (err: unknown) => err as { code: number; message: string },
+        );
+      expect(error?.code).toBe(-32600);
+      expect(error?.message).toContain('elicitation capability');
+      expect((await getTask(mcp.client, task.taskId)).status).toBe('input_required');
+      expect(await recentTitles(mcp.client, tag)).toEqual([`${tag}-x`]);
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe('input_required across a restart of the MCP server', () => {
+  it('asks the pending question again after the restart, and the answer still reaches the workflow', async () => {
+    const config = testConfig();
+    const worker = await startTestProduct(config, { http: false });
+    let http = await startTestProduct(config, { worker: false });
+    try {
+      const first = await connectMcpWithElicitation(http.mcpUrl!, () => ({
+        action: 'accept',
+        content: { confirmed: true },
+      }));
+      const sessionId = first.sessionId();
+      await record(first.client, 'restart-1', ['restart']);
+      const task = await callToolAsTask(first.client, 'purge_decisions', { tag: 'restart' });
+      await waitForTask(first.client, task.taskId, (t) => t.status === 'input_required');
+      await first.close();
+      await http.close();
+
+      http = await startTestProduct(config, { worker: false });
+      const again = await connectMcpWithElicitation(
+        http.mcpUrl!,
+        () => ({ action: 'accept', content: { confirmed: true } }),
+        {
+          sessionId,
+        },
+      );
+      const result = await getTaskResult(again.client, task.taskId);
+      expect(result.structuredContent).toEqual({ deleted: 1 });
+      expect(again.questions.map((q) => q.message)).toEqual(['Confirm deletion of 1 records?']);
+      await again.close();
+    } finally {
+      await http.close();
+      await worker.close();
+    }
+  });
+});

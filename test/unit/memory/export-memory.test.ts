@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DecisionRecord } from '../../../activities/memory';
+import { decisionLines, makeEnv, makeHarness, NO_WORKFLOW, rejectionOf, runActivity, type Harness } from './helpers';
+
+let h: Harness;
+beforeEach(() => {
+  h = makeHarness();
+});
+afterEach(() => h.cleanup());
+
+/** Decisions whose text exercises CSV quoting: commas, quotes, line breaks (LF and CRLF), `;` and non-ASCII. */
+async function seed(): Promise<DecisionRecord[]> {
+  const env = makeEnv(NO_WORKFLOW);
+  await env.run(h.memory.recordDecision, {
+    title: 'Quotes "and", commas',
+    decision: 'Line one\nline two\r\nline "three", done',
+    rationale: 'Ünïcödé 東京 😀',
+    tags: ['a', 'b c'],
+  });
+  await env.run(h.memory.recordDecision, { title: 'No rationale', decision: 'Only a\nline break', tags: [] });
+  h.writeSource('seed.jsonl', decisionLines(30).join('\n'));
+  await makeEnv().run(h.memory.importDecisions, { source: 'seed.jsonl' });
+  return h.allDecisions();
+}
+
+function parseExport(format: 'jsonl' | 'json', text: string): DecisionRecord[] {
+  if (format === 'json') return (JSON.parse(text) as { decisions: DecisionRecord[] }).decisions;
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as DecisionRecord);
+}
+
+const withoutId = ({ id: _id, ...rest }: DecisionRecord) => rest;
+
+describe('exportMemory', () => {
+  it.each(['jsonl', 'json', 'csv'] as const)(
+    'writes every decision as %s under a fresh name, with the sha256 of the bytes written',
+    async (format) => {
+      const records = await seed();
+      expect(fs.existsSync(h.exportsDir)).toBe(false);
+      const result = await makeEnv().run(h.memory.exportMemory, { format });
+
+      expect(path.isAbsolute(result.path)).toBe(true);
+      expect(path.dirname(result.path)).toBe(h.exportsDir);
+      expect(path.basename(result.path)).toMatch(
+        new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\d{6}\\.\\d{3}Z-[0-9a-f]{8}\\.${format}$`),
+      );
+      expect(fs.readdirSync(h.exportsDir)).toEqual([path.basename(result.path)]);
+      expect(result.count).toBe(32);
+      const bytes = fs.readFileSync(result.path);
+      expect(result.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      if (format === 'csv') {
+        expect(bytes.toString('utf8').split('\r\n')[0]).toBe('id,title,decision,rationale,tags,created_at');
+      } else {
+        expect(parseExport(format, bytes.toString('utf8'))).toEqual(records);
+      }
+    },
+  );
+
+  it.each(['csv', 'jsonl'] as const)(
+    'writes %s that importDecisions reads back into the same records',
+    async (format) => {
+      const records = await seed();
+      const exported = await makeEnv().run(h.memory.exportMemory, { format });
+      const copy = makeHarness();
+      try {
+        fs.copyFileSync(exported.path, path.join(copy.root, `restore.${format}`));
+        const summary = await makeEnv().run(copy.memory.importDecisions, { source: `restore.${format}` });
+        expect(summary).toEqual({ imported: 32, updated: 0, unchanged: 0, invalid: [], invalidCount: 0 });
+        expect(copy.allDecisions().map(withoutId)).toEqual(records.map(withoutId));
+      } finally {
+        copy.cleanup();
+      }
+    },
+  );
+
+  it('writes an empty but valid file for an empty store', async () => {
+    const result = await makeEnv().run(h.memory.exportMemory, { format: 'json' });
+    expect(result.count).toBe(0);
+    expect(JSON.parse(fs.readFileSync(result.path, 'utf8'))).toEqual({ decisions: [] });
+  });
+
+  it('leaves no file behind when cancelled part-way', async () => {
+    h.writeSource('many.jsonl', decisionLines(3500).join('\n'));
+    await makeEnv().run(h.memory.importDecisions, { source: 'many.jsonl' });
+    const err = await rejectionOf(
+      runActivity(h.memory.exportMemory, [{ format: 'csv' }], {
+        info: { activityType: 'exportMemory' },
+        onHeartbeat: (_details, env) => env.cancel(),
+      }),
+    );
+    expect(err.name).toBe('CancelledFailure');
+    expect(h.cancellations).toEqual([
+      expect.objectContaining({
+        activityType: 'exportMemory',
+        progress: { current: 1000, message: 'Exported 1000 decisions' },
+      }),
+    ]);
+    expect(fs.readdirSync(h.exportsDir)).toEqual([]);
+  });
+
+  it('rejects an unknown format', async () => {
+    const err = await rejectionOf(makeEnv().run(h.memory.exportMemory, { format: 'xml' as 'csv' }));
+    expect(err).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+  });
+});
