@@ -45,7 +45,7 @@ function csvRow(record: DecisionRecord): string {
     record.tags.join(';'),
     record.createdAt,
   ];
-  return fields.map((field) => (/[",]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field)).join(',');
+  return fields.map((field) => (/[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field)).join(',');
 }
 
 /**

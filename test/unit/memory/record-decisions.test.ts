@@ -106,6 +106,19 @@ describe('recordDecision and getRecentDecisions', () => {
     expect(h.allDecisions()).toHaveLength(0);
   });
 
+  it('stops before the result passes about 1 MB and says it truncated', async () => {
+    const big = (i: number) => ({ id: i, title: `Big ${i}`, decision: 'd'.repeat(10_000), rationale: 'r'.repeat(10_000) });
+    h.writeSource('big.jsonl', Array.from({ length: 80 }, (_, i) => JSON.stringify(big(i))).join('\n'));
+    await makeEnv().run(h.memory.importDecisions, { source: 'big.jsonl' });
+    const result = await makeEnv().run(h.memory.getRecentDecisions, { limit: 80 });
+    expect(result.truncated).toBe(true);
+    expect(result.decisions.length).toBeGreaterThan(40);
+    expect(result.decisions.length).toBeLessThan(80);
+    expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(1_000_100);
+    const small = await makeEnv().run(h.memory.getRecentDecisions, { limit: 3 });
+    expect(small).toEqual({ decisions: [expect.any(Object), expect.any(Object), expect.any(Object)] });
+  });
+
   it.each([0, 1001, 2.5])('rejects limit %p with InvalidInput', async (limit) => {
     const err = await rejectionOf(makeEnv().run(h.memory.getRecentDecisions, { limit }));
     expect(err).toMatchObject({ type: 'InvalidInput', message: 'limit must be an integer from 1 to 1000' });
