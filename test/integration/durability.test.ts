@@ -68,6 +68,44 @@ describe('durability', () => {
     }
   }, 300_000);
 
+  it('imports decisions exactly once when the worker is killed with SIGKILL mid-import', async () => {
+    const config = testConfig();
+    const env = { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS, TASK_QUEUE: config.taskQueue, DATA_DIR: config.dataDir };
+    const lines = 300_000;
+    const out = createWriteStream(path.join(config.dataDir, 'datasets', 'history.jsonl'));
+    let chunk = '';
+    for (let i = 1; i <= lines; i++) {
+      chunk += `${JSON.stringify({ id: `d${i}`, title: `Decision ${i}`, decision: `Chose option ${i % 7}`, tags: [`t${i % 11}`] })}\n`;
+      if (chunk.length > 1 << 20) {
+        if (!out.write(chunk)) await once(out, 'drain');
+        chunk = '';
+      }
+    }
+    out.end(chunk);
+    await once(out, 'finish');
+    const product = await startTestProduct(config, { worker: false });
+    let worker: ProductProcess = spawnEntryPoint('worker', env);
+    const mcp = await connectMcp(product.mcpUrl!);
+    try {
+      await worker.ready;
+      const task = await callToolAsTask(mcp.client, 'import_decisions', { source: 'history.jsonl' });
+      await waitForTask(mcp.client, task.taskId, (t) => /Imported [1-9]/.test(t.statusMessage ?? ''), 60_000);
+      await worker.kill('SIGKILL');
+      worker = spawnEntryPoint('worker', env);
+      await worker.ready;
+      const result = await getTaskResult(mcp.client, task.taskId, 240_000);
+      expect(result.isError).toBeFalsy();
+      const exported = await callToolAsTask(mcp.client, 'export_memory', { format: 'jsonl' });
+      expect((await getTaskResult(mcp.client, exported.taskId)).structuredContent).toMatchObject({ count: lines });
+      const again = await callToolAsTask(mcp.client, 'import_decisions', { source: 'history.jsonl' });
+      expect((await getTaskResult(mcp.client, again.taskId, 240_000)).structuredContent).toMatchObject({ imported: 0, updated: 0 });
+    } finally {
+      await worker.kill();
+      await mcp.close();
+      await product.close();
+    }
+  }, 400_000);
+
   it('lets the same session reach its task after the MCP server process restarts', async () => {
     const config = testConfig();
     const port = await freePort();

@@ -107,7 +107,12 @@ describe('recordDecision and getRecentDecisions', () => {
   });
 
   it('stops before the result passes about 1 MB and says it truncated', async () => {
-    const big = (i: number) => ({ id: i, title: `Big ${i}`, decision: 'd'.repeat(10_000), rationale: 'r'.repeat(10_000) });
+    const big = (i: number) => ({
+      id: i,
+      title: `Big ${i}`,
+      decision: 'd'.repeat(10_000),
+      rationale: 'r'.repeat(10_000),
+    });
     h.writeSource('big.jsonl', Array.from({ length: 80 }, (_, i) => JSON.stringify(big(i))).join('\n'));
     await makeEnv().run(h.memory.importDecisions, { source: 'big.jsonl' });
     const result = await makeEnv().run(h.memory.getRecentDecisions, { limit: 80 });
