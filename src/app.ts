@@ -15,7 +15,7 @@ import { ensureCleanupSchedule } from './temporal/cleanup-schedule';
 import { createProductWorker } from './temporal/create-worker';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { TOOL_CATALOG, resolveTimeLimits } from './tools/catalog';
-import type { ActivityObserver } from '../activities';
+import { closeMemoryDatabases, type ActivityObserver } from '../activities';
 
 /** Something started by {@link startProduct} that must be stopped, in reverse order. */
 type Stopper = () => Promise<void>;
@@ -77,6 +77,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
     stoppers.push(() => client.connection.close());
 
     if (parts.worker) {
+      const memoryDbFile = path.join(config.dataDir, 'memory.db');
       const connection: NativeConnection = await connectWorker(endpoint);
       stoppers.push(() => connection.close());
       const worker: Worker = await createProductWorker({
@@ -86,7 +87,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         activities: {
           datasetRoots: config.datasetRoots,
           allowUrlSources: config.allowUrlSources,
-          memoryDbFile: path.join(config.dataDir, 'memory.db'),
+          memoryDbFile,
           exportsDir: path.join(config.dataDir, 'exports'),
           observer: parts.activityObserver,
         },
@@ -99,6 +100,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       stoppers.push(async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;
+        closeMemoryDatabases(memoryDbFile);
       });
     }
 

@@ -20,9 +20,6 @@ export const ROW_COLUMNS = 'id, external_id, title, decision, rationale, tags, c
 const SQL = {
   insert: `INSERT INTO decisions (external_id, title, decision, rationale, tags, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  // Inserts only when the external id is new; RETURNING tells which happened in one statement.
-  insertIfNew: `INSERT INTO decisions (external_id, title, decision, rationale, tags, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(external_id) DO NOTHING RETURNING id`,
   insertTag: 'INSERT OR IGNORE INTO decision_tags (decision_id, tag) VALUES (?, ?)',
   deleteTags: 'DELETE FROM decision_tags WHERE decision_id = ?',
   byExternalId: `SELECT ${ROW_COLUMNS} FROM decisions WHERE external_id = ?`,
@@ -91,22 +88,13 @@ export class DecisionStore {
    * changes nothing. Call inside a transaction.
    */
   upsert(decision: KeyedDecision, now: string): WriteOutcome {
-    const tags = JSON.stringify(decision.tags);
-    const inserted = this.sql(SQL.insertIfNew).get(
-      decision.externalId,
-      decision.title,
-      decision.decision,
-      decision.rationale,
-      tags,
-      decision.createdAt ?? now,
-      now,
-    ) as { id: number } | undefined;
-    if (inserted !== undefined) {
-      this.insertTags(inserted.id, decision.tags);
+    // Look up first: an INSERT ... ON CONFLICT DO NOTHING would burn an AUTOINCREMENT id per existing record.
+    const existing = this.findByExternalId(decision.externalId);
+    if (existing === undefined) {
+      this.insert(decision, decision.externalId, decision.createdAt ?? now, now);
       return 'imported';
     }
-    const existing = this.findByExternalId(decision.externalId);
-    if (existing === undefined) throw new Error(`decision ${decision.externalId} neither inserted nor found`);
+    const tags = JSON.stringify(decision.tags);
     const createdAt = decision.createdAt ?? existing.created_at;
     if (
       existing.title === decision.title &&

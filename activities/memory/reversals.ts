@@ -18,6 +18,23 @@ const STOP_WORDS = new Set(
   ).split(' '),
 );
 
+/**
+ * Verbs that say what was done rather than what it was about ("use", "stop using", "switch"): they
+ * are not topic words, so "Use PostgreSQL for storage" and "Stop using PostgreSQL for storage" share
+ * their whole topic.
+ */
+const ACTION_WORDS = new Set(
+  (
+    'use uses used using adopt adopts adopted adopting choose chooses chose chosen choosing pick picks picked ' +
+    'picking select selects selected selecting switch switches switched switching move moves moved moving ' +
+    'migrate migrates migrated migrating stop stops stopped stopping start starts started starting revert ' +
+    'reverts reverted reverting reverse reverses reversed reversing replace replaces replaced replacing drop ' +
+    'drops dropped dropping deprecate deprecates deprecated deprecating abandon abandons abandoned abandoning ' +
+    'undo undoes undid undone keep keeps kept keeping introduce introduces introduced introducing decide ' +
+    'decides decided deciding go goes went going back longer instead'
+  ).split(' '),
+);
+
 /** Word starts of the reversal cues, with their inflections. */
 const REVERSAL_CUE = new RegExp(
   '\\b(?:revert(?:s|ed|ing)?|revers(?:e|es|ed|ing|al)|roll(?:s|ed|ing)? ?back|undo(?:es|ne|ing)?|undid|' +
@@ -27,13 +44,13 @@ const REVERSAL_CUE = new RegExp(
 );
 
 /**
- * A title's topic words: lower-cased, punctuation removed, stop words dropped, simple plurals stripped
- * (`-ies` → `-y`, a final `s` but not `ss`, `us` or `is`), deduplicated.
+ * A title's topic words: lower-cased, punctuation removed, stop words and action verbs dropped, simple
+ * plurals stripped (`-ies` → `-y`, a final `s` but not `ss`, `us` or `is`), deduplicated.
  */
 export function titleWords(title: string): string[] {
   const words = new Set<string>();
   for (const raw of title.toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
-    if (raw === '' || STOP_WORDS.has(raw)) continue;
+    if (raw === '' || STOP_WORDS.has(raw) || ACTION_WORDS.has(raw)) continue;
     let word = raw;
     if (word.length > 4 && word.endsWith('ies')) word = `${word.slice(0, -3)}y`;
     else if (word.length > 3 && word.endsWith('s') && !/(?:ss|us|is)$/.test(word)) word = word.slice(0, -1);

@@ -64,13 +64,18 @@ describe('project memory tools', () => {
   });
 
   it.each([
-    ['record_decision', { title: 5, decision: 'x' }, 'title'],
-    ['record_decision', { title: 'x' }, 'decision'],
-    ['record_decision', { title: 'x'.repeat(501), decision: 'x' }, 'title'],
-    ['record_decision', { title: 'x', decision: 'x', tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }, 'tags'],
-    ['get_recent_decisions', { limit: 101 }, 'limit'],
-    ['get_recent_decisions', { limit: 'ten' }, 'limit'],
-  ])('rejects bad arguments of %s with -32602 naming the field (%j)', async (name, args, field) => {
+    ['record_decision', 'a number for title', { title: 5, decision: 'x' }, 'title'],
+    ['record_decision', 'a missing decision', { title: 'x' }, 'decision'],
+    ['record_decision', 'a 501-character title', { title: 'x'.repeat(501), decision: 'x' }, 'title'],
+    [
+      'record_decision',
+      '33 tags',
+      { title: 'x', decision: 'x', tags: Array.from({ length: 33 }, (_, i) => `t${i}`) },
+      'tags',
+    ],
+    ['get_recent_decisions', 'limit 101', { limit: 101 }, 'limit'],
+    ['get_recent_decisions', 'a string limit', { limit: 'ten' }, 'limit'],
+  ])('rejects %s called with %s with -32602 naming the field', async (name, _label, args, field) => {
     const before = await totalCount();
     const error = await mcp.client.callTool({ name, arguments: args }).then(
       () => undefined,

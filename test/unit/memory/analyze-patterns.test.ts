@@ -90,7 +90,7 @@ describe('analyzeDecisionPatterns', () => {
         // The most recent earlier decision on the topic, not the first one (`a`).
         reversesId: ids.get('a2'),
         reversesTitle: 'PostgreSQL for billing service',
-        reason: 'cue "revert"; titles 75% similar',
+        reason: 'cue "revert"; titles 100% similar',
       },
       {
         decisionId: ids.get('h2'),
@@ -147,7 +147,7 @@ describe('analyzeDecisionPatterns', () => {
   it('skips a newer decision that shares words but not the topic, finding the older match', async () => {
     const lines = [
       { id: 'a', title: 'Postgres billing', decision: 'Billing in Postgres.', createdAt: '2024-01-01' },
-      // Shares both probed words with the reversal but only 2 of 6 words overall: another topic.
+      // Shares both topic words with the reversal but only 2 of 5 overall: another topic.
       { id: 'x', title: 'Postgres billing invoices ledger audit', decision: 'Audit trail.', createdAt: '2024-01-02' },
       { id: 'b', title: 'Revert Postgres billing', decision: 'Back to MySQL.', createdAt: '2024-01-03' },
     ];
@@ -155,12 +155,13 @@ describe('analyzeDecisionPatterns', () => {
     await makeEnv().run(h.memory.importDecisions, { source: 'history.jsonl' });
     const patterns = await makeEnv().run(h.memory.analyzeDecisionPatterns, { bucket: 'month' });
     expect(patterns.reversals.map((r) => [r.title, r.reversesTitle, r.reason])).toEqual([
-      ['Revert Postgres billing', 'Postgres billing', 'cue "revert"; titles 67% similar'],
+      ['Revert Postgres billing', 'Postgres billing', 'cue "revert"; titles 100% similar'],
     ]);
   });
 
   it('normalises titles to topic words', () => {
-    expect(titleWords('Use the Databases, not "Queries"!')).toEqual(['use', 'database', 'query']);
+    expect(titleWords('Use the Databases, not "Queries"!')).toEqual(['database', 'query']);
+    expect(titleWords('Stop using PostgreSQL for storage')).toEqual(titleWords('Use PostgreSQL for storage'));
     expect(titleWords('Process status of class')).toEqual(['process', 'status', 'class']);
   });
 });

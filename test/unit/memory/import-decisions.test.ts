@@ -87,11 +87,14 @@ describe('importDecisions from JSONL', () => {
     const again = await makeEnv().run(h.memory.importDecisions, { source: 'clean.jsonl' });
     expect(again).toEqual({ imported: 0, updated: 0, unchanged: 51, invalidCount: 0, invalid: [] });
     expect(h.allDecisions()).toEqual(before);
+    // Re-importing burns no ids: the next decision takes the next one.
+    const next = await makeEnv().run(h.memory.recordDecision, { title: 'Next', decision: 'Next', tags: [] });
+    expect(next.id).toBe(52);
 
     h.writeSource('history.jsonl', JSONL);
     await makeEnv().run(h.memory.importDecisions, { source: 'history.jsonl' });
     await makeEnv().run(h.memory.importDecisions, { source: 'history.jsonl' });
-    expect(h.allDecisions()).toHaveLength(51 + 3);
+    expect(h.allDecisions()).toHaveLength(52 + 3);
   });
 
   it('commits in batches of 1000 lines and heartbeats each batch with its byte offset and line', async () => {
