@@ -105,6 +105,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
     }
 
     const backend = new TemporalTaskBackend({ client, taskQueue: config.taskQueue, limits: config.limits });
+    stoppers.push(async () => backend.close());
     const timeLimitsSeconds = resolveTimeLimits(TOOL_CATALOG, config.toolTimeLimitsSeconds);
     const audit = parts.auditSink ?? (config.auditLog === 'stderr' ? stderrAuditSink : noAuditSink);
     const createMcpServerFor = (owner: TaskOwner, session?: McpSessionOptions): Server =>

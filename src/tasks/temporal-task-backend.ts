@@ -61,6 +61,7 @@ export class TemporalTaskBackend implements TaskBackend {
   private readonly taskQueue: string;
   private readonly limits: TaskLimits;
   private readonly queryTimeoutMs: number;
+  private readonly lifetime = new AbortController();
 
   constructor(options: TemporalTaskBackendOptions) {
     this.client = options.client;
@@ -70,47 +71,51 @@ export class TemporalTaskBackend implements TaskBackend {
   }
 
   async createTask(owner: TaskOwner, spec: TaskSpec): Promise<TaskView> {
-    const ttlMs = this.applyTtl(spec.requestedTtlMs);
-    await this.enforceRunningLimit(owner);
-    const taskId = newTaskId();
-    const createdAt = new Date();
-    const memo: TaskMemo = {
-      taskId,
-      tool: spec.tool,
-      createdAt: createdAt.toISOString(),
-      ttlMs,
-      timeLimitSeconds: spec.timeLimitSeconds,
-      ...(spec.progressToken !== undefined && { progressToken: spec.progressToken }),
-    };
-    await this.client.workflow.start(spec.workflowType, {
-      workflowId: workflowIdFor(owner, taskId),
-      taskQueue: this.taskQueue,
-      args: [{ arguments: spec.arguments }],
-      workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      memo: { ...memo },
-      typedSearchAttributes: [
-        { key: ScopeSearchAttribute, value: scopeKey(owner) },
-        { key: ToolSearchAttribute, value: spec.tool },
-        { key: TaskStatusSearchAttribute, value: 'working' },
-        { key: ExpiresAtSearchAttribute, value: new Date(createdAt.getTime() + ttlMs) },
-      ],
-      staticSummary: `MCP task ${taskId}: ${spec.tool}`,
-      staticDetails: `Arguments:\n\`\`\`json\n${truncate(JSON.stringify(spec.arguments, null, 2), 4000)}\n\`\`\``,
+    return this.guard(async () => {
+      const ttlMs = this.applyTtl(spec.requestedTtlMs);
+      await this.enforceRunningLimit(owner);
+      const taskId = newTaskId();
+      const createdAt = new Date();
+      const memo: TaskMemo = {
+        taskId,
+        tool: spec.tool,
+        createdAt: createdAt.toISOString(),
+        ttlMs,
+        timeLimitSeconds: spec.timeLimitSeconds,
+        ...(spec.progressToken !== undefined && { progressToken: spec.progressToken }),
+      };
+      await this.client.workflow.start(spec.workflowType, {
+        workflowId: workflowIdFor(owner, taskId),
+        taskQueue: this.taskQueue,
+        args: [{ arguments: spec.arguments }],
+        workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { ...memo },
+        typedSearchAttributes: [
+          { key: ScopeSearchAttribute, value: scopeKey(owner) },
+          { key: ToolSearchAttribute, value: spec.tool },
+          { key: TaskStatusSearchAttribute, value: 'working' },
+          { key: ExpiresAtSearchAttribute, value: new Date(createdAt.getTime() + ttlMs) },
+        ],
+        staticSummary: `MCP task ${taskId}: ${spec.tool}`,
+        staticDetails: `Arguments:\n\`\`\`json\n${truncate(JSON.stringify(spec.arguments, null, 2), 4000)}\n\`\`\``,
+      });
+      return {
+        taskId,
+        status: 'working',
+        createdAt: memo.createdAt,
+        lastUpdatedAt: memo.createdAt,
+        ttl: ttlMs,
+        pollInterval: this.limits.pollIntervalMs,
+        progressToken: spec.progressToken,
+      };
     });
-    return {
-      taskId,
-      status: 'working',
-      createdAt: memo.createdAt,
-      lastUpdatedAt: memo.createdAt,
-      ttl: ttlMs,
-      pollInterval: this.limits.pollIntervalMs,
-      progressToken: spec.progressToken,
-    };
   }
 
   async getTask(owner: TaskOwner, taskId: string): Promise<TaskView> {
-    return (await this.load(owner, taskId)).view;
+    return this.guard(async () => {
+      return (await this.load(owner, taskId)).view;
+    });
   }
 
   async getTaskResult(
@@ -118,53 +123,59 @@ export class TemporalTaskBackend implements TaskBackend {
     taskId: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<ToolCallResult> {
-    for (;;) {
-      const loaded = await this.load(owner, taskId);
-      if (isTerminalStatus(loaded.view.status)) return this.resultOf(loaded);
-      await delay(this.limits.pollIntervalMs, options.signal);
-    }
+    return this.guard(async () => {
+      for (;;) {
+        const loaded = await this.load(owner, taskId);
+        if (isTerminalStatus(loaded.view.status)) return this.resultOf(loaded);
+        await delay(this.limits.pollIntervalMs, options.signal);
+      }
+    });
   }
 
   async listTasks(owner: TaskOwner, options: { cursor?: string } = {}): Promise<ListTasksPage> {
-    const after: ListCursor | undefined = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    let query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}"`;
-    if (after) query += ` AND StartTime <= "${new Date(after.startedAtMs).toISOString()}"`;
-    // Visibility on SQL stores cannot ORDER BY start time, so the page is sorted here.
-    const candidates: WorkflowExecutionInfo[] = [];
-    for await (const info of this.client.workflow.list({ query, pageSize: 1000 })) {
-      if (!after || isOlder(info, after)) candidates.push(info);
-    }
-    candidates.sort((a, b) => compareNewestFirst(a, b));
-    const views: TaskView[] = [];
-    let last: WorkflowExecutionInfo | undefined;
-    for (const info of candidates) {
-      if (views.length === this.limits.listPageSize) {
-        return { tasks: views, nextCursor: last && encodeCursor(cursorOf(last)) };
+    return this.guard(async () => {
+      const after: ListCursor | undefined = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+      let query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}"`;
+      if (after) query += ` AND StartTime <= "${new Date(after.startedAtMs).toISOString()}"`;
+      // Visibility on SQL stores cannot ORDER BY start time, so the page is sorted here.
+      const candidates: WorkflowExecutionInfo[] = [];
+      for await (const info of this.client.workflow.list({ query, pageSize: 1000 })) {
+        if (!after || isOlder(info, after)) candidates.push(info);
       }
-      last = info;
-      const view = this.viewFromListing(info);
-      if (view) views.push(view);
-    }
-    return { tasks: views };
+      candidates.sort((a, b) => compareNewestFirst(a, b));
+      const views: TaskView[] = [];
+      let last: WorkflowExecutionInfo | undefined;
+      for (const info of candidates) {
+        if (views.length === this.limits.listPageSize) {
+          return { tasks: views, nextCursor: last && encodeCursor(cursorOf(last)) };
+        }
+        last = info;
+        const view = this.viewFromListing(info);
+        if (view) views.push(view);
+      }
+      return { tasks: views };
+    });
   }
 
   async cancelTask(owner: TaskOwner, taskId: string): Promise<TaskView> {
-    const loaded = await this.load(owner, taskId);
-    if (isTerminalStatus(loaded.view.status)) throw new TaskAlreadyTerminalError(taskId, loaded.view.status);
-    try {
-      await this.client.workflow.getHandle(loaded.workflowId).cancel();
-    } catch (err) {
-      // The workflow closed between the read and the cancel: report its real terminal status.
-      const now = await this.load(owner, taskId);
-      if (isTerminalStatus(now.view.status)) throw new TaskAlreadyTerminalError(taskId, now.view.status);
-      throw err;
-    }
-    return {
-      ...loaded.view,
-      status: 'cancelled',
-      statusMessage: CANCELLED_MESSAGE,
-      lastUpdatedAt: new Date().toISOString(),
-    };
+    return this.guard(async () => {
+      const loaded = await this.load(owner, taskId);
+      if (isTerminalStatus(loaded.view.status)) throw new TaskAlreadyTerminalError(taskId, loaded.view.status);
+      try {
+        await this.client.workflow.getHandle(loaded.workflowId).cancel();
+      } catch (err) {
+        // The workflow closed between the read and the cancel: report its real terminal status.
+        const now = await this.load(owner, taskId);
+        if (isTerminalStatus(now.view.status)) throw new TaskAlreadyTerminalError(taskId, now.view.status);
+        throw err;
+      }
+      return {
+        ...loaded.view,
+        status: 'cancelled',
+        statusMessage: CANCELLED_MESSAGE,
+        lastUpdatedAt: new Date().toISOString(),
+      };
+    });
   }
 
   async provideInput(
@@ -173,31 +184,49 @@ export class TemporalTaskBackend implements TaskBackend {
     response: InputResponse,
     options: { signal?: AbortSignal } = {},
   ): Promise<void> {
-    const loaded = await this.load(owner, taskId);
-    if (loaded.view.status !== 'input_required') {
-      throw new InputRejectedError(`Task ${taskId} is not waiting for input (it is ${loaded.view.status})`);
-    }
-    const handle = this.client.workflow.getHandle(loaded.workflowId);
-    const send = () => handle.executeUpdate(provideInputUpdate, { args: [response] });
-    try {
-      await (options.signal ? this.client.withAbortSignal(options.signal, send) : send());
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowUpdateFailedError') {
-        const cause = (err as { cause?: { message?: string } }).cause;
-        throw new InputRejectedError(cause?.message ?? (err as Error).message);
+    return this.guard(async () => {
+      const loaded = await this.load(owner, taskId);
+      if (loaded.view.status !== 'input_required') {
+        throw new InputRejectedError(`Task ${taskId} is not waiting for input (it is ${loaded.view.status})`);
       }
-      throw err;
-    }
+      const handle = this.client.workflow.getHandle(loaded.workflowId);
+      const send = () => handle.executeUpdate(provideInputUpdate, { args: [response] });
+      try {
+        await (options.signal ? this.client.withAbortSignal(options.signal, send) : send());
+      } catch (err) {
+        if ((err as Error).name === 'WorkflowUpdateFailedError') {
+          const cause = (err as { cause?: { message?: string } }).cause;
+          throw new InputRejectedError(cause?.message ?? (err as Error).message);
+        }
+        throw err;
+      }
+    });
   }
 
   async listRunningTasks(owner: TaskOwner): Promise<TaskView[]> {
-    const views: TaskView[] = [];
-    const query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ExecutionStatus = "Running"`;
-    for await (const info of this.client.workflow.list({ query, pageSize: 1000 })) {
-      const view = this.viewFromListing(info);
-      if (view) views.push(view);
-    }
-    return views;
+    return this.guard(async () => {
+      const views: TaskView[] = [];
+      const query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ExecutionStatus = "Running"`;
+      for await (const info of this.client.workflow.list({ query, pageSize: 1000 })) {
+        const view = this.viewFromListing(info);
+        if (view) views.push(view);
+      }
+      return views;
+    });
+  }
+
+  /**
+   * Stops every call in flight (a poll, a query waiting on a worker) and refuses new ones. Call it
+   * before closing the Temporal client, so that no retry fires on a closed connection.
+   */
+  close(): void {
+    this.lifetime.abort(new Error('The task engine is shutting down'));
+  }
+
+  /** Runs `fn` with every Temporal call in it bound to the engine's lifetime. */
+  private guard<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.lifetime.signal.aborted) return Promise.reject(new Error('The task engine is shut down'));
+    return this.client.withAbortSignal(this.lifetime.signal, fn);
   }
 
   private applyTtl(requested: number | undefined): number {

@@ -70,7 +70,11 @@ describe('durability', () => {
 
   it('imports decisions exactly once when the worker is killed with SIGKILL mid-import', async () => {
     const config = testConfig();
-    const env = { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS, TASK_QUEUE: config.taskQueue, DATA_DIR: config.dataDir };
+    const env = {
+      TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+      TASK_QUEUE: config.taskQueue,
+      DATA_DIR: config.dataDir,
+    };
     const lines = 300_000;
     const out = createWriteStream(path.join(config.dataDir, 'datasets', 'history.jsonl'));
     let chunk = '';
@@ -98,7 +102,10 @@ describe('durability', () => {
       const exported = await callToolAsTask(mcp.client, 'export_memory', { format: 'jsonl' });
       expect((await getTaskResult(mcp.client, exported.taskId)).structuredContent).toMatchObject({ count: lines });
       const again = await callToolAsTask(mcp.client, 'import_decisions', { source: 'history.jsonl' });
-      expect((await getTaskResult(mcp.client, again.taskId, 240_000)).structuredContent).toMatchObject({ imported: 0, updated: 0 });
+      expect((await getTaskResult(mcp.client, again.taskId, 240_000)).structuredContent).toMatchObject({
+        imported: 0,
+        updated: 0,
+      });
     } finally {
       await worker.kill();
       await mcp.close();

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunningProduct } from '../../src/app';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
-import { startTestProduct, testConfig } from '../helpers/product';
+import { RecordingObserver, startTestProduct, testConfig } from '../helpers/product';
 import {
   callToolAsTask,
   cancelTask,
@@ -20,11 +20,12 @@ describe('failed tasks, owners and listing', () => {
   let alice: TestClient;
   let bob: TestClient;
   let dataDir: string;
+  const observer = new RecordingObserver();
 
   beforeAll(async () => {
     const config = testConfig({ TOOL_TIME_LIMITS: 'long_running_operation=3', TASK_LIST_PAGE_SIZE: '3' });
     dataDir = config.dataDir;
-    product = await startTestProduct(config);
+    product = await startTestProduct(config, { activityObserver: observer });
     alice = await connectMcp(product.mcpUrl!);
     bob = await connectMcp(product.mcpUrl!);
   });
@@ -69,6 +70,12 @@ describe('failed tasks, owners and listing', () => {
     const failed = await waitForTask(alice.client, task.taskId, (t) => t.status === 'failed', 30_000);
     expect(failed.statusMessage).toBe('The task timed out after 3 seconds (its time limit).');
     expect((await getTaskResult(alice.client, task.taskId)).isError).toBe(true);
+    // The running activity learns through its heartbeat that the workflow is gone, and stops.
+    const deadline = Date.now() + 15_000;
+    while (!observer.cancellations.some((c) => c.workflowId.endsWith(task.taskId)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(observer.cancellations.find((c) => c.workflowId.endsWith(task.taskId))?.activityType).toBe('runTimedSteps');
   });
 
   it('reports a task terminated by an operator as failed, with the reason', async () => {

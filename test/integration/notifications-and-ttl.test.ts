@@ -89,6 +89,26 @@ describe('progress and status notifications', () => {
     expect(mine.at(-1)?._meta).toBeUndefined();
   });
 
+  it('reports progress to the progressToken of an optional tool called without a task', async () => {
+    // A client of its own: another test replaced the shared client's progress handler.
+    const fresh = await connectMcp(product.mcpUrl!);
+    try {
+      const progress: number[] = [];
+      const result = await fresh.client.callTool(
+        { name: 'long_running_operation', arguments: { duration: 3, steps: 3 } },
+        undefined,
+        { onprogress: (p) => progress.push(p.progress), timeout: 60_000 },
+      );
+      expect(result.content).toEqual([
+        { type: 'text', text: 'Long running operation completed. Duration: 3 seconds, Steps: 3.' },
+      ]);
+      expect(progress.length).toBeGreaterThanOrEqual(1);
+      expect(progress).toEqual([...progress].sort((x, y) => x - y));
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('finishes the workflow of an optional tool called without a task even if the client goes away', async () => {
     const other = await connectMcp(product.mcpUrl!);
     const abort = new AbortController();

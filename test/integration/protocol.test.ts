@@ -245,7 +245,9 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
 
 describe('limits', () => {
   it('§1.16 #43: refuses a task beyond the running-task limit per owner with -32603, and the TTL maximum is enforced', async () => {
-    const product = await startTestProduct(testConfig({ TASK_MAX_RUNNING_PER_OWNER: '2', TASK_MAX_TTL_MS: '120000', TASK_DEFAULT_TTL_MS: '60000' }));
+    const product = await startTestProduct(
+      testConfig({ TASK_MAX_RUNNING_PER_OWNER: '2', TASK_MAX_TTL_MS: '120000', TASK_DEFAULT_TTL_MS: '60000' }),
+    );
     const mcp = await connectMcp(product.mcpUrl!);
     try {
       const a = await callToolAsTask(
