@@ -120,5 +120,6 @@ export const purgeDecisionsTool: WorkflowToolDefinition = {
   outputSchema: z.object({ deleted: z.number() }),
   taskSupport: 'required',
   workflowType: 'purgeDecisionsWorkflow',
-  defaultTimeLimitSeconds: 86_400,
+  // A confirmation may wait for days; the wait holds no worker slot.
+  defaultTimeLimitSeconds: 7 * 86_400,
 };

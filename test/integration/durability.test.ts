@@ -169,8 +169,8 @@ describe('durability', () => {
     let mcp = await connectMcp(product.mcpUrl!);
     const finished = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
     const finishedResult = await getTaskResult(mcp.client, finished.taskId);
-    const running = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 6, steps: 6 });
-    await waitForTask(mcp.client, running.taskId, (t) => (t.statusMessage ?? '').startsWith('Step 1'));
+    const running = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 20, steps: 20 });
+    await waitForTask(mcp.client, running.taskId, (t) => /^Step [1-9]\d*\/20$/.test(t.statusMessage ?? ''));
     const sessionId = mcp.sessionId();
     await mcp.close();
     await product.close();
@@ -183,7 +183,7 @@ describe('durability', () => {
       expect(['working', 'completed']).toContain((await getTask(mcp.client, running.taskId)).status);
       const result = await getTaskResult(mcp.client, running.taskId);
       expect(result.content).toEqual([
-        { type: 'text', text: 'Long running operation completed. Duration: 6 seconds, Steps: 6.' },
+        { type: 'text', text: 'Long running operation completed. Duration: 20 seconds, Steps: 20.' },
       ]);
       await mcp.close();
     } finally {

@@ -106,7 +106,7 @@ describe('failed tasks, owners and listing', () => {
     expect((await getTask(alice.client, task.taskId)).taskId).toBe(task.taskId);
   });
 
-  it("§1.16 #35 #37 #38: lists only the caller's tasks, newest first, across pages with an opaque cursor", async () => {
+  it("§1.16 #3 #35 #37 #38: lists only the caller's tasks, newest first, across pages with an opaque cursor", async () => {
     const owner = await connectMcp(product.mcpUrl!);
     try {
       const created: string[] = [];

@@ -197,10 +197,21 @@ describe('TTL', () => {
     const keptHandle = product.client.workflow.getHandle(workflowIdFor(owner, kept.taskId as TaskId));
     expect((await expiringHandle.describe()).status.name).toBe('COMPLETED');
 
-    await product.client.schedule.getHandle(cleanupScheduleId(taskQueue)).trigger();
-    const deadline = Date.now() + 30_000;
+    const schedule = product.client.schedule.getHandle(cleanupScheduleId(taskQueue));
+    const before = (await schedule.describe()).info.recentActions.length;
+    await schedule.trigger();
+    let cleanupWorkflowId: string | undefined;
+    for (let i = 0; i < 100 && !cleanupWorkflowId; i++) {
+      const actions = (await schedule.describe()).info.recentActions;
+      if (actions.length > before) cleanupWorkflowId = actions.at(-1)!.action.workflow.workflowId;
+      else await sleep(200);
+    }
+    expect(cleanupWorkflowId).toBeDefined();
+    const cleanup = (await product.client.workflow.getHandle(cleanupWorkflowId!).result()) as { deleted: number };
+    expect(cleanup.deleted).toBeGreaterThanOrEqual(1);
+    // Temporal deletes asynchronously: the execution disappears shortly after the request.
     let gone = false;
-    while (!gone && Date.now() < deadline) {
+    for (let i = 0; i < 120 && !gone; i++) {
       gone = await expiringHandle.describe().then(
         () => false,
         (err: Error) => err.name === 'WorkflowNotFoundError',
