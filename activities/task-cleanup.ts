@@ -19,7 +19,8 @@ export function createDeleteExpiredTasks() {
     for await (const info of client.workflow.list({ query, pageSize: 500 })) {
       const facts = info.memo as Partial<ExpiryFacts> | undefined;
       if (typeof facts?.createdAt !== 'string' || typeof facts.ttlMs !== 'number') continue;
-      if (!isExpired({ createdAt: facts.createdAt, ttlMs: facts.ttlMs }, info.closeTime?.getTime(), now.getTime())) continue;
+      if (!isExpired({ createdAt: facts.createdAt, ttlMs: facts.ttlMs }, info.closeTime?.getTime(), now.getTime()))
+        continue;
       try {
         await client.workflowService.deleteWorkflowExecution({
           namespace: client.options.namespace,
@@ -30,7 +31,9 @@ export function createDeleteExpiredTasks() {
         // Already deleted by an earlier, overlapping run: nothing to do.
         if ((err as { code?: number }).code !== 5) throw err;
       }
-      heartbeat({ progress: { current: deleted, message: `Deleted ${deleted} expired tasks` } } satisfies HeartbeatDetails);
+      heartbeat({
+        progress: { current: deleted, message: `Deleted ${deleted} expired tasks` },
+      } satisfies HeartbeatDetails);
       if (deleted >= MAX_DELETIONS_PER_RUN) break;
     }
     return { deleted };

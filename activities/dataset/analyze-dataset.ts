@@ -13,6 +13,7 @@ import { CsvAnalyzer } from './csv-analyzer';
 import { invalidInput, isActivityCancellation } from './failures';
 import { JsonlAnalyzer } from './jsonl-analyzer';
 import { inferFormat, openSource, resolveSource, type DatasetFormat, type OpenedSource } from './source';
+import { isErrorLike } from '../../src/shared/error-message';
 
 export type { ColumnReport } from './column-stats';
 export { DISTINCT_CAP } from './column-stats';
@@ -165,7 +166,7 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps) {
         progress: progress(),
       });
       // Aborted fetches and streams fail with their own errors; report the cancellation itself.
-      throw err instanceof Error && err.name === 'CancelledFailure' ? err : ((signal.reason as unknown) ?? err);
+      throw isErrorLike(err) && err.name === 'CancelledFailure' ? err : ((signal.reason as unknown) ?? err);
     } finally {
       opened?.close();
     }

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { TaskFailureType } from '../../src/shared/task-types';
+import { isErrorLike } from '../../src/shared/error-message';
 
 /**
  * Builds the non-retryable failure the dataset activity throws for problems that a retry cannot fix
@@ -21,7 +22,7 @@ export function invalidInput(message: string): ApplicationFailure {
  * a `CancelledFailure`, or an `AbortError` raised by fetch or a stream once the signal was aborted.
  */
 export function isActivityCancellation(err: unknown, signal: AbortSignal): boolean {
-  if (!(err instanceof Error)) return false;
+  if (!isErrorLike(err)) return false;
   if (err.name === 'CancelledFailure') return true;
   return signal.aborted && (err.name === 'AbortError' || err.cause === signal.reason);
 }

@@ -3,6 +3,7 @@ import { activityInfo, cancellationSignal, type Info } from '@temporalio/activit
 import type { ProgressDetails } from '../../src/shared/task-types';
 import { isActivityCancellation } from '../dataset/failures';
 import type { ActivityObserver } from '../observer';
+import { isErrorLike } from '../../src/shared/error-message';
 
 /** The current activity's info, or `undefined` when called outside an activity context. */
 export function currentActivityInfo(): Info | undefined {
@@ -34,7 +35,7 @@ export async function reportCancellation<T>(
       workflowId: info.workflowExecution?.workflowId ?? '',
       progress: progress(),
     });
-    throw err instanceof Error && err.name === 'CancelledFailure' ? err : ((signal.reason as unknown) ?? err);
+    throw isErrorLike(err) && err.name === 'CancelledFailure' ? err : ((signal.reason as unknown) ?? err);
   }
 }
 

@@ -1,4 +1,5 @@
 import { invalidInput } from '../dataset/failures';
+import { errorMessage } from '../../src/shared/error-message';
 
 /** Limits every stored decision satisfies, whether recorded or imported. Lengths are UTF-16 units, as zod counts. */
 export const DECISION_LIMITS = {
@@ -140,7 +141,7 @@ export function isoArgument(value: unknown, field: string): string | undefined {
   try {
     return optionalIsoDate(value, field);
   } catch (err) {
-    throw invalidInput(err instanceof Error ? err.message : String(err));
+    throw invalidInput(errorMessage(err));
   }
 }
 

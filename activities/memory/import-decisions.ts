@@ -18,6 +18,7 @@ import {
 } from './import-progress';
 import { RecordSplitter, type RawRecord } from './record-splitter';
 import type { ImportDecisionsOptions, ImportSummary, InvalidLine } from './types';
+import { errorMessage } from '../../src/shared/error-message';
 
 /** Records (valid or not) written per transaction and per checkpoint. */
 export const IMPORT_BATCH_LINES = 1000;
@@ -163,7 +164,7 @@ function batchFailure(err: unknown, batch: readonly RawRecord[]): unknown {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_CONSTRAINT')) return err;
   const lines = batch.length === 0 ? '' : ` (lines ${batch[0]!.line}-${batch[batch.length - 1]!.line})`;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return datasetFailure(TaskFailureType.ToolError, `a batch of the import was rolled back${lines}: ${message}`);
 }
 

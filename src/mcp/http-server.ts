@@ -5,6 +5,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { SessionIdSigner, type SessionFacts } from './session-ids';
+import { errorMessage } from '../shared/error-message';
 
 export interface HttpServerOptions {
   host: string;
@@ -171,8 +172,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 
   const listener = getRequestListener(handle, {
-    errorHandler: (err) =>
-      jsonError(500, -32603, `Internal error: ${err instanceof Error ? err.message : String(err)}`),
+    errorHandler: (err) => jsonError(500, -32603, `Internal error: ${errorMessage(err)}`),
   });
   const httpServer: NodeHttpServer = createServer((incoming, outgoing) => void listener(incoming, outgoing));
   await new Promise<void>((resolve, reject) => {

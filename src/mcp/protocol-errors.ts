@@ -1,6 +1,7 @@
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { TaskEngineError } from '../tasks/errors';
+import { errorMessage } from '../shared/error-message';
 
 /**
  * A JSON-RPC error to send as is. The SDK keeps `code`, `message` and `data` of any thrown object
@@ -44,6 +45,6 @@ export function toProtocolError(err: unknown): Error {
         return new ProtocolError(ErrorCode.InternalError, err.message);
     }
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return new ProtocolError(ErrorCode.InternalError, `Internal error: ${message}`);
 }

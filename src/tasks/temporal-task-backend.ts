@@ -30,6 +30,7 @@ import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor';
 import { isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
 import type { ListTasksPage, TaskBackend, TaskSpec, TaskView } from './task-backend';
 import { describeClosedFailure, type ClosedFailure } from './workflow-failures';
+import { isErrorLike } from '../shared/error-message';
 
 /** Memo written at start; everything `tasks/get` needs that the workflow cannot report once closed. */
 interface TaskMemo {
@@ -123,13 +124,12 @@ export class TemporalTaskBackend implements TaskBackend {
     taskId: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<ToolCallResult> {
-    return this.guard(async () => {
-      for (;;) {
-        const loaded = await this.load(owner, taskId);
-        if (isTerminalStatus(loaded.view.status)) return this.resultOf(loaded);
-        await delay(this.limits.pollIntervalMs, options.signal);
-      }
-    });
+    // Each round is guarded on its own, so that a long wait does not pile up abort listeners.
+    for (;;) {
+      const loaded = await this.guard(() => this.load(owner, taskId));
+      if (isTerminalStatus(loaded.view.status)) return this.guard(() => this.resultOf(loaded));
+      await delay(this.limits.pollIntervalMs, options.signal);
+    }
   }
 
   async listTasks(owner: TaskOwner, options: { cursor?: string } = {}): Promise<ListTasksPage> {
@@ -223,10 +223,22 @@ export class TemporalTaskBackend implements TaskBackend {
     this.lifetime.abort(new Error('The task engine is shutting down'));
   }
 
-  /** Runs `fn` with every Temporal call in it bound to the engine's lifetime. */
-  private guard<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.lifetime.signal.aborted) return Promise.reject(new Error('The task engine is shut down'));
-    return this.client.withAbortSignal(this.lifetime.signal, fn);
+  /**
+   * Runs `fn` with every Temporal call in it bound to the engine's lifetime. The client adds an abort
+   * listener per call and never removes it, so each operation gets a short-lived signal of its own,
+   * linked to the lifetime only while it runs.
+   */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    const lifetime = this.lifetime.signal;
+    if (lifetime.aborted) throw new Error('The task engine is shut down');
+    const operation = new AbortController();
+    const stop = (): void => operation.abort(lifetime.reason);
+    lifetime.addEventListener('abort', stop, { once: true });
+    try {
+      return await this.client.withAbortSignal(operation.signal, fn);
+    } finally {
+      lifetime.removeEventListener('abort', stop);
+    }
   }
 
   private applyTtl(requested: number | undefined): number {
@@ -405,7 +417,7 @@ function isOlder(info: WorkflowExecutionInfo, cursor: ListCursor): boolean {
 }
 
 function isNotFound(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'WorkflowNotFoundError' || (err as { code?: number }).code === 5);
+  return isErrorLike(err) && (err.name === 'WorkflowNotFoundError' || (err as { code?: number }).code === 5);
 }
 
 function truncate(text: string, max: number): string {

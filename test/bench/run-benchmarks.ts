@@ -17,6 +17,7 @@ import {
   ListTasksResultSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { createAnalyzeDataset, type DatasetAnalysis } from '../../activities/dataset/analyze-dataset';
+import { closeMemoryDatabases, createMemoryActivities } from '../../activities/memory';
 import { startProduct } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { installRuntime } from '../../src/runtime';
@@ -103,6 +104,43 @@ async function benchDatasets(dir: string): Promise<void> {
     );
     rmSync(file);
   }
+}
+
+async function benchMemoryImport(dir: string): Promise<void> {
+  console.log('\n## import_decisions activity (SQLite, batches of 1000 in one transaction each)');
+  console.log('| lines | baseline: read lines | first import | lines/s | re-import (no change) | peak heap growth |');
+  console.log('|---|---|---|---|---|---|');
+  const memory = createMemoryActivities({
+    dbFile: path.join(dir, 'bench-memory.db'),
+    exportsDir: path.join(dir, 'exports'),
+    datasetRoots: [dir],
+    allowUrlSources: false,
+    observer: silentObserver,
+  });
+  const lines = 200_000;
+  const file = path.join(dir, 'bench-history.jsonl');
+  const out = createWriteStream(file);
+  let chunk = '';
+  for (let i = 1; i <= lines; i++) {
+    chunk += `${JSON.stringify({ id: `d${i}`, title: `Decision ${i}`, decision: `Chose option ${i % 7}`, tags: [`t${i % 11}`] })}\n`;
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  out.end(chunk);
+  await once(out, 'finish');
+  const baseline = await timed(() => countLines(file));
+  // A fresh workflow identity per run: an import is keyed by its execution.
+  const env = (run: string) =>
+    new MockActivityEnvironment({ workflowExecution: { workflowId: `bench-${run}`, runId: run }, activityId: run });
+  const first = await timed(() => env('first').run(memory.importDecisions, { source: path.basename(file) }));
+  const again = await timed(() => env('again').run(memory.importDecisions, { source: path.basename(file) }));
+  console.log(
+    `| ${lines.toLocaleString('en')} | ${baseline.ms.toFixed(0)} ms | ${first.ms.toFixed(0)} ms | ` +
+      `${Math.round(lines / (first.ms / 1000)).toLocaleString('en')} | ${again.ms.toFixed(0)} ms | ${mb(Math.max(first.peakHeap, again.peakHeap))} |`,
+  );
+  closeMemoryDatabases();
 }
 
 function percentile(values: number[], p: number): number {
@@ -201,6 +239,7 @@ async function main(): Promise<void> {
   console.log(`# benchmarks (${new Date().toISOString()}, node ${process.version})`);
   try {
     await benchDatasets(dir);
+    await benchMemoryImport(dir);
     await benchTasks(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -128,11 +128,8 @@ describe('resuming an import in a workflow', () => {
     const err = await rejectionOf(
       makeEnv({ ...run, attempt: 1 }).run(h.memory.importDecisions, { source: 'history.jsonl' }),
     );
-    expect(err).toMatchObject({
-      type: 'ToolError',
-      nonRetryable: true,
-      message: 'a batch of the import was rolled back (lines 1001-2000): poisoned row',
-    });
+    expect(err.message).toBe('a batch of the import was rolled back (lines 1001-2000): poisoned row');
+    expect(err).toMatchObject({ type: 'ToolError', nonRetryable: true });
     const titles = h.allDecisions().map((d) => d.title);
     expect(titles).toHaveLength(validIn(1000));
     expect(titles).toContain('Decision number 999');
