@@ -156,6 +156,7 @@ async function benchTasks(dir: string): Promise<void> {
     TEMPORAL_UI_PORT: process.env.BENCH_TEMPORAL_UI_PORT ?? '17434',
     TASK_POLL_INTERVAL_MS: '100',
     TASK_MAX_RUNNING_PER_OWNER: '1000',
+    AUDIT_LOG: 'off',
   });
   const product = await startProduct(config, { worker: true, http: true });
   const transport = new StreamableHTTPClientTransport(new URL(product.mcpUrl!));
