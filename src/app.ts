@@ -5,6 +5,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Config } from './config';
 import { noAuditSink, stderrAuditSink, type AuditSink } from './mcp/audit-log';
 import { createMcpServer, type McpSessionOptions } from './mcp/create-mcp-server';
+import { RateLimiter } from './mcp/rate-limiter';
 import { startHttpServer, type RunningHttpServer } from './mcp/http-server';
 import { loadSessionSecret } from './session-secret';
 import { TemporalTaskBackend } from './tasks/temporal-task-backend';
@@ -108,6 +109,10 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
     stoppers.push(async () => backend.close());
     const timeLimitsSeconds = resolveTimeLimits(TOOL_CATALOG, config.toolTimeLimitsSeconds);
     const audit = parts.auditSink ?? (config.auditLog === 'stderr' ? stderrAuditSink : noAuditSink);
+    const rateLimits = {
+      create: new RateLimiter(config.limits.createRatePerMinute),
+      request: new RateLimiter(config.limits.requestRatePerMinute),
+    };
     const createMcpServerFor = (owner: TaskOwner, session?: McpSessionOptions): Server =>
       createMcpServer({
         backend,
@@ -117,6 +122,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         timeLimitsSeconds,
         session,
         audit,
+        rateLimits,
       });
 
     let http: RunningHttpServer | undefined;

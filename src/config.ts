@@ -17,6 +17,10 @@ export interface TaskLimits {
   listPageSize: number;
   /** Tasks one owner may have running at once; more are refused with -32603. @default 100 */
   maxRunningTasksPerOwner: number;
+  /** Tasks one owner may create per minute (per MCP server process); more are refused with -32603. @default 120 */
+  createRatePerMinute: number;
+  /** Task requests (get, result, list, cancel) one owner may make per minute (per process). @default 1200 */
+  requestRatePerMinute: number;
 }
 
 /** The product's configuration, read once from the environment by {@link loadConfig}. */
@@ -130,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollIntervalMs: intFromEnv(env, 'TASK_POLL_INTERVAL_MS', 1000, 100),
       listPageSize: intFromEnv(env, 'TASK_LIST_PAGE_SIZE', 20, 1),
       maxRunningTasksPerOwner: intFromEnv(env, 'TASK_MAX_RUNNING_PER_OWNER', 100, 1),
+      createRatePerMinute: intFromEnv(env, 'TASK_CREATE_RATE_PER_MINUTE', 120, 1),
+      requestRatePerMinute: intFromEnv(env, 'TASK_REQUEST_RATE_PER_MINUTE', 1200, 1),
     },
     toolTimeLimitsSeconds: timeLimitsFromEnv(env.TOOL_TIME_LIMITS),
     cleanupIntervalSeconds: intFromEnv(env, 'TASK_CLEANUP_INTERVAL_SECONDS', 300, 1),

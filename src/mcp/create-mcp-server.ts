@@ -10,6 +10,7 @@ import type { TaskBackend } from '../tasks/task-backend';
 import { toToolJsonSchema, type ToolDefinition } from '../tools/tool-definition';
 import { noAuditSink, type AuditEvent, type AuditSink } from './audit-log';
 import { ProtocolError, invalidParams, toProtocolError } from './protocol-errors';
+import type { RateLimiter } from './rate-limiter';
 import { TaskNotifier } from './task-notifier';
 import { awaitTaskResult } from './task-result-stream';
 import { toWireTask } from './wire-task';
@@ -29,6 +30,8 @@ export interface McpServerOptions {
   session?: McpSessionOptions;
   /** Receives an event per created, cancelled and fetched task. @default noAuditSink */
   audit?: AuditSink;
+  /** Shared by every session of the process; keyed by owner. Unlimited when absent. */
+  rateLimits?: { create: RateLimiter; request: RateLimiter };
 }
 
 /** How an MCP server instance relates to its session. */
@@ -82,6 +85,16 @@ export function createMcpServer(options: McpServerOptions): Server {
       onInputAccepted: (action) => audit({ event: 'task.input', taskId, action }),
     });
 
+  const limit = (kind: 'create' | 'request'): void => {
+    if (options.rateLimits && !options.rateLimits[kind].take(scope)) {
+      const perMinute = kind === 'create' ? options.limits.createRatePerMinute : options.limits.requestRatePerMinute;
+      throw new ProtocolError(
+        ErrorCode.InternalError,
+        `Rate limit exceeded: at most ${perMinute} ${kind === 'create' ? 'tool calls' : 'task requests'} per minute per owner; retry later`,
+      );
+    }
+  };
+
   const onRequest = <P>(
     method: string,
     paramsSchema: z.ZodType<P>,
@@ -91,6 +104,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     server.setRequestHandler(looseRequest, async (request, extra) => {
       const parsed = paramsSchema.safeParse(request.params);
       if (!parsed.success) throw invalidParams(`${method} params`, parsed.error);
+      if (method.startsWith('tasks/')) limit('request');
       try {
         return await handler(parsed.data, extra);
       } catch (err) {
@@ -116,6 +130,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     task: z.object({ ttl: z.number().optional() }).optional(),
   });
   onRequest('tools/call', CallParamsSchema, async (params, extra) => {
+    limit('create');
     const tool = tools.find((candidate) => candidate.name === params.name);
     if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     const wantsTask = params.task !== undefined;

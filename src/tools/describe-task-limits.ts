@@ -7,6 +7,8 @@ const TaskLimitsReportSchema = z.object({
   pollIntervalMs: z.number(),
   listPageSize: z.number(),
   maxRunningTasksPerOwner: z.number(),
+  createRatePerMinute: z.number(),
+  requestRatePerMinute: z.number(),
   timeLimitsSeconds: z.record(z.string(), z.number()).describe('Time limit of each task tool'),
 });
 
@@ -28,6 +30,8 @@ export const describeTaskLimitsTool: LocalToolDefinition = {
       pollIntervalMs: context.limits.pollIntervalMs,
       listPageSize: context.limits.listPageSize,
       maxRunningTasksPerOwner: context.limits.maxRunningTasksPerOwner,
+      createRatePerMinute: context.limits.createRatePerMinute,
+      requestRatePerMinute: context.limits.requestRatePerMinute,
       timeLimitsSeconds: context.timeLimitsSeconds,
     };
     return { content: [{ type: 'text', text: JSON.stringify(report) }], structuredContent: report };

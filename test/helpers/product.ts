@@ -27,6 +27,9 @@ export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
     MCP_SESSION_SECRET: 'test-secret-0123456789abcdef',
     TASK_POLL_INTERVAL_MS: '200',
     AUDIT_LOG: 'off',
+    // Tests poll hard and share sessions across many calls; the rate limits have tests of their own.
+    TASK_CREATE_RATE_PER_MINUTE: '100000',
+    TASK_REQUEST_RATE_PER_MINUTE: '100000',
     ...overrides,
   });
 }

@@ -244,6 +244,32 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
 });
 
 describe('limits', () => {
+  it('§1.16 #43: rate-limits tool calls and task requests per owner with -32603, other owners unaffected', async () => {
+    const product = await startTestProduct(
+      testConfig({ TASK_CREATE_RATE_PER_MINUTE: '3', TASK_REQUEST_RATE_PER_MINUTE: '5' }),
+    );
+    const mcp = await connectMcp(product.mcpUrl!);
+    const other = await connectMcp(product.mcpUrl!);
+    try {
+      const tasks = [];
+      for (let i = 0; i < 3; i++)
+        tasks.push(await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 }));
+      const refused = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 }).then(
+        () => undefined,
+        (err: { code: number; message: string }) => err,
+      );
+      expect(refused).toMatchObject({ code: -32603, message: expect.stringContaining('Rate limit exceeded') });
+      for (let i = 0; i < 5; i++) await getTask(mcp.client, tasks[0]!.taskId);
+      expect(await errorCodeOf(getTask(mcp.client, tasks[0]!.taskId))).toBe(-32603);
+      expect((await callToolAsTask(other.client, 'long_running_operation', { duration: 0, steps: 1 })).status).toBe(
+        'working',
+      );
+    } finally {
+      await Promise.all([mcp.close(), other.close()]);
+      await product.close();
+    }
+  });
+
   it('§1.16 #43: refuses a task beyond the running-task limit per owner with -32603, and the TTL maximum is enforced', async () => {
     const product = await startTestProduct(
       testConfig({ TASK_MAX_RUNNING_PER_OWNER: '2', TASK_MAX_TTL_MS: '120000', TASK_DEFAULT_TTL_MS: '60000' }),

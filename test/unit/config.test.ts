@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       pollIntervalMs: 1000,
       listPageSize: 20,
       maxRunningTasksPerOwner: 100,
+      createRatePerMinute: 120,
+      requestRatePerMinute: 1200,
     });
   });
 
