@@ -167,13 +167,18 @@ describe('durability', () => {
 
     let product: RunningProduct = await startTestProduct(config);
     let mcp = await connectMcp(product.mcpUrl!);
-    const finished = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
-    const finishedResult = await getTaskResult(mcp.client, finished.taskId);
-    const running = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 20, steps: 20 });
-    await waitForTask(mcp.client, running.taskId, (t) => /^Step [1-9]\d*\/20$/.test(t.statusMessage ?? ''));
-    const sessionId = mcp.sessionId();
-    await mcp.close();
-    await product.close();
+    let finished, finishedResult, running, sessionId: string;
+    try {
+      finished = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
+      finishedResult = await getTaskResult(mcp.client, finished.taskId);
+      running = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 20, steps: 20 });
+      await waitForTask(mcp.client, running.taskId, (t) => /^Step [1-9]\d*\/20$/.test(t.statusMessage ?? ''));
+      sessionId = mcp.sessionId();
+    } finally {
+      // Stops the embedded Temporal server too, also when the test fails here.
+      await mcp.close();
+      await product.close();
+    }
 
     product = await startTestProduct({ ...config, mcpPort: 0 });
     try {
