@@ -2,8 +2,7 @@
  * `npm run bench`: prints throughput, latency and memory figures. Each figure is printed beside a
  * baseline measured in the same run on the same machine, so the numbers can be compared across runs.
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,36 +20,29 @@ import { closeMemoryDatabases, createMemoryActivities } from '../../activities/m
 import { startProduct } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { installRuntime } from '../../src/runtime';
+import { writeGeneratedLines } from '../helpers/generate-files';
 
 const silentObserver = { onCancelled: () => undefined };
 
-async function writeCsv(file: string, rows: number): Promise<void> {
-  const out = createWriteStream(file);
-  out.write('id,amount,category,score,note\n');
-  let chunk = '';
-  for (let i = 1; i <= rows; i++) {
-    chunk += `${i},${(i % 1000) / 10},c${i % 7},${(i * 7919) % 101},${i % 13 === 0 ? '' : `n${i % 50}`}\n`;
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await once(out, 'drain');
-      chunk = '';
-    }
-  }
-  out.end(chunk);
-  await once(out, 'finish');
+function writeCsv(file: string, rows: number): Promise<void> {
+  return writeGeneratedLines(
+    file,
+    rows,
+    (i) => `${i},${(i % 1000) / 10},c${i % 7},${(i * 7919) % 101},${i % 13 === 0 ? '' : `n${i % 50}`}`,
+    'id,amount,category,score,note',
+  );
 }
 
-async function writeJsonl(file: string, rows: number): Promise<void> {
-  const out = createWriteStream(file);
-  let chunk = '';
-  for (let i = 1; i <= rows; i++) {
-    chunk += `${JSON.stringify({ id: i, amount: (i % 1000) / 10, category: `c${i % 7}`, score: (i * 7919) % 101, note: i % 13 === 0 ? null : `n${i % 50}` })}\n`;
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await once(out, 'drain');
-      chunk = '';
-    }
-  }
-  out.end(chunk);
-  await once(out, 'finish');
+function writeJsonl(file: string, rows: number): Promise<void> {
+  return writeGeneratedLines(file, rows, (i) =>
+    JSON.stringify({
+      id: i,
+      amount: (i % 1000) / 10,
+      category: `c${i % 7}`,
+      score: (i * 7919) % 101,
+      note: i % 13 === 0 ? null : `n${i % 50}`,
+    }),
+  );
 }
 
 /** Baseline: reading the same file line by line and doing nothing else. */
@@ -119,17 +111,9 @@ async function benchMemoryImport(dir: string): Promise<void> {
   });
   const lines = 200_000;
   const file = path.join(dir, 'bench-history.jsonl');
-  const out = createWriteStream(file);
-  let chunk = '';
-  for (let i = 1; i <= lines; i++) {
-    chunk += `${JSON.stringify({ id: `d${i}`, title: `Decision ${i}`, decision: `Chose option ${i % 7}`, tags: [`t${i % 11}`] })}\n`;
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await once(out, 'drain');
-      chunk = '';
-    }
-  }
-  out.end(chunk);
-  await once(out, 'finish');
+  await writeGeneratedLines(file, lines, (i) =>
+    JSON.stringify({ id: `d${i}`, title: `Decision ${i}`, decision: `Chose option ${i % 7}`, tags: [`t${i % 11}`] }),
+  );
   const baseline = await timed(() => countLines(file));
   // A fresh workflow identity per run: an import is keyed by its execution.
   const env = (run: string) =>

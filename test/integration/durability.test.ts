@@ -1,28 +1,21 @@
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { once } from 'node:events';
 import { DATASET_RUN_META_KEY } from '../../src/shared/meta-keys';
 import type { RunningProduct } from '../../src/app';
 import { startTestProduct, testConfig } from '../helpers/product';
 import { callToolAsTask, connectMcp, getTask, getTaskResult, listTasks, waitForTask } from '../helpers/mcp-client';
 import { spawnEntryPoint, type ProductProcess } from '../helpers/processes';
 import { freePort } from '../helpers/ports';
+import { writeGeneratedLines } from '../helpers/generate-files';
 
 /** Writes a CSV of `rows` rows with numeric, categorical and sparse columns. */
-async function writeLargeCsv(file: string, rows: number): Promise<void> {
-  const out = createWriteStream(file);
-  out.write('id,amount,category,score,note\n');
+function writeLargeCsv(file: string, rows: number): Promise<void> {
   const categories = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
-  let chunk = '';
-  for (let i = 1; i <= rows; i++) {
-    chunk += `${i},${(i % 1000) / 10},${categories[i % 5]},${(i * 7919) % 101},${i % 13 === 0 ? '' : `n${i % 50}`}\n`;
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await once(out, 'drain');
-      chunk = '';
-    }
-  }
-  out.end(chunk);
-  await once(out, 'finish');
+  return writeGeneratedLines(
+    file,
+    rows,
+    (i) => `${i},${(i % 1000) / 10},${categories[i % 5]},${(i * 7919) % 101},${i % 13 === 0 ? '' : `n${i % 50}`}`,
+    'id,amount,category,score,note',
+  );
 }
 
 describe('durability', () => {
@@ -76,17 +69,9 @@ describe('durability', () => {
       DATA_DIR: config.dataDir,
     };
     const lines = 300_000;
-    const out = createWriteStream(path.join(config.dataDir, 'datasets', 'history.jsonl'));
-    let chunk = '';
-    for (let i = 1; i <= lines; i++) {
-      chunk += `${JSON.stringify({ id: `d${i}`, title: `Decision ${i}`, decision: `Chose option ${i % 7}`, tags: [`t${i % 11}`] })}\n`;
-      if (chunk.length > 1 << 20) {
-        if (!out.write(chunk)) await once(out, 'drain');
-        chunk = '';
-      }
-    }
-    out.end(chunk);
-    await once(out, 'finish');
+    await writeGeneratedLines(path.join(config.dataDir, 'datasets', 'history.jsonl'), lines, (i) =>
+      JSON.stringify({ id: `d${i}`, title: `Decision ${i}`, decision: `Chose option ${i % 7}`, tags: [`t${i % 11}`] }),
+    );
     const product = await startTestProduct(config, { worker: false });
     let worker: ProductProcess = spawnEntryPoint('worker', env);
     const mcp = await connectMcp(product.mcpUrl!);
