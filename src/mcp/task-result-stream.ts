@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ElicitResultSchema, ErrorCode, RELATED_TASK_META_KEY } from '@modelcontextprotocol/sdk/types.js';
 import type { ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -77,21 +78,6 @@ export async function awaitTaskResult(options: ResultStreamOptions): Promise<Too
       }
       continue;
     }
-    await delay(options.pollIntervalMs, extra.signal);
+    await sleep(options.pollIntervalMs, undefined, { signal: extra.signal });
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('The request was cancelled'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new Error('The request was cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import type { TaskLimits } from '../config';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -128,7 +129,7 @@ export class TemporalTaskBackend implements TaskBackend {
     for (;;) {
       const loaded = await this.guard(() => this.load(owner, taskId));
       if (isTerminalStatus(loaded.view.status)) return this.guard(() => this.resultOf(loaded));
-      await delay(this.limits.pollIntervalMs, options.signal);
+      await sleep(this.limits.pollIntervalMs, undefined, { signal: options.signal });
     }
   }
 
@@ -422,23 +423,4 @@ function isNotFound(err: unknown): boolean {
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}\n… (truncated)`;
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortReason(signal));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function abortReason(signal: AbortSignal | undefined): Error {
-  return signal?.reason instanceof Error ? signal.reason : new Error('The wait was aborted');
 }

@@ -1,3 +1,4 @@
+import { toRecord, type DecisionRow } from '../../../activities/memory/decision-store';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,22 +80,8 @@ export function makeHarness(deps: Partial<MemoryDeps> = {}): Harness {
             (
               db
                 .prepare('SELECT id, title, decision, rationale, tags, created_at FROM decisions ORDER BY id')
-                .all() as {
-                id: number;
-                title: string;
-                decision: string;
-                rationale: string | null;
-                tags: string;
-                created_at: string;
-              }[]
-            ).map((row) => ({
-              id: row.id,
-              title: row.title,
-              decision: row.decision,
-              rationale: row.rationale,
-              tags: JSON.parse(row.tags) as string[],
-              createdAt: row.created_at,
-            })),
+                .all() as DecisionRow[]
+            ).map(toRecord),
           ),
     cleanup() {
       closeMemoryDatabases(dbFile);
