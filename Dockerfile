@@ -3,6 +3,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY common ./common
 COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities

@@ -34,7 +34,7 @@ export default tseslint.config(
         {
           paths: [...NODE_BUILTINS, ...NODE_BUILTINS.map((name) => `node:${name}`)],
           patterns: [
-            { group: ['../src/*', '!../src/shared'], message: 'Workflows may import only src/shared from src/.' },
+            { group: ['../src', '../src/*'], message: 'Workflows may not import src/: put what both sides need in common/.' },
             { group: ['../activities', '../activities/*'], message: 'Workflows see activities as types only.', allowTypeImports: true },
           ],
         },
@@ -42,7 +42,20 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts'],
+    // common/ is the sandbox-safe core that src/, workflows/ and activities/ all import: it imports none of them.
+    files: ['common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_BUILTINS, ...NODE_BUILTINS.map((name) => `node:${name}`)],
+          patterns: [{ group: ['../src/*', '../workflows/*', '../activities/*'], message: 'common/ depends on nothing of the product.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts', 'common/**/*.ts'],
     rules: { 'no-console': 'error' },
   },
   {

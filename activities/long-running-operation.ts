@@ -1,5 +1,5 @@
 import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
-import type { HeartbeatDetails, ProgressDetails } from '../src/shared/task-types';
+import type { HeartbeatDetails, ProgressDetails } from '../common/task-types';
 import type { ActivityObserver } from './observer';
 
 export interface TimedStepsOptions {

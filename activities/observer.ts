@@ -1,5 +1,5 @@
 import { log } from '@temporalio/activity';
-import type { ProgressDetails } from '../src/shared/task-types';
+import type { ProgressDetails } from '../common/task-types';
 
 /** What an activity tells its observer when it stops because its task was cancelled. */
 export interface CancellationReport {

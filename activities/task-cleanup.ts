@@ -1,6 +1,6 @@
 import { getClient, heartbeat } from '@temporalio/activity';
-import { isExpired, type ExpiryFacts } from '../src/shared/task-expiry';
-import type { HeartbeatDetails } from '../src/shared/task-types';
+import { isExpired, type ExpiryFacts } from '../common/task-expiry';
+import type { HeartbeatDetails } from '../common/task-types';
 
 /** Most executions one run deletes; the next scheduled run continues. */
 const MAX_DELETIONS_PER_RUN = 1000;

@@ -1,8 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
-import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../src/shared/task-types';
+import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../common/task-types';
 import type { Activities } from '../activities';
 import type { AnalyzeDatasetOptions, DatasetReport } from '../activities/dataset/analyze-dataset';
-import { DATASET_RUN_META_KEY } from '../src/shared/meta-keys';
+import { DATASET_RUN_META_KEY } from '../common/meta-keys';
 import { runToolTask } from './task-lifecycle';
 
 const { analyzeDataset } = proxyActivities<Activities>({

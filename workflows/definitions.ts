@@ -4,8 +4,8 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
-import type { InputResponse } from '../src/shared/elicitation';
-import type { LiveTaskState } from '../src/shared/task-types';
+import type { InputResponse } from '../common/elicitation';
+import type { LiveTaskState } from '../common/task-types';
 
 /** Answers `tasks/get` while the workflow runs. Read-only. */
 export const taskStateQuery = defineQuery<LiveTaskState>('taskState');

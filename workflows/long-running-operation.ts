@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { ToolCallResult, ToolWorkflowInput } from '../src/shared/task-types';
+import type { ToolCallResult, ToolWorkflowInput } from '../common/task-types';
 import type { Activities } from '../activities';
 import { runToolTask } from './task-lifecycle';
 

@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../src/shared/task-types';
+import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../common/task-types';
 import type { Activities } from '../activities';
 import { runToolTask } from './task-lifecycle';
 

@@ -13,8 +13,8 @@ import {
   type InputAnswer,
   type InputRequest,
   type InputResponse,
-} from '../src/shared/elicitation';
-import { TaskFailureType, type LiveTaskState, type ToolCallResult } from '../src/shared/task-types';
+} from '../common/elicitation';
+import { TaskFailureType, type LiveTaskState, type ToolCallResult } from '../common/task-types';
 import { TaskStatusSearchAttribute, provideInputUpdate, taskStateQuery } from './definitions';
 
 /** The live MCP status of one task workflow; the query handler reads it, the workflow body writes it. */

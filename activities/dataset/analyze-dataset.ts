@@ -1,5 +1,5 @@
 import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
-import type { HeartbeatDetails, ProgressDetails } from '../../src/shared/task-types';
+import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import type { ActivityObserver } from '../observer';
 import {
   parseCheckpoint,
@@ -13,7 +13,7 @@ import { CsvAnalyzer } from './csv-analyzer';
 import { invalidInput, isActivityCancellation } from './failures';
 import { JsonlAnalyzer } from './jsonl-analyzer';
 import { inferFormat, openSource, resolveSource, type DatasetFormat, type OpenedSource } from './source';
-import { isErrorLike } from '../../src/shared/error-message';
+import { isErrorLike } from '../../common/error-message';
 
 export type { ColumnReport } from './column-stats';
 export { DISTINCT_CAP } from './column-stats';

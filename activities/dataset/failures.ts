@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { TaskFailureType } from '../../src/shared/task-types';
-import { isErrorLike } from '../../src/shared/error-message';
+import { TaskFailureType } from '../../common/task-types';
+import { isErrorLike } from '../../common/error-message';
 
 /**
  * Builds the non-retryable failure the dataset activity throws for problems that a retry cannot fix

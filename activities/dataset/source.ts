@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { TaskFailureType } from '../../src/shared/task-types';
+import { TaskFailureType } from '../../common/task-types';
 import { datasetFailure, invalidInput } from './failures';
 
 /** The formats the analyser can parse. */

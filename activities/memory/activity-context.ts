@@ -1,9 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { activityInfo, cancellationSignal, type Info } from '@temporalio/activity';
-import type { ProgressDetails } from '../../src/shared/task-types';
+import type { ProgressDetails } from '../../common/task-types';
 import { isActivityCancellation } from '../dataset/failures';
 import type { ActivityObserver } from '../observer';
-import { isErrorLike } from '../../src/shared/error-message';
+import { isErrorLike } from '../../common/error-message';
 
 /** The current activity's info, or `undefined` when called outside an activity context. */
 export function currentActivityInfo(): Info | undefined {

@@ -1,5 +1,5 @@
 import { heartbeat } from '@temporalio/activity';
-import type { HeartbeatDetails, ProgressDetails } from '../../src/shared/task-types';
+import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import { invalidInput } from '../dataset/failures';
 import type { ActivityObserver } from '../observer';
 import { reportCancellation, yieldAndCheck } from './activity-context';

@@ -1,5 +1,5 @@
 import { invalidInput } from '../dataset/failures';
-import { errorMessage } from '../../src/shared/error-message';
+import { errorMessage } from '../../common/error-message';
 
 /** Limits every stored decision satisfies, whether recorded or imported. Lengths are UTF-16 units, as zod counts. */
 export const DECISION_LIMITS = {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { heartbeat } from '@temporalio/activity';
-import type { HeartbeatDetails, ProgressDetails } from '../../src/shared/task-types';
+import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import { invalidInput } from '../dataset/failures';
 import type { ActivityObserver } from '../observer';
 import { reportCancellation, yieldAndCheck } from './activity-context';

@@ -1,5 +1,5 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
-import { TaskFailureType, type HeartbeatDetails, type ProgressDetails } from '../../src/shared/task-types';
+import { TaskFailureType, type HeartbeatDetails, type ProgressDetails } from '../../common/task-types';
 import { sameFingerprint, type SourceFingerprint } from '../dataset/checkpoint';
 import { datasetFailure, invalidInput } from '../dataset/failures';
 import { inferFormat, openSource, resolveSource, type OpenedSource, type SourcePolicy } from '../dataset/source';
@@ -18,7 +18,7 @@ import {
 } from './import-progress';
 import { RecordSplitter, type RawRecord } from './record-splitter';
 import type { ImportDecisionsOptions, ImportSummary, InvalidLine } from './types';
-import { errorMessage } from '../../src/shared/error-message';
+import { errorMessage } from '../../common/error-message';
 
 /** Records (valid or not) written per transaction and per checkpoint. */
 export const IMPORT_BATCH_LINES = 1000;

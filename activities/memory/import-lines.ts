@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TaskFailureType } from '../../src/shared/task-types';
+import { TaskFailureType } from '../../common/task-types';
 import { datasetFailure } from '../dataset/failures';
 import { DECISION_LIMITS, FieldError, normaliseDecisionFields, optionalIsoDate } from './decision-fields';
 import type { KeyedDecision } from './decision-store';

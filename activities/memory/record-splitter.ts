@@ -1,4 +1,4 @@
-import { TaskFailureType } from '../../src/shared/task-types';
+import { TaskFailureType } from '../../common/task-types';
 import { datasetFailure } from '../dataset/failures';
 
 /**

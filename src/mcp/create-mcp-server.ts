@@ -4,7 +4,7 @@ import { ErrorCode, RELATED_TASK_META_KEY } from '@modelcontextprotocol/sdk/type
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { TaskLimits } from '../config';
-import type { ToolCallResult } from '../shared/task-types';
+import type { ToolCallResult } from '../../common/task-types';
 import { scopeKey, type TaskOwner } from '../tasks/owner';
 import type { TaskBackend } from '../tasks/task-backend';
 import { toToolJsonSchema, type ToolDefinition } from '../tools/tool-definition';

@@ -5,7 +5,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { SessionIdSigner, type SessionFacts } from './session-ids';
-import { errorMessage } from '../shared/error-message';
+import { errorMessage } from '../../common/error-message';
 
 export interface HttpServerOptions {
   host: string;

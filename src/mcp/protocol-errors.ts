@@ -1,7 +1,7 @@
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { TaskEngineError } from '../tasks/errors';
-import { errorMessage } from '../shared/error-message';
+import { errorMessage } from '../../common/error-message';
 
 /**
  * A JSON-RPC error to send as is. The SDK keeps `code`, `message` and `data` of any thrown object

@@ -1,5 +1,5 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { isTerminalStatus, type TaskStatus } from '../shared/task-types';
+import { isTerminalStatus, type TaskStatus } from '../../common/task-types';
 import { TaskNotFoundError } from '../tasks/errors';
 import type { TaskOwner } from '../tasks/owner';
 import type { TaskBackend, TaskView } from '../tasks/task-backend';

@@ -3,7 +3,7 @@ import { ElicitResultSchema, ErrorCode, RELATED_TASK_META_KEY } from '@modelcont
 import type { ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import { isTerminalStatus, type ToolCallResult } from '../shared/task-types';
+import { isTerminalStatus, type ToolCallResult } from '../../common/task-types';
 import { InputRejectedError } from '../tasks/errors';
 import type { TaskOwner } from '../tasks/owner';
 import type { TaskBackend } from '../tasks/task-backend';

@@ -1,5 +1,5 @@
-import type { InputRequest, InputResponse } from '../shared/elicitation';
-import type { ProgressDetails, TaskStatus, ToolCallResult } from '../shared/task-types';
+import type { InputRequest, InputResponse } from '../../common/elicitation';
+import type { ProgressDetails, TaskStatus, ToolCallResult } from '../../common/task-types';
 import type { TaskOwner } from './owner';
 
 /** A task as the engine reports it; the MCP adapter sends it as MCP's `Task`. */

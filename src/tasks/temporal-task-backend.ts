@@ -2,16 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import type { TaskLimits } from '../config';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { InputResponse } from '../shared/elicitation';
-import { appliedTtl, isExpired } from '../shared/task-expiry';
+import type { InputResponse } from '../../common/elicitation';
+import { appliedTtl, isExpired } from '../../common/task-expiry';
 import type {
   HeartbeatDetails,
   LiveTaskState,
   ProgressDetails,
   TaskStatus,
   ToolCallResult,
-} from '../shared/task-types';
-import { isTerminalStatus } from '../shared/task-types';
+} from '../../common/task-types';
+import { isTerminalStatus } from '../../common/task-types';
 import {
   ExpiresAtSearchAttribute,
   ScopeSearchAttribute,
@@ -31,7 +31,7 @@ import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor';
 import { isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
 import type { ListTasksPage, TaskBackend, TaskSpec, TaskView } from './task-backend';
 import { describeClosedFailure, type ClosedFailure } from './workflow-failures';
-import { isErrorLike } from '../shared/error-message';
+import { isErrorLike } from '../../common/error-message';
 
 /** Memo written at start; everything `tasks/get` needs that the workflow cannot report once closed. */
 interface TaskMemo {

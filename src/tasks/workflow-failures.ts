@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { ToolCallResult } from '../shared/task-types';
+import type { ToolCallResult } from '../../common/task-types';
 
 /** Why a closed workflow did not complete, in words for `statusMessage`. */
 export interface ClosedFailure {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TaskLimits } from '../config';
-import type { ToolCallResult } from '../shared/task-types';
+import type { ToolCallResult } from '../../common/task-types';
 
 /** MCP's `execution.taskSupport`: whether a tool may, must or must not be called as a task. */
 export type TaskSupport = 'forbidden' | 'optional' | 'required';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DATASET_RUN_META_KEY } from '../../src/shared/meta-keys';
+import { DATASET_RUN_META_KEY } from '../../common/meta-keys';
 import type { RunningProduct } from '../../src/app';
 import { startTestProduct, testConfig } from '../helpers/product';
 import { callToolAsTask, connectMcp, getTask, getTaskResult, listTasks, waitForTask } from '../helpers/mcp-client';

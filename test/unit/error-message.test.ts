@@ -1,5 +1,5 @@
 import { runInNewContext } from 'node:vm';
-import { errorMessage, isErrorLike } from '../../src/shared/error-message';
+import { errorMessage, isErrorLike } from '../../common/error-message';
 
 describe('errorMessage', () => {
   it('reads the message of an error made in another realm, without its name in front', () => {

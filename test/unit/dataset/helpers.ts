@@ -12,7 +12,7 @@ import {
   type DatasetCheckpoint,
 } from '../../../activities/dataset/analyze-dataset';
 import type { CancellationReport } from '../../../activities/observer';
-import type { HeartbeatDetails } from '../../../src/shared/task-types';
+import type { HeartbeatDetails } from '../../../common/task-types';
 
 /** A fresh directory under the OS temp dir; removed by {@link removeTempDir}. */
 export function makeTempDir(prefix = 'dataset-'): string {

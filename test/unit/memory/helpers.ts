@@ -15,7 +15,7 @@ import {
   type MemoryDeps,
 } from '../../../activities/memory';
 import type { CancellationReport } from '../../../activities/observer';
-import type { HeartbeatDetails } from '../../../src/shared/task-types';
+import type { HeartbeatDetails } from '../../../common/task-types';
 
 export type ImportHeartbeat = HeartbeatDetails<ImportCheckpoint>;
 
