@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import * as exportedWorkflows from '../../workflows';
 import type { RunningProduct } from '../../src/app';
 import { WORKFLOWS_PATH } from '../../src/temporal/create-worker';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
@@ -14,67 +13,133 @@ import {
   waitForTask,
   type TestClient,
 } from '../helpers/mcp-client';
-
-const HISTORIES_DIR = path.join(__dirname, 'histories');
+import { isClosed, readHistoryFiles, type HistoryFile } from './history-files';
 
 /**
- * Replay tests: the current workflow code must reproduce the commands recorded in real histories.
- * Committed fixtures guard against non-deterministic changes to released workflows; fresh histories
- * cover every path (completed, cancelled, failed) of today's code.
+ * Replay tests: today's workflow code must reproduce the commands of every committed history. The
+ * histories (`npm run histories:record`) include partial histories of running executions, which are
+ * what a deploy must replay: a workflow waiting for an answer, or mid-way through an activity.
  */
-describe('workflow replay', () => {
-  it.each(readdirSync(HISTORIES_DIR).filter((file) => file.endsWith('.json')))(
-    'replays the committed history %s',
-    async (file) => {
-      const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));
-      await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history)).resolves.toBeUndefined();
+const histories = readHistoryFiles();
+const byName = new Map(histories.map((file) => [file.name, file]));
+
+function history(name: string): HistoryFile {
+  const file = byName.get(name);
+  if (!file) throw new Error(`No committed history ${name}.json: run npm run histories:record`);
+  return file;
+}
+
+const bundleLogger = new DefaultLogger('WARN');
+
+function bundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: bundleLogger });
+}
+
+describe('workflow replay of the committed histories', () => {
+  let current: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    current = await bundle(WORKFLOWS_PATH);
+  });
+
+  it('has a history of every exported workflow type, and only of those', () => {
+    const exported = Object.keys(exportedWorkflows).sort();
+    const covered = [...new Set(histories.map((file) => file.workflowType))].sort();
+    expect(covered).toEqual(exported);
+  });
+
+  it('names every history after its workflow type', () => {
+    for (const file of histories) expect(file.name.startsWith(`${file.workflowType}-`)).toBe(true);
+  });
+
+  it.each([
+    'longRunningOperationWorkflow-running-mid-way',
+    'analyzeDatasetWorkflow-running-mid-way',
+    'importDecisionsWorkflow-running-mid-way',
+    'purgeDecisionsWorkflow-waiting-for-answer',
+  ])('has the partial history of the running execution %s', (name) => {
+    expect(isClosed(history(name).history)).toBe(false);
+  });
+
+  it.each(histories.map((file) => file.name))('replays %s without a determinism error', async (name) => {
+    await expect(Worker.runReplayHistory({ workflowBundle: current }, history(name).history)).resolves.toBeUndefined();
+  });
+
+  it('fails the replay of a history when the workflow code changed non-deterministically', async () => {
+    const changed = await bundle(require.resolve('./fixtures/changed-workflows'));
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: changed }, history('longRunningOperationWorkflow-completed').history),
+    ).rejects.toMatchObject({ name: 'DeterminismViolationError' });
+  });
+});
+
+/**
+ * The versioning rule, shown on one change: `purge_decisions` reads a few matching decisions before
+ * asking (one more activity). Replayed on histories the old code recorded, which are frozen in
+ * `fixtures/histories/` together with the copy of the old code in `fixtures/purge-with-preview.ts`.
+ */
+describe('versioning a workflow change with patched()', () => {
+  const oldHistories = readHistoryFiles(path.join(__dirname, 'fixtures', 'histories'));
+  const oldHistory = (name: string) => oldHistories.find((file) => file.name === name)!.history;
+  let guarded: WorkflowBundleWithSourceMap;
+  let unguarded: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    guarded = await bundle(require.resolve('./fixtures/patched-workflows'));
+    unguarded = await bundle(require.resolve('./fixtures/unguarded-workflows'));
+  });
+
+  it.each(['purgeDecisionsWorkflow-waiting-for-answer', 'purgeDecisionsWorkflow-answered-yes'])(
+    'replays the old history %s cleanly when the change is under patched()',
+    async (name) => {
+      await expect(Worker.runReplayHistory({ workflowBundle: guarded }, oldHistory(name))).resolves.toBeUndefined();
     },
   );
 
-  it('fails the replay of a history when the workflow code changed non-deterministically', async () => {
-    const file = readdirSync(HISTORIES_DIR).find((name) => name.startsWith('longRunningOperationWorkflow'))!;
-    const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));
-    const changed = require.resolve('./fixtures/changed-workflows');
-    await expect(Worker.runReplayHistory({ workflowsPath: changed }, history)).rejects.toMatchObject({
-      name: 'DeterminismViolationError',
-    });
+  it.each(['purgeDecisionsWorkflow-waiting-for-answer', 'purgeDecisionsWorkflow-answered-yes'])(
+    'fails the replay of the old history %s with a determinism error when the same change has no guard',
+    async (name) => {
+      await expect(Worker.runReplayHistory({ workflowBundle: unguarded }, oldHistory(name))).rejects.toMatchObject({
+        name: 'DeterminismViolationError',
+      });
+    },
+  );
+});
+
+describe('workflow replay of fresh histories', () => {
+  let product: RunningProduct;
+  let mcp: TestClient;
+
+  beforeAll(async () => {
+    product = await startTestProduct(testConfig());
+    mcp = await connectMcp(product.mcpUrl!);
   });
 
-  describe('fresh histories', () => {
-    let product: RunningProduct;
-    let mcp: TestClient;
+  afterAll(async () => {
+    await mcp?.close();
+    await product?.close();
+  });
 
-    beforeAll(async () => {
-      product = await startTestProduct(testConfig());
-      mcp = await connectMcp(product.mcpUrl!);
-    });
+  it('replays completed, cancelled and failed task workflows without a determinism error', async () => {
+    const completed = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 1, steps: 2 });
+    await getTaskResult(mcp.client, completed.taskId);
+    const cancelled = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 30, steps: 3 });
+    await waitForTask(mcp.client, cancelled.taskId, (t) => t.statusMessage !== undefined);
+    await cancelTask(mcp.client, cancelled.taskId);
+    const failed = await callToolAsTask(mcp.client, 'analyze_dataset', { source: 'absent.csv' });
+    await waitForTask(mcp.client, failed.taskId, (t) => t.status === 'failed');
 
-    afterAll(async () => {
-      await mcp?.close();
-      await product?.close();
-    });
-
-    it('replays completed, cancelled and failed task workflows without a determinism error', async () => {
-      const completed = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 1, steps: 2 });
-      await getTaskResult(mcp.client, completed.taskId);
-      const cancelled = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 30, steps: 3 });
-      await waitForTask(mcp.client, cancelled.taskId, (t) => t.statusMessage !== undefined);
-      await cancelTask(mcp.client, cancelled.taskId);
-      const failed = await callToolAsTask(mcp.client, 'analyze_dataset', { source: 'absent.csv' });
-      await waitForTask(mcp.client, failed.taskId, (t) => t.status === 'failed');
-
-      const owner = { scope: `session:${mcp.sessionId()}` };
-      const histories = [];
-      for (const task of [completed, cancelled, failed]) {
-        const handle = product.client.workflow.getHandle(workflowIdFor(owner, task.taskId as TaskId));
-        await handle.result().catch(() => undefined);
-        histories.push({ workflowId: handle.workflowId, history: await handle.fetchHistory() });
-      }
-      const results = [];
-      for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) {
-        results.push(result);
-      }
-      expect(results.map((result) => result.error)).toEqual([undefined, undefined, undefined]);
-    });
+    const owner = { scope: `session:${mcp.sessionId()}` };
+    const fresh = [];
+    for (const task of [completed, cancelled, failed]) {
+      const handle = product.client.workflow.getHandle(workflowIdFor(owner, task.taskId as TaskId));
+      await handle.result().catch(() => undefined);
+      fresh.push({ workflowId: handle.workflowId, history: await handle.fetchHistory() });
+    }
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, fresh)) {
+      results.push(result);
+    }
+    expect(results.map((result) => result.error)).toEqual([undefined, undefined, undefined]);
   });
 });
