@@ -82,6 +82,16 @@ async function pollUntil<T>(what: string, attempt: () => Promise<T | undefined>)
   }
 }
 
+/** Waits until the execution's activity has started and heartbeated: the task is mid-way. */
+async function heartbeating(recorder: Recorder, workflowId: string): Promise<string> {
+  const handle = recorder.product.client.workflow.getHandle(workflowId);
+  await pollUntil(`an activity of ${workflowId} to heartbeat`, async () => {
+    const { raw } = await handle.describe();
+    return raw.pendingActivities?.some((activity) => activity.lastHeartbeatTime) ? true : undefined;
+  });
+  return workflowId;
+}
+
 function plainCall(mcp: TestClient, name: string, args: Record<string, unknown>) {
   return mcp.client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema);
 }
@@ -110,8 +120,7 @@ const SCENARIOS: Scenario[] = [
     await recorder.saveClosed('completed', taskWorkflowId(mcp, completed));
 
     const running = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 600, steps: 600 });
-    await waitForTask(mcp.client, running.taskId, (task) => task.statusMessage !== undefined, WAIT_MS);
-    await recorder.saveRunning('running-mid-way', taskWorkflowId(mcp, running));
+    await recorder.saveRunning('running-mid-way', await heartbeating(recorder, taskWorkflowId(mcp, running)));
     await cancelTask(mcp.client, running.taskId);
     await recorder.saveClosed('cancelled-mid-way', taskWorkflowId(mcp, running));
 
@@ -133,8 +142,7 @@ const SCENARIOS: Scenario[] = [
       line: (i) => `${i},${i % 50},c${i % 3}`,
     });
     const running = await callToolAsTask(mcp.client, 'analyze_dataset', { source });
-    await waitForTask(mcp.client, running.taskId, (task) => task.statusMessage !== undefined, WAIT_MS);
-    await recorder.saveRunning('running-mid-way', taskWorkflowId(mcp, running));
+    await recorder.saveRunning('running-mid-way', await heartbeating(recorder, taskWorkflowId(mcp, running)));
     await cancelTask(mcp.client, running.taskId);
     await recorder.saveClosed('cancelled-mid-way', taskWorkflowId(mcp, running));
 
@@ -156,8 +164,7 @@ const SCENARIOS: Scenario[] = [
       line: (i) => decision(`e${i}`, 'endless', '2026-04-01'),
     });
     const running = await callToolAsTask(mcp.client, 'import_decisions', { source });
-    await waitForTask(mcp.client, running.taskId, (task) => task.statusMessage !== undefined, WAIT_MS);
-    await recorder.saveRunning('running-mid-way', taskWorkflowId(mcp, running));
+    await recorder.saveRunning('running-mid-way', await heartbeating(recorder, taskWorkflowId(mcp, running)));
     await cancelTask(mcp.client, running.taskId);
     await recorder.saveClosed('cancelled-mid-way', taskWorkflowId(mcp, running));
   },
