@@ -10,24 +10,18 @@ import {
   type SourceFingerprint,
 } from './checkpoint';
 import { CsvAnalyzer } from './csv-analyzer';
-import { invalidInput, isActivityCancellation } from './failures';
+import { isActivityCancellation } from './failures';
 import { JsonlAnalyzer } from './jsonl-analyzer';
 import { inferFormat, openSource, resolveSource, type DatasetFormat, type OpenedSource } from './source';
 import { isErrorLike } from '../../common/error-message';
+import type { AnalyzeDatasetArgs } from '../../workflows/analyze-dataset';
 
 export type { ColumnReport } from './column-stats';
 export { DISTINCT_CAP } from './column-stats';
 export type { DatasetCheckpoint, DatasetReport } from './checkpoint';
 
-/** Arguments of the `analyze_dataset` tool. */
-export interface AnalyzeDatasetOptions {
-  /** A path (relative paths start at the first dataset root) or an `http(s)://` URL. */
-  source: string;
-  /** The format; inferred from the extension (`.csv`, `.jsonl`, `.ndjson`) when omitted. */
-  format?: 'csv' | 'jsonl';
-  /** Columns to report, in this order; all when omitted or empty. */
-  columns?: string[];
-}
+/** Arguments of the `analyze_dataset` tool, as its input schema parses them. */
+export type AnalyzeDatasetOptions = AnalyzeDatasetArgs;
 
 /** Where datasets may come from. */
 export interface DatasetSourceOptions {
@@ -96,7 +90,7 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps) {
   return async function analyzeDataset(options: AnalyzeDatasetOptions): Promise<DatasetAnalysis> {
     const info = activityInfo();
     const signal = cancellationSignal();
-    const { format: explicitFormat, columns } = validateOptions(options);
+    const { format: explicitFormat, columns } = requestedColumns(options);
     const source = await resolveSource(options.source, deps);
     const format = inferFormat(source, explicitFormat);
     let saved = parseCheckpoint(info.heartbeatDetails);
@@ -173,19 +167,10 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps) {
   };
 }
 
-function validateOptions(options: AnalyzeDatasetOptions): { format?: DatasetFormat; columns?: string[] } {
-  if (typeof options?.source !== 'string' || options.source.trim() === '') {
-    throw invalidInput('source must be a non-empty path or URL');
-  }
-  const { format, columns } = options;
-  if (format !== undefined && format !== 'csv' && format !== 'jsonl') {
-    throw invalidInput(`format must be "csv" or "jsonl", not ${JSON.stringify(format)}`);
-  }
-  if (columns !== undefined && (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string'))) {
-    throw invalidInput('columns must be a list of column names');
-  }
-  const unique = columns === undefined ? [] : [...new Set(columns)];
-  return { format, columns: unique.length > 0 ? unique : undefined };
+/** The explicit format, and the requested columns without repeats (`undefined` for all). */
+function requestedColumns(options: AnalyzeDatasetOptions): { format?: DatasetFormat; columns?: string[] } {
+  const unique = options.columns === undefined ? [] : [...new Set(options.columns)];
+  return { format: options.format, columns: unique.length > 0 ? unique : undefined };
 }
 
 function fingerprintOf(

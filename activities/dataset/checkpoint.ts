@@ -1,15 +1,9 @@
-import type { ColumnCheckpoint, ColumnReport } from './column-stats';
+import type { DatasetReport } from '../../workflows/analyze-dataset';
+import type { ColumnCheckpoint } from './column-stats';
 import type { DatasetFormat } from './source';
 
-/** The analysis result. */
-export interface DatasetReport {
-  /** Valid data rows (the CSV header is not a row). */
-  rows: number;
-  /** Rows that could not be used: wrong field count, unterminated quote, or a JSONL line that is not an object. */
-  invalidRows: number;
-  /** Per-column statistics, in header order (CSV), first-seen order (JSONL) or the requested order. */
-  columns: Record<string, ColumnReport>;
-}
+/** The analysis result, as the tool's output schema declares it. */
+export type { DatasetReport };
 
 /** Everything a format analyser has accumulated, in JSON form. */
 export interface AnalyzerState {

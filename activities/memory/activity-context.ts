@@ -15,6 +15,19 @@ export function currentActivityInfo(): Info | undefined {
 }
 
 /**
+ * Identifies one activity execution across its retries: the workflow run and activity id (or a
+ * standalone activity's run id). `undefined` outside such a context. Activities that commit progress
+ * to the store key it by this, so that a retry continues the same execution.
+ */
+export function activityExecutionKey(info: Info): string | undefined {
+  if (info.workflowExecution !== undefined) {
+    const { workflowId, runId } = info.workflowExecution;
+    return `workflow:${workflowId}/${runId}/${info.activityId}`;
+  }
+  return info.activityRunId === undefined ? undefined : `activity:${info.activityRunId}`;
+}
+
+/**
  * Runs a long activity body and, when it ends because the activity was cancelled, tells the observer
  * (with the progress reached) and rethrows the `CancelledFailure` itself rather than whatever I/O error
  * the abort caused. Other errors pass through untouched.

@@ -1,16 +1,15 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { TaskFailureType, type HeartbeatDetails, type ProgressDetails } from '../../common/task-types';
 import { sameFingerprint, type SourceFingerprint } from '../dataset/checkpoint';
-import { datasetFailure, invalidInput } from '../dataset/failures';
+import { datasetFailure } from '../dataset/failures';
 import { inferFormat, openSource, resolveSource, type OpenedSource, type SourcePolicy } from '../dataset/source';
 import type { ActivityObserver } from '../observer';
-import { reportCancellation, throwIfCancelled } from './activity-context';
+import { activityExecutionKey, reportCancellation, throwIfCancelled } from './activity-context';
 import type { DecisionStore } from './decision-store';
 import { CsvColumns, parseJsonRecord, readCsvHeader, type LineResult } from './import-lines';
 import {
   addInvalid,
   checkpointFromHeartbeat,
-  importRunKey,
   ImportRuns,
   initialCheckpoint,
   summaryOf,
@@ -51,12 +50,12 @@ export function createImportDecisions(store: () => DecisionStore, deps: ImportDe
 
   return async function importDecisions(options: ImportDecisionsOptions): Promise<ImportSummary> {
     const info = activityInfo();
-    const { source: sourceText, format: explicitFormat } = validateOptions(options);
+    const { source: sourceText, format: explicitFormat } = options;
     const source = await resolveSource(sourceText, deps);
     const format = inferFormat(source, explicitFormat);
     const db = store();
     const runs = new ImportRuns(db);
-    const key = importRunKey(info);
+    const key = activityExecutionKey(info);
     const stored = key === undefined ? undefined : runs.claim(key, sourceText, format, info.attempt);
     if (stored?.finished === true && stored.checkpoint !== undefined) return summaryOf(stored.checkpoint);
 
@@ -166,17 +165,6 @@ function batchFailure(err: unknown, batch: readonly RawRecord[]): unknown {
   const lines = batch.length === 0 ? '' : ` (lines ${batch[0]!.line}-${batch[batch.length - 1]!.line})`;
   const message = errorMessage(err);
   return datasetFailure(TaskFailureType.ToolError, `a batch of the import was rolled back${lines}: ${message}`);
-}
-
-function validateOptions(options: ImportDecisionsOptions): { source: string; format?: 'csv' | 'jsonl' } {
-  if (typeof options?.source !== 'string' || options.source.trim() === '') {
-    throw invalidInput('source must be a non-empty path or URL');
-  }
-  const { format } = options;
-  if (format !== undefined && format !== 'csv' && format !== 'jsonl') {
-    throw invalidInput(`format must be "jsonl" or "csv", not ${JSON.stringify(format)}`);
-  }
-  return { source: options.source, format };
 }
 
 function fingerprintOf(source: string, format: 'csv' | 'jsonl', opened: OpenedSource): SourceFingerprint {

@@ -1,4 +1,3 @@
-import type { Info } from '@temporalio/activity';
 import type { SourceFingerprint } from '../dataset/checkpoint';
 import type { DecisionStore } from './decision-store';
 import type { ImportSummary, InvalidLine } from './types';
@@ -66,18 +65,6 @@ export function checkpointFromHeartbeat(details: unknown): ImportCheckpoint | un
   return isRecord(details) ? parseCheckpoint(details.checkpoint) : undefined;
 }
 
-/**
- * Identifies one execution of the import activity across its retries: the workflow run and activity
- * id (or a standalone activity's run id). `undefined` outside such a context: progress is then only
- * kept in heartbeats.
- */
-export function importRunKey(info: Info): string | undefined {
-  if (info.workflowExecution !== undefined) {
-    const { workflowId, runId } = info.workflowExecution;
-    return `workflow:${workflowId}/${runId}/${info.activityId}`;
-  }
-  return info.activityRunId === undefined ? undefined : `activity:${info.activityRunId}`;
-}
 
 /** What the database remembers about an import execution. */
 export interface StoredRun {

@@ -15,13 +15,13 @@ import type {
   PurgeCount,
   PurgeDecisionsOptions,
   PurgeFilterOptions,
+  PurgeResult,
   RecentDecisions,
   RecentDecisionsOptions,
   RecordDecisionOptions,
 } from './types';
 
 export { closeMemoryDatabases } from './database';
-export { MAX_RECENT_LIMIT } from './record-decision';
 export { IMPORT_BATCH_LINES } from './import-decisions';
 export type { ImportCheckpoint } from './import-progress';
 export type {
@@ -57,6 +57,8 @@ export interface MemoryDeps {
   observer: ActivityObserver;
   /** Longest time between two heartbeats of `importDecisions`. @default 1000 */
   checkpointIntervalMs?: number;
+  /** Decisions `purgeDecisions` deletes per transaction. @default PURGE_BATCH_ROWS */
+  purgeBatchRows?: number;
 }
 
 /** The project-memory activities, as registered with the worker (by property name). */
@@ -68,7 +70,7 @@ export interface MemoryActivities {
   analyzeDecisionPatterns: (input: AnalyzePatternsOptions) => Promise<DecisionPatterns>;
   exportMemory: (input: ExportMemoryOptions) => Promise<MemoryExport>;
   countPurgeMatches: (input: PurgeFilterOptions) => Promise<PurgeCount>;
-  purgeDecisions: (input: PurgeDecisionsOptions) => Promise<{ deleted: number }>;
+  purgeDecisions: (input: PurgeDecisionsOptions) => Promise<PurgeResult>;
 }
 
 /**
@@ -100,6 +102,6 @@ export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
     analyzeDecisionPatterns: createAnalyzeDecisionPatterns(store, deps.observer),
     exportMemory: createExportMemory(store, { exportsDir: deps.exportsDir, observer: deps.observer }),
     countPurgeMatches: createCountPurgeMatches(store),
-    purgeDecisions: createPurgeDecisions(store),
+    purgeDecisions: createPurgeDecisions(store, { batchRows: deps.purgeBatchRows }),
   };
 }
