@@ -36,7 +36,9 @@ export async function longRunningOperationWorkflow(
     const { duration, steps } = input.arguments;
     await runTimedSteps({ durationSeconds: duration, steps });
     return {
-      content: [{ type: 'text', text: `Long running operation completed. Duration: ${duration} seconds, Steps: ${steps}.` }],
+      content: [
+        { type: 'text', text: `Long running operation completed. Duration: ${duration} seconds, Steps: ${steps}.` },
+      ],
     };
   });
 }

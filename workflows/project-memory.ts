@@ -83,7 +83,10 @@ export const RecentDecisionsArgsSchema = z.strictObject({
 export type RecentDecisionsArgs = z.output<typeof RecentDecisionsArgsSchema>;
 export const RecentDecisionsSchema = z.object({
   decisions: z.array(DecisionRecordSchema).describe('Newest first: createdAt descending, then id descending'),
-  truncated: z.boolean().optional().describe('true when fewer than `limit` were returned to keep the result under 1 MB'),
+  truncated: z
+    .boolean()
+    .optional()
+    .describe('true when fewer than `limit` were returned to keep the result under 1 MB'),
 });
 export type RecentDecisions = z.output<typeof RecentDecisionsSchema>;
 
@@ -95,7 +98,10 @@ export async function getRecentDecisionsWorkflow(
     const result = await queries.getRecentDecisions(input.arguments);
     const lines = result.decisions.map((d) => `#${d.id} ${d.createdAt.slice(0, 10)} ${d.title}: ${d.decision}`);
     if (result.truncated) lines.push(`(only ${result.decisions.length} shown: the result reached 1 MB)`);
-    return structuredResult<RecentDecisions>(lines.length > 0 ? lines.join('\n') : 'No decisions recorded yet.', result);
+    return structuredResult<RecentDecisions>(
+      lines.length > 0 ? lines.join('\n') : 'No decisions recorded yet.',
+      result,
+    );
   });
 }
 

@@ -44,7 +44,8 @@ function toDecision(raw: RawFields, dateField: string): KeyedDecision {
 function exportedKey(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw new FieldError('key must be a string');
-  if (value.length > DECISION_LIMITS.keyMax) throw new FieldError(`key is longer than ${DECISION_LIMITS.keyMax} characters`);
+  if (value.length > DECISION_LIMITS.keyMax)
+    throw new FieldError(`key is longer than ${DECISION_LIMITS.keyMax} characters`);
   return value;
 }
 

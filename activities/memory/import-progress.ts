@@ -65,7 +65,6 @@ export function checkpointFromHeartbeat(details: unknown): ImportCheckpoint | un
   return isRecord(details) ? parseCheckpoint(details.checkpoint) : undefined;
 }
 
-
 /** What the database remembers about an import execution. */
 export interface StoredRun {
   checkpoint: ImportCheckpoint | undefined;

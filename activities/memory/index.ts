@@ -102,6 +102,6 @@ export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
     analyzeDecisionPatterns: createAnalyzeDecisionPatterns(store, deps.observer),
     exportMemory: createExportMemory(store, { exportsDir: deps.exportsDir, observer: deps.observer }),
     countPurgeMatches: createCountPurgeMatches(store),
-    purgeDecisions: createPurgeDecisions(store, { batchRows: deps.purgeBatchRows }),
+    purgeDecisions: createPurgeDecisions(store, { observer: deps.observer, batchRows: deps.purgeBatchRows }),
   };
 }

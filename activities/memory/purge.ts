@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { HeartbeatDetails } from '../../common/task-types';
 import { invalidInput } from '../dataset/failures';
+import type { ActivityObserver } from '../observer';
 import { activityExecutionKey, currentActivityInfo, yieldAndCheck } from './activity-context';
 import { isoArgument, tagArgument } from './decision-fields';
 import type { DecisionStore } from './decision-store';
@@ -64,7 +65,10 @@ export const PURGE_BATCH_ROWS = 500;
  * Requires at least one of `tag` and `before` (a purge without a filter would delete everything) and a
  * non-negative integer `maxId` (`InvalidInput` otherwise).
  */
-export function createPurgeDecisions(store: () => DecisionStore, settings: { batchRows?: number } = {}) {
+export function createPurgeDecisions(
+  store: () => DecisionStore,
+  settings: { observer: ActivityObserver; batchRows?: number },
+) {
   const batchRows = settings.batchRows ?? PURGE_BATCH_ROWS;
   return async function purgeDecisions(options: PurgeDecisionsOptions): Promise<PurgeResult> {
     const filter = purgeFilter(options);
@@ -87,12 +91,15 @@ export function createPurgeDecisions(store: () => DecisionStore, settings: { bat
         db.sql(SQL.saveRun).run(changes, finished, new Date().toISOString(), key);
         return db.sql(SQL.getRun).get(key) as { deleted: number; finished: number };
       });
-      heartbeat({
-        progress: { current: run.deleted, message: `Deleted ${run.deleted} decisions` },
-      } satisfies HeartbeatDetails);
+      const progress = { current: run.deleted, message: `Deleted ${run.deleted} decisions` };
+      heartbeat({ progress } satisfies HeartbeatDetails);
+      await settings.observer.onBatchCommitted?.({
+        activityType: info?.activityType ?? 'purgeDecisions',
+        workflowId: info?.workflowExecution?.workflowId ?? '',
+        progress,
+      });
       if (run.finished === 0) await yieldAndCheck(signal);
     }
     return { deleted: run.deleted };
   };
 }
-

@@ -88,7 +88,9 @@ describe('recordDecision and getRecentDecisions', () => {
     const b = await env.run(h.memory.recordDecision, input);
     expect(b.id).not.toBe(a.id);
     expect(
-      h.withRawDb((db) => db.prepare("SELECT COUNT(DISTINCT external_id) FROM decisions WHERE external_id LIKE 'memory:%'").pluck().get()),
+      h.withRawDb((db) =>
+        db.prepare("SELECT COUNT(DISTINCT external_id) FROM decisions WHERE external_id LIKE 'memory:%'").pluck().get(),
+      ),
     ).toBe(2);
   });
 
