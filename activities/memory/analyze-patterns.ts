@@ -1,8 +1,8 @@
 import { heartbeat } from '@temporalio/activity';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
-import { invalidInput } from '../dataset/failures';
+import { invalidInput } from '../common/failures';
 import type { ActivityObserver } from '../observer';
-import { reportCancellation, yieldAndCheck } from './activity-context';
+import { reportCancellation, yieldAndCheck } from '../common/activity-context';
 import { isoArgument } from './decision-fields';
 import type { DecisionStore } from './decision-store';
 import { ReversalDetector } from './reversals';

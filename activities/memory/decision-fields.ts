@@ -1,4 +1,4 @@
-import { invalidInput } from '../dataset/failures';
+import { invalidInput } from '../common/failures';
 import { errorMessage } from '../../common/error-message';
 
 /** Limits every stored decision satisfies, whether recorded or imported. Lengths are UTF-16 units, as zod counts. */

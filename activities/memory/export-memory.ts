@@ -4,7 +4,7 @@ import path from 'node:path';
 import { heartbeat } from '@temporalio/activity';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import type { ActivityObserver } from '../observer';
-import { reportCancellation, yieldAndCheck } from './activity-context';
+import { reportCancellation, yieldAndCheck } from '../common/activity-context';
 import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
 import type { DecisionRecord, ExportMemoryOptions, MemoryExport } from './types';
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { TaskFailureType } from '../../common/task-types';
-import { datasetFailure } from '../dataset/failures';
+import { toolFailure } from '../common/failures';
 import { DECISION_LIMITS, FieldError, normaliseDecisionFields, optionalIsoDate } from './decision-fields';
 import type { KeyedDecision } from './decision-store';
-import { parseCsvFields, type RawRecord } from './record-splitter';
+import { parseCsvFields, type RawRecord } from '../common/record-splitter';
 
 /** A parsed source record: a decision to write, or the reason the line is skipped. */
 export type LineResult = { ok: true; decision: KeyedDecision } | { ok: false; error: string };
@@ -119,7 +119,7 @@ export function readCsvHeader(record: RawRecord): string[] {
   const header = parseCsvFields(record.text).map((name) => name.trim().toLowerCase());
   for (const required of ['title', 'decision']) {
     if (!header.includes(required)) {
-      throw datasetFailure(
+      throw toolFailure(
         TaskFailureType.SourceUnreadable,
         `CSV header (line ${record.line}) has no "${required}" column; expected id,key,title,decision,rationale,tags,created_at`,
       );

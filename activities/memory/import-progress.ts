@@ -1,4 +1,4 @@
-import type { SourceFingerprint } from '../dataset/checkpoint';
+import type { SourceFingerprint } from '../common/source';
 import type { DecisionStore } from './decision-store';
 import type { ImportSummary, InvalidLine } from './types';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { HeartbeatDetails } from '../../common/task-types';
-import { invalidInput } from '../dataset/failures';
+import { invalidInput } from '../common/failures';
 import type { ActivityObserver } from '../observer';
-import { activityExecutionKey, currentActivityInfo, yieldAndCheck } from './activity-context';
+import { activityExecutionKey, currentActivityInfo, yieldAndCheck } from '../common/activity-context';
 import { isoArgument, tagArgument } from './decision-fields';
 import type { DecisionStore } from './decision-store';
 import type { PurgeCount, PurgeDecisionsOptions, PurgeFilterOptions, PurgeResult } from './types';

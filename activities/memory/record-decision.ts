@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { log } from '@temporalio/activity';
-import { invalidInput } from '../dataset/failures';
-import { currentActivityInfo } from './activity-context';
+import { invalidInput } from '../common/failures';
+import { currentActivityInfo } from '../common/activity-context';
 import { FieldError, normaliseDecisionFields, type DecisionFields } from './decision-fields';
 import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
 import type { DecisionRecord, RecentDecisions, RecentDecisionsOptions, RecordDecisionOptions } from './types';

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { activityInfo, cancellationSignal, type Info } from '@temporalio/activity';
 import type { ProgressDetails } from '../../common/task-types';
-import { isActivityCancellation } from '../dataset/failures';
+import { isActivityCancellation } from './failures';
 import type { ActivityObserver } from '../observer';
 import { isErrorLike } from '../../common/error-message';
 
