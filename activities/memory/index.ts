@@ -5,21 +5,6 @@ import { createExportMemory } from './export-memory';
 import { createImportDecisions } from './import-decisions';
 import { createCountPurgeMatches, createPurgeDecisions } from './purge';
 import { createGetRecentDecisions, createRecordDecision } from './record-decision';
-import type {
-  AnalyzePatternsOptions,
-  DecisionPatterns,
-  ExportMemoryOptions,
-  ImportDecisionsOptions,
-  ImportSummary,
-  MemoryExport,
-  PurgeCount,
-  PurgeDecisionsOptions,
-  PurgeFilterOptions,
-  PurgeResult,
-  RecentDecisions,
-  RecentDecisionsOptions,
-  RecordDecisionOptions,
-} from './types';
 
 export { closeMemoryDatabases } from './database';
 export { IMPORT_BATCH_LINES } from './import-decisions';
@@ -61,17 +46,6 @@ export interface MemoryDeps {
   purgeBatchRows?: number;
 }
 
-/** The project-memory activities, as registered with the worker (by property name). */
-export interface MemoryActivities {
-  // Function-typed properties, not methods: activities are registered and called unbound.
-  recordDecision: (input: RecordDecisionOptions) => Promise<{ id: number }>;
-  getRecentDecisions: (input: RecentDecisionsOptions) => Promise<RecentDecisions>;
-  importDecisions: (input: ImportDecisionsOptions) => Promise<ImportSummary>;
-  analyzeDecisionPatterns: (input: AnalyzePatternsOptions) => Promise<DecisionPatterns>;
-  exportMemory: (input: ExportMemoryOptions) => Promise<MemoryExport>;
-  countPurgeMatches: (input: PurgeFilterOptions) => Promise<PurgeCount>;
-  purgeDecisions: (input: PurgeDecisionsOptions) => Promise<PurgeResult>;
-}
 
 /**
  * Builds the project-memory activities over one SQLite database: a store of the team's decisions
@@ -88,7 +62,7 @@ export interface MemoryActivities {
  * const memory = createMemoryActivities({ dbFile, exportsDir, datasetRoots, allowUrlSources: false, observer });
  * const { id } = await memory.recordDecision({ title: 'Use Postgres', decision: 'We use Postgres 16.', tags: ['db'] });
  */
-export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
+export function createMemoryActivities(deps: MemoryDeps) {
   const store = () => getStore(deps.dbFile);
   return {
     recordDecision: createRecordDecision(store),
@@ -105,3 +79,6 @@ export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
     purgeDecisions: createPurgeDecisions(store, { observer: deps.observer, batchRows: deps.purgeBatchRows }),
   };
 }
+
+/** The project-memory activities, as registered with the worker (by property name). */
+export type MemoryActivities = ReturnType<typeof createMemoryActivities>;
