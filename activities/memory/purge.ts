@@ -18,6 +18,7 @@ const SQL = {
   claimRun: `INSERT INTO purge_runs (run_key, deleted, finished, updated_at) VALUES (?, 0, 0, ?)
              ON CONFLICT (run_key) DO NOTHING`,
   getRun: 'SELECT deleted, finished FROM purge_runs WHERE run_key = ?',
+  pruneRuns: 'DELETE FROM purge_runs WHERE updated_at < ?',
   saveRun: 'UPDATE purge_runs SET deleted = deleted + ?, finished = ?, updated_at = ? WHERE run_key = ?',
 } as const;
 
@@ -47,6 +48,9 @@ export function createCountPurgeMatches(store: () => DecisionStore) {
     })();
   };
 }
+
+/** How long a purge's running total is kept for its retries. */
+const RUN_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 /** Decisions deleted per transaction: small enough that one batch blocks the event loop only briefly. */
 export const PURGE_BATCH_ROWS = 500;
@@ -81,7 +85,10 @@ export function createPurgeDecisions(
     const info = currentActivityInfo();
     const key = (info && activityExecutionKey(info)) ?? `purge:${randomUUID()}`;
     let run = db.transaction(() => {
-      db.sql(SQL.claimRun).run(key, new Date().toISOString());
+      const now = Date.now();
+      // A retry comes within the task's time limit (7 days at most); older rows only take space.
+      db.sql(SQL.pruneRuns).run(new Date(now - RUN_RETENTION_MS).toISOString());
+      db.sql(SQL.claimRun).run(key, new Date(now).toISOString());
       return db.sql(SQL.getRun).get(key) as { deleted: number; finished: number };
     });
     while (run.finished === 0) {
