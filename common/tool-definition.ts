@@ -46,9 +46,6 @@ export type ToolWorkflow<Args> = {
   run(input: ToolWorkflowInput<Args>): Promise<ToolCallResult>;
 }['run'];
 
-/** The arguments a tool's workflow (and the activities it passes them to) receive: the parsed input. */
-export type ToolArgs<Definition extends { inputSchema: z.ZodObject }> = z.output<Definition['inputSchema']>;
-
 /**
  * A tool result whose `structuredContent` is `content`. Type it with the output schema's type
  * (`structuredResult<z.output<typeof XSchema>>(…)`) so that the compiler checks the shape.
