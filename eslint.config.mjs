@@ -55,6 +55,24 @@ export default tseslint.config(
     },
   },
   {
+    // Activities take the argument types the tools' schemas infer, never workflow code.
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/workflows', '**/workflows/*'],
+              message: 'Activities import only types from workflows/.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts', 'common/**/*.ts'],
     rules: { 'no-console': 'error' },
   },

@@ -1,10 +1,13 @@
-import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
+import { reportCancellation } from './common/activity-context';
 import type { HeartbeatDetails, ProgressDetails } from '../common/task-types';
 import type { ActivityObserver } from './observer';
+import type { LongRunningOperationArgs } from '../workflows/long-running-operation';
 
+/** Arguments of `runTimedSteps`. */
 export interface TimedStepsOptions {
-  durationSeconds: number;
-  steps: number;
+  durationSeconds: LongRunningOperationArgs['duration'];
+  steps: LongRunningOperationArgs['steps'];
 }
 
 /** Longest pause between two heartbeats, so that a cancellation is noticed within about a second. */
@@ -27,28 +30,23 @@ export function createRunTimedSteps(observer: ActivityObserver) {
       message: `Step ${resumed?.current ?? 0}/${steps}`,
     };
     heartbeat({ progress } satisfies HeartbeatDetails);
-    try {
-      for (let step = progress.current + 1; step <= steps; step++) {
-        let remaining = stepMs;
-        while (remaining > 0) {
-          const slice = Math.min(remaining, MAX_SLEEP_SLICE_MS);
-          await sleep(slice);
-          remaining -= slice;
+    return reportCancellation(
+      observer,
+      () => progress,
+      async () => {
+        for (let step = progress.current + 1; step <= steps; step++) {
+          let remaining = stepMs;
+          while (remaining > 0) {
+            const slice = Math.min(remaining, MAX_SLEEP_SLICE_MS);
+            await sleep(slice);
+            remaining -= slice;
+            heartbeat({ progress } satisfies HeartbeatDetails);
+          }
+          progress = { current: step, total: steps, message: `Step ${step}/${steps}` };
           heartbeat({ progress } satisfies HeartbeatDetails);
         }
-        progress = { current: step, total: steps, message: `Step ${step}/${steps}` };
-        heartbeat({ progress } satisfies HeartbeatDetails);
-      }
-      return { stepsRun: steps };
-    } catch (err) {
-      if (cancellationSignal().aborted) {
-        observer.onCancelled({
-          activityType: info.activityType,
-          workflowId: info.workflowExecution?.workflowId ?? '',
-          progress,
-        });
-      }
-      throw err;
-    }
+        return { stepsRun: steps };
+      },
+    );
   };
 }

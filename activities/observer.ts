@@ -15,6 +15,11 @@ export interface CancellationReport {
  */
 export interface ActivityObserver {
   onCancelled(report: CancellationReport): void;
+  /**
+   * Called after each batch that a long write (a purge) commits, and awaited before the next one.
+   * Tests use it to hold an activity between two batches.
+   */
+  onBatchCommitted?(report: CancellationReport): void | Promise<void>;
 }
 
 /** The default observer: writes to the worker's Temporal logger. */

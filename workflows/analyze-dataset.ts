@@ -1,9 +1,52 @@
 import { proxyActivities } from '@temporalio/workflow';
+import { z } from 'zod';
 import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../common/task-types';
+import { defineWorkflowTool, structuredResult } from '../common/tool-definition';
 import type { Activities } from '../activities';
-import type { AnalyzeDatasetOptions, DatasetReport } from '../activities/dataset/analyze-dataset';
 import { DATASET_RUN_META_KEY } from '../common/meta-keys';
 import { runToolTask } from './task-lifecycle';
+
+export const ColumnReportSchema = z.object({
+  count: z.number().describe('Non-null values'),
+  nulls: z.number().describe('Rows where the value is empty, missing or JSON null'),
+  distinct: z.number().describe('Distinct non-null values, exact up to 10,000'),
+  distinctCapped: z.boolean().describe('True when `distinct` stopped at the cap'),
+  min: z.number().optional().describe('Numeric columns only'),
+  max: z.number().optional().describe('Numeric columns only'),
+  mean: z.number().optional().describe('Numeric columns only'),
+  stddev: z.number().optional().describe('Population standard deviation; numeric columns only'),
+  top: z
+    .array(z.object({ value: z.string(), count: z.number() }))
+    .describe('Most frequent values, by count descending then value ascending'),
+});
+
+export const DatasetReportSchema = z.object({
+  rows: z.number().describe('Valid data rows (the CSV header is not a row)'),
+  invalidRows: z.number().describe('Malformed rows, skipped'),
+  columns: z
+    .record(z.string(), ColumnReportSchema)
+    .describe('Per column, in header order (CSV), first-seen order (JSONL) or the requested order'),
+});
+
+/** Statistics of one column. */
+export type ColumnReport = z.output<typeof ColumnReportSchema>;
+/** The `structuredContent` of `analyze_dataset`. */
+export type DatasetReport = z.output<typeof DatasetReportSchema>;
+
+export const AnalyzeDatasetArgsSchema = z.strictObject({
+  source: z
+    .string()
+    .min(1)
+    .max(4096)
+    .describe(
+      'A file path inside the allowed dataset roots (relative paths start at DATA_DIR/datasets), or an http(s) URL',
+    ),
+  format: z.enum(['csv', 'jsonl']).optional().describe('Defaults from the file extension'),
+  columns: z.array(z.string().min(1).max(256)).min(1).max(1000).optional().describe('Only analyse these columns'),
+});
+
+/** Arguments of `analyze_dataset` (and of its activity). */
+export type AnalyzeDatasetArgs = z.output<typeof AnalyzeDatasetArgsSchema>;
 
 const { analyzeDataset } = proxyActivities<Activities>({
   startToCloseTimeout: '25 hours',
@@ -14,12 +57,11 @@ const { analyzeDataset } = proxyActivities<Activities>({
 });
 
 /** The `analyze_dataset` tool: one streaming pass over a CSV or JSONL source. */
-export async function analyzeDatasetWorkflow(input: ToolWorkflowInput<AnalyzeDatasetOptions>): Promise<ToolCallResult> {
+export async function analyzeDatasetWorkflow(input: ToolWorkflowInput<AnalyzeDatasetArgs>): Promise<ToolCallResult> {
   return runToolTask(async () => {
     const { report, run } = await analyzeDataset(input.arguments);
     return {
-      content: [{ type: 'text', text: summarise(input.arguments.source, report) }],
-      structuredContent: { ...report },
+      ...structuredResult<DatasetReport>(summarise(input.arguments.source, report), report),
       _meta: { [DATASET_RUN_META_KEY]: run },
     };
   });
@@ -33,3 +75,17 @@ function summarise(source: string, report: DatasetReport): string {
     (numeric.length > 0 ? `; numeric: ${numeric.join(', ')}.` : '.')
   );
 }
+
+export const analyzeDatasetTool = defineWorkflowTool({
+  name: 'analyze_dataset',
+  title: 'Analyse a dataset',
+  description:
+    'Streams a CSV or JSONL dataset once and reports, per column, counts, nulls, distinct values, the most ' +
+    'frequent values and, for numeric columns, min/max/mean/stddev. Handles millions of rows in flat memory ' +
+    'and resumes from a checkpoint if its worker crashes. Must be called as a task.',
+  inputSchema: AnalyzeDatasetArgsSchema,
+  outputSchema: DatasetReportSchema,
+  taskSupport: 'required',
+  defaultTimeLimitSeconds: 3600,
+  workflow: analyzeDatasetWorkflow,
+});

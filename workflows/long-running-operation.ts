@@ -1,12 +1,25 @@
 import { proxyActivities } from '@temporalio/workflow';
+import { z } from 'zod';
 import type { ToolCallResult, ToolWorkflowInput } from '../common/task-types';
+import { defineWorkflowTool } from '../common/tool-definition';
 import type { Activities } from '../activities';
 import { runToolTask } from './task-lifecycle';
 
-export interface LongRunningOperationArgs {
-  duration: number;
-  steps: number;
-}
+/** Longest `duration` accepted, so that one call cannot hold a worker slot for more than an hour. */
+export const MAX_OPERATION_SECONDS = 3600;
+
+export const LongRunningOperationArgsSchema = z.strictObject({
+  duration: z
+    .number()
+    .min(0)
+    .max(MAX_OPERATION_SECONDS)
+    .default(10)
+    .describe(`Total duration in seconds (0 to ${MAX_OPERATION_SECONDS})`),
+  steps: z.number().int().min(1).max(10_000).default(5).describe('Number of steps; progress is reported after each'),
+});
+
+/** Arguments of `long_running_operation`, after defaults. */
+export type LongRunningOperationArgs = z.output<typeof LongRunningOperationArgsSchema>;
 
 const { runTimedSteps } = proxyActivities<Activities>({
   startToCloseTimeout: '25 hours',
@@ -23,7 +36,22 @@ export async function longRunningOperationWorkflow(
     const { duration, steps } = input.arguments;
     await runTimedSteps({ durationSeconds: duration, steps });
     return {
-      content: [{ type: 'text', text: `Long running operation completed. Duration: ${duration} seconds, Steps: ${steps}.` }],
+      content: [
+        { type: 'text', text: `Long running operation completed. Duration: ${duration} seconds, Steps: ${steps}.` },
+      ],
     };
   });
 }
+
+export const longRunningOperationTool = defineWorkflowTool({
+  name: 'long_running_operation',
+  title: 'Long running operation',
+  description:
+    'Waits `duration` seconds in `steps` equal steps, reporting progress after each. Demonstrates a durable ' +
+    'task: it survives restarts and can be cancelled at any step.',
+  inputSchema: LongRunningOperationArgsSchema,
+  outputSchema: undefined,
+  taskSupport: 'optional',
+  defaultTimeLimitSeconds: MAX_OPERATION_SECONDS + 300,
+  workflow: longRunningOperationWorkflow,
+});

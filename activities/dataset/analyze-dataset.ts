@@ -1,41 +1,31 @@
-import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import type { ActivityObserver } from '../observer';
-import {
-  parseCheckpoint,
-  sameFingerprint,
-  type DatasetAnalyzer,
-  type DatasetCheckpoint,
-  type DatasetReport,
-  type SourceFingerprint,
-} from './checkpoint';
+import { parseCheckpoint, type DatasetAnalyzer, type DatasetCheckpoint, type DatasetReport } from './checkpoint';
 import { CsvAnalyzer } from './csv-analyzer';
-import { invalidInput, isActivityCancellation } from './failures';
+import { reportCancellation, throwIfCancelled } from '../common/activity-context';
 import { JsonlAnalyzer } from './jsonl-analyzer';
-import { inferFormat, openSource, resolveSource, type DatasetFormat, type OpenedSource } from './source';
-import { isErrorLike } from '../../common/error-message';
+import {
+  fingerprintOf,
+  inferFormat,
+  openSource,
+  resolveSource,
+  sameFingerprint,
+  type DatasetFormat,
+  type OpenedSource,
+  type SourcePolicy,
+} from '../common/source';
+import type { AnalyzeDatasetArgs } from '../../workflows/analyze-dataset';
 
 export type { ColumnReport } from './column-stats';
 export { DISTINCT_CAP } from './column-stats';
 export type { DatasetCheckpoint, DatasetReport } from './checkpoint';
 
-/** Arguments of the `analyze_dataset` tool. */
-export interface AnalyzeDatasetOptions {
-  /** A path (relative paths start at the first dataset root) or an `http(s)://` URL. */
-  source: string;
-  /** The format; inferred from the extension (`.csv`, `.jsonl`, `.ndjson`) when omitted. */
-  format?: 'csv' | 'jsonl';
-  /** Columns to report, in this order; all when omitted or empty. */
-  columns?: string[];
-}
+/** Arguments of the `analyze_dataset` tool, as its input schema parses them. */
+export type AnalyzeDatasetOptions = AnalyzeDatasetArgs;
 
 /** Where datasets may come from. */
-export interface DatasetSourceOptions {
-  /** Roots that paths must resolve into (after symlinks); `datasetRoots[0]` is the base of relative paths. */
-  datasetRoots: string[];
-  /** Whether `http(s)://` sources may be fetched. */
-  allowUrlSources: boolean;
-}
+export type DatasetSourceOptions = SourcePolicy;
 
 /** How this attempt ran, for the result's metadata. */
 export interface DatasetRunInfo {
@@ -95,112 +85,79 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps) {
 
   return async function analyzeDataset(options: AnalyzeDatasetOptions): Promise<DatasetAnalysis> {
     const info = activityInfo();
-    const signal = cancellationSignal();
-    const { format: explicitFormat, columns } = validateOptions(options);
+    const { format: explicitFormat, columns } = requestedColumns(options);
     const source = await resolveSource(options.source, deps);
     const format = inferFormat(source, explicitFormat);
     let saved = parseCheckpoint(info.heartbeatDetails);
-    let opened: OpenedSource | undefined;
     let analyzer: DatasetAnalyzer | undefined;
     let totalBytes: number | undefined;
     const progress = (): ProgressDetails => describeProgress(analyzer, totalBytes);
-    try {
-      opened = await openSource(source, saved?.offset ?? 0, signal, deps.readChunkBytes);
-      let fingerprint = fingerprintOf(options.source, format, columns, opened);
-      if (saved && !sameFingerprint(saved.fingerprint, fingerprint)) {
-        log.warn('Dataset checkpoint does not match the source any more; starting over', { source: options.source });
-        opened.close();
-        saved = undefined;
-        opened = await openSource(source, 0, signal, deps.readChunkBytes);
-        fingerprint = fingerprintOf(options.source, format, columns, opened);
-      }
-      totalBytes = opened.totalBytes;
-      const startOffset = saved?.offset ?? 0;
-      const active =
-        format === 'csv'
-          ? new CsvAnalyzer(columns, startOffset, saved)
-          : new JsonlAnalyzer(columns, startOffset, saved);
-      analyzer = active;
-
-      let lastCheckpoint: DatasetCheckpoint | undefined = saved;
-      let tooLarge = false;
-      const sendHeartbeat = () => {
-        if (!tooLarge) {
-          const checkpoint: DatasetCheckpoint = { version: 1, fingerprint, offset: active.offset, ...active.state() };
-          // Checkpoints only grow, so once one is too large the last one that fitted is kept for good.
-          tooLarge = Buffer.byteLength(JSON.stringify(checkpoint)) > maxCheckpointBytes;
-          if (tooLarge) log.warn('Dataset checkpoint too large; keeping the last one', { offset: active.offset });
-          else lastCheckpoint = checkpoint;
+    return reportCancellation(deps.observer, progress, async (signal) => {
+      let opened: OpenedSource | undefined;
+      try {
+        opened = await openSource(source, saved?.offset ?? 0, signal, deps.readChunkBytes);
+        let fingerprint = fingerprintOf({ source: options.source, format, columns, opened });
+        if (saved && !sameFingerprint(saved.fingerprint, fingerprint)) {
+          log.warn('Dataset checkpoint does not match the source any more; starting over', { source: options.source });
+          opened.close();
+          saved = undefined;
+          opened = await openSource(source, 0, signal, deps.readChunkBytes);
+          fingerprint = fingerprintOf({ source: options.source, format, columns, opened });
         }
-        heartbeat({ progress: progress(), checkpoint: lastCheckpoint } satisfies HeartbeatDetails<DatasetCheckpoint>);
-      };
+        totalBytes = opened.totalBytes;
+        const startOffset = saved?.offset ?? 0;
+        const active =
+          format === 'csv'
+            ? new CsvAnalyzer(columns, startOffset, saved)
+            : new JsonlAnalyzer(columns, startOffset, saved);
+        analyzer = active;
 
-      sendHeartbeat();
-      let nextHeartbeatAt = Date.now() + intervalMs;
-      let bytesRead = 0;
-      for await (const chunk of opened.chunks) {
-        // Large chunks are parsed in slices so that heartbeats and cancellation keep their pace.
-        for (let at = 0; at < chunk.length; at += MAX_SLICE_BYTES) {
-          if (signal.aborted) throw signal.reason;
-          const slice = chunk.length <= MAX_SLICE_BYTES ? chunk : chunk.subarray(at, at + MAX_SLICE_BYTES);
-          active.push(slice);
-          bytesRead += slice.length;
-          if (Date.now() >= nextHeartbeatAt) {
-            sendHeartbeat();
-            nextHeartbeatAt = Date.now() + intervalMs;
+        let lastCheckpoint: DatasetCheckpoint | undefined = saved;
+        let tooLarge = false;
+        const sendHeartbeat = () => {
+          if (!tooLarge) {
+            const checkpoint: DatasetCheckpoint = { version: 1, fingerprint, offset: active.offset, ...active.state() };
+            // Checkpoints only grow, so once one is too large the last one that fitted is kept for good.
+            tooLarge = Buffer.byteLength(JSON.stringify(checkpoint)) > maxCheckpointBytes;
+            if (tooLarge) log.warn('Dataset checkpoint too large; keeping the last one', { offset: active.offset });
+            else lastCheckpoint = checkpoint;
+          }
+          heartbeat({ progress: progress(), checkpoint: lastCheckpoint } satisfies HeartbeatDetails<DatasetCheckpoint>);
+        };
+
+        sendHeartbeat();
+        let nextHeartbeatAt = Date.now() + intervalMs;
+        let bytesRead = 0;
+        for await (const chunk of opened.chunks) {
+          // Large chunks are parsed in slices so that heartbeats and cancellation keep their pace.
+          for (let at = 0; at < chunk.length; at += MAX_SLICE_BYTES) {
+            throwIfCancelled(signal);
+            const slice = chunk.length <= MAX_SLICE_BYTES ? chunk : chunk.subarray(at, at + MAX_SLICE_BYTES);
+            active.push(slice);
+            bytesRead += slice.length;
+            if (Date.now() >= nextHeartbeatAt) {
+              sendHeartbeat();
+              nextHeartbeatAt = Date.now() + intervalMs;
+            }
           }
         }
+        throwIfCancelled(signal);
+        active.end();
+        sendHeartbeat();
+        const run: DatasetRunInfo = { attempt: info.attempt, resumedFromByte: startOffset, bytesRead };
+        if (totalBytes !== undefined) run.totalBytes = totalBytes;
+        return { report: active.report(), run };
+      } finally {
+        opened?.close();
       }
-      if (signal.aborted) throw signal.reason;
-      active.end();
-      sendHeartbeat();
-      const run: DatasetRunInfo = { attempt: info.attempt, resumedFromByte: startOffset, bytesRead };
-      if (totalBytes !== undefined) run.totalBytes = totalBytes;
-      return { report: active.report(), run };
-    } catch (err) {
-      if (!isActivityCancellation(err, signal)) throw err;
-      opened?.close();
-      deps.observer.onCancelled({
-        activityType: info.activityType,
-        workflowId: info.workflowExecution?.workflowId ?? '',
-        progress: progress(),
-      });
-      // Aborted fetches and streams fail with their own errors; report the cancellation itself.
-      throw isErrorLike(err) && err.name === 'CancelledFailure' ? err : ((signal.reason as unknown) ?? err);
-    } finally {
-      opened?.close();
-    }
+    });
   };
 }
 
-function validateOptions(options: AnalyzeDatasetOptions): { format?: DatasetFormat; columns?: string[] } {
-  if (typeof options?.source !== 'string' || options.source.trim() === '') {
-    throw invalidInput('source must be a non-empty path or URL');
-  }
-  const { format, columns } = options;
-  if (format !== undefined && format !== 'csv' && format !== 'jsonl') {
-    throw invalidInput(`format must be "csv" or "jsonl", not ${JSON.stringify(format)}`);
-  }
-  if (columns !== undefined && (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string'))) {
-    throw invalidInput('columns must be a list of column names');
-  }
-  const unique = columns === undefined ? [] : [...new Set(columns)];
-  return { format, columns: unique.length > 0 ? unique : undefined };
-}
-
-function fingerprintOf(
-  source: string,
-  format: DatasetFormat,
-  columns: string[] | undefined,
-  opened: OpenedSource,
-): SourceFingerprint {
-  return {
-    source,
-    format,
-    columns: columns ?? null,
-    totalBytes: opened.totalBytes ?? null,
-    version: opened.version ?? null,
-  };
+/** The explicit format, and the requested columns without repeats (`undefined` for all). */
+function requestedColumns(options: AnalyzeDatasetOptions): { format?: DatasetFormat; columns?: string[] } {
+  const unique = options.columns === undefined ? [] : [...new Set(options.columns)];
+  return { format: options.format, columns: unique.length > 0 ? unique : undefined };
 }
 
 function describeProgress(analyzer: DatasetAnalyzer | undefined, totalBytes: number | undefined): ProgressDetails {

@@ -1,15 +1,9 @@
-import type { ColumnCheckpoint, ColumnReport } from './column-stats';
-import type { DatasetFormat } from './source';
+import type { DatasetReport } from '../../workflows/analyze-dataset';
+import type { ColumnCheckpoint } from './column-stats';
+import type { SourceFingerprint } from '../common/source';
 
-/** The analysis result. */
-export interface DatasetReport {
-  /** Valid data rows (the CSV header is not a row). */
-  rows: number;
-  /** Rows that could not be used: wrong field count, unterminated quote, or a JSONL line that is not an object. */
-  invalidRows: number;
-  /** Per-column statistics, in header order (CSV), first-seen order (JSONL) or the requested order. */
-  columns: Record<string, ColumnReport>;
-}
+/** The analysis result, as the tool's output schema declares it. */
+export type { DatasetReport };
 
 /** Everything a format analyser has accumulated, in JSON form. */
 export interface AnalyzerState {
@@ -37,19 +31,6 @@ export interface DatasetAnalyzer {
   report(): DatasetReport;
 }
 
-/**
- * What a checkpoint was taken on. A checkpoint is only restored when all of it still matches: the
- * same request, and a source of the same size and version (mtime or ETag), so that a file replaced
- * between two attempts is analysed from the start instead of from a meaningless offset.
- */
-export interface SourceFingerprint {
-  source: string;
-  format: DatasetFormat;
-  columns: string[] | null;
-  totalBytes: number | null;
-  version: string | null;
-}
-
 /** The `checkpoint` of the dataset activity's heartbeat details. */
 export interface DatasetCheckpoint extends AnalyzerState {
   version: 1;
@@ -71,17 +52,6 @@ export function parseCheckpoint(details: unknown): DatasetCheckpoint | undefined
   const validColumns = Array.isArray(columns) && columns.every(isColumnEntry);
   if (!counters || !validHeader || !validColumns || !isRecord(fingerprint)) return undefined;
   return checkpoint as unknown as DatasetCheckpoint;
-}
-
-/** Whether two fingerprints describe the same request on the same source content. */
-export function sameFingerprint(a: SourceFingerprint, b: SourceFingerprint): boolean {
-  return (
-    a.source === b.source &&
-    a.format === b.format &&
-    a.totalBytes === b.totalBytes &&
-    a.version === b.version &&
-    JSON.stringify(a.columns) === JSON.stringify(b.columns)
-  );
 }
 
 function isColumnEntry(entry: unknown): boolean {

@@ -1,3 +1,4 @@
+import type { ColumnReport } from '../../workflows/analyze-dataset';
 /**
  * Most distinct values counted exactly per column. Past it, `distinct` reports the cap with
  * `distinctCapped: true`, values already seen keep being counted, and values first seen afterwards
@@ -9,25 +10,8 @@ export const DISTINCT_CAP = 10_000;
 /** How many of the most frequent values a column report lists. */
 export const TOP_VALUES = 5;
 
-/** Statistics of one column in the result. */
-export interface ColumnReport {
-  /** Non-null values. */
-  count: number;
-  /** Rows where the value is empty, missing or JSON `null`. */
-  nulls: number;
-  /** Distinct non-null values, exact up to {@link DISTINCT_CAP}. */
-  distinct: number;
-  /** Whether `distinct` stopped at {@link DISTINCT_CAP}. */
-  distinctCapped: boolean;
-  /** Present only for numeric columns: every non-null value is a finite number. */
-  min?: number;
-  max?: number;
-  mean?: number;
-  /** Population standard deviation. */
-  stddev?: number;
-  /** The {@link TOP_VALUES} most frequent values, by count descending and then value ascending. */
-  top: { value: string; count: number }[];
-}
+/** Statistics of one column, as the tool's output schema declares them. */
+export type { ColumnReport };
 
 /** JSON form of a {@link ColumnStats}, stored in checkpoints. */
 export interface ColumnCheckpoint {

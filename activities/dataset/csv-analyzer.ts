@@ -1,7 +1,8 @@
 import type { AnalyzerState, DatasetAnalyzer, DatasetReport } from './checkpoint';
 import { ColumnStats } from './column-stats';
 import { CsvParser } from './csv-parser';
-import { invalidInput } from './failures';
+import { invalidInput } from '../common/failures';
+import { RecordAnalyzer } from './record-analyzer';
 
 /** How many header names an "unknown columns" message lists at most. */
 const MAX_NAMES_IN_MESSAGE = 50;
@@ -12,11 +13,9 @@ const MAX_NAMES_IN_MESSAGE = 50;
  * invalid rows. Empty header names become `column_<n>` and repeated ones get a `_2`, `_3`... suffix,
  * because report columns are keyed by name.
  */
-export class CsvAnalyzer implements DatasetAnalyzer {
-  private readonly parser: CsvParser;
+export class CsvAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
+  protected readonly parser: CsvParser;
   private header: string[] | null = null;
-  private rows = 0;
-  private invalidRows = 0;
   /** Header index of each tracked column, aligned with `names` and `stats`. */
   private indexes: number[] = [];
   private names: string[] = [];
@@ -31,6 +30,7 @@ export class CsvAnalyzer implements DatasetAnalyzer {
     startOffset: number,
     saved?: AnalyzerState,
   ) {
+    super(saved);
     this.parser = new CsvParser(
       {
         onRecord: (fields, fieldCount) => this.onRecord(fields, fieldCount),
@@ -38,34 +38,18 @@ export class CsvAnalyzer implements DatasetAnalyzer {
       },
       { startOffset },
     );
-    if (saved) {
-      this.rows = saved.rows;
-      this.invalidRows = saved.invalidRows;
-      if (saved.header) {
-        this.useHeader(saved.header);
-        const restored = new Map(saved.columns);
-        this.stats = this.names.map((name) => {
-          const column = restored.get(name);
-          return column ? ColumnStats.fromCheckpoint(column) : new ColumnStats();
-        });
-      }
+    if (saved?.header) {
+      this.useHeader(saved.header);
+      const restored = new Map(saved.columns);
+      this.stats = this.names.map((name) => {
+        const column = restored.get(name);
+        return column ? ColumnStats.fromCheckpoint(column) : new ColumnStats();
+      });
     }
   }
 
-  get offset(): number {
-    return this.parser.offset;
-  }
-
-  get records(): number {
-    return this.rows + this.invalidRows;
-  }
-
-  push(chunk: Buffer): void {
-    this.parser.push(chunk);
-  }
-
-  end(): void {
-    this.parser.end();
+  override end(): void {
+    super.end();
     if (this.header === null && this.requested !== undefined) {
       throw invalidInput(`unknown columns: ${this.requested.join(', ')} (the CSV has no header)`);
     }

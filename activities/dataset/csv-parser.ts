@@ -1,4 +1,4 @@
-import { ByteRecordParser, MAX_RECORD_BYTES } from './byte-records';
+import { ByteRecordParser, MAX_RECORD_BYTES } from '../common/byte-records';
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;

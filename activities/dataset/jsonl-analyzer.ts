@@ -1,6 +1,7 @@
 import type { AnalyzerState, DatasetAnalyzer, DatasetReport } from './checkpoint';
 import { ColumnStats } from './column-stats';
 import { JsonlParser } from './jsonl-parser';
+import { RecordAnalyzer } from './record-analyzer';
 
 /**
  * Most JSONL columns tracked. Keys first seen after that are ignored, so that objects with
@@ -14,12 +15,10 @@ export const MAX_JSONL_COLUMNS = 1_000;
  * keys). A missing key or a `null` value is a null; since `nulls = rows - count`, a column first seen
  * at row N has counted nulls for the rows before it, exactly and across resumes.
  */
-export class JsonlAnalyzer implements DatasetAnalyzer {
-  private readonly parser: JsonlParser;
+export class JsonlAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
+  protected readonly parser: JsonlParser;
   private readonly requested: ReadonlySet<string> | undefined;
   private readonly columns = new Map<string, ColumnStats>();
-  private rows = 0;
-  private invalidRows = 0;
 
   /**
    * @param requested Columns to report, in that order; a requested column never seen is reported with
@@ -31,29 +30,10 @@ export class JsonlAnalyzer implements DatasetAnalyzer {
     startOffset: number,
     saved?: AnalyzerState,
   ) {
+    super(saved);
     this.requested = requestedOrder ? new Set(requestedOrder) : undefined;
     this.parser = new JsonlParser((line) => this.onLine(line), { startOffset });
-    if (saved) {
-      this.rows = saved.rows;
-      this.invalidRows = saved.invalidRows;
-      for (const [name, column] of saved.columns) this.columns.set(name, ColumnStats.fromCheckpoint(column));
-    }
-  }
-
-  get offset(): number {
-    return this.parser.offset;
-  }
-
-  get records(): number {
-    return this.rows + this.invalidRows;
-  }
-
-  push(chunk: Buffer): void {
-    this.parser.push(chunk);
-  }
-
-  end(): void {
-    this.parser.end();
+    for (const [name, column] of saved?.columns ?? []) this.columns.set(name, ColumnStats.fromCheckpoint(column));
   }
 
   state(): AnalyzerState {

@@ -1,4 +1,4 @@
-import { ByteRecordParser, MAX_RECORD_BYTES } from './byte-records';
+import { ByteRecordParser, MAX_RECORD_BYTES } from '../common/byte-records';
 
 const CR = 0x0d;
 const LF = 0x0a;

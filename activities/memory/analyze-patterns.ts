@@ -1,8 +1,8 @@
 import { heartbeat } from '@temporalio/activity';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
-import { invalidInput } from '../dataset/failures';
+import { invalidInput } from '../common/failures';
 import type { ActivityObserver } from '../observer';
-import { reportCancellation, yieldAndCheck } from './activity-context';
+import { reportCancellation, yieldAndCheck } from '../common/activity-context';
 import { isoArgument } from './decision-fields';
 import type { DecisionStore } from './decision-store';
 import { ReversalDetector } from './reversals';
@@ -60,11 +60,10 @@ function nextBucket(start: number, kind: BucketKind): number {
  */
 export function createAnalyzeDecisionPatterns(store: () => DecisionStore, observer: ActivityObserver) {
   return async function analyzeDecisionPatterns(options: AnalyzePatternsOptions): Promise<DecisionPatterns> {
-    const kind = options?.bucket;
-    if (kind !== 'week' && kind !== 'month') throw invalidInput('bucket must be "week" or "month"');
+    const kind = options.bucket;
+    // The schema checked the dates; this brings them to the stored form, which sorts chronologically.
     const since = isoArgument(options.since, 'since');
     const until = isoArgument(options.until, 'until');
-    if (since !== undefined && until !== undefined && since >= until) throw invalidInput('since must be before until');
     const lower = since ?? '';
     const upper = until ?? AFTER_ALL_DATES;
     const db = store();

@@ -41,6 +41,17 @@ const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  `
+  -- Every decision gets an identity, so that an export imported back maps onto the same decisions.
+  UPDATE decisions SET external_id = 'memory:' || id WHERE external_id IS NULL;
+  -- Running total of each purge activity execution, committed with each batch (see purge.ts).
+  CREATE TABLE purge_runs (
+    run_key TEXT PRIMARY KEY,
+    deleted INTEGER NOT NULL,
+    finished INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -1,4 +1,4 @@
-import { invalidInput } from '../dataset/failures';
+import { invalidInput } from '../common/failures';
 import { errorMessage } from '../../common/error-message';
 
 /** Limits every stored decision satisfies, whether recorded or imported. Lengths are UTF-16 units, as zod counts. */
@@ -9,6 +9,8 @@ export const DECISION_LIMITS = {
   maxTags: 32,
   tagMax: 64,
   externalIdMax: 200,
+  /** Identities as `export_memory` writes them: a prefix and an id, e.g. `import:<externalIdMax chars>`. */
+  keyMax: 300,
 } as const;
 
 /** A field that fails validation; the message is phrased for the user and names the field. */

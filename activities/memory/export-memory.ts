@@ -3,9 +3,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { heartbeat } from '@temporalio/activity';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
-import { invalidInput } from '../dataset/failures';
 import type { ActivityObserver } from '../observer';
-import { reportCancellation, yieldAndCheck } from './activity-context';
+import { reportCancellation, yieldAndCheck } from '../common/activity-context';
 import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
 import type { DecisionRecord, ExportMemoryOptions, MemoryExport } from './types';
 
@@ -13,7 +12,7 @@ import type { DecisionRecord, ExportMemoryOptions, MemoryExport } from './types'
 const PAGE_ROWS = 1000;
 
 /** The CSV export's header, which `importDecisions` reads back. */
-export const CSV_HEADER = 'id,title,decision,rationale,tags,created_at';
+export const CSV_HEADER = 'id,key,title,decision,rationale,tags,created_at';
 
 const SQL = {
   page: `SELECT ${ROW_COLUMNS} FROM decisions WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
@@ -21,10 +20,21 @@ const SQL = {
 
 type ExportFormat = ExportMemoryOptions['format'];
 
+/**
+ * A decision as exported: the record plus `key`, its identity in the store, which `importDecisions`
+ * keys the decision by, so that importing an export into the same store changes nothing.
+ */
+type ExportedDecision = DecisionRecord & { key: string };
+
+function toExported(row: DecisionRow): ExportedDecision {
+  // Every row has an identity since schema 2; `memory:<id>` is what the migration gives older rows.
+  return { ...toRecord(row), key: row.external_id ?? `memory:${row.id}` };
+}
+
 /** How each format frames its records. */
 const FORMATS: Record<
   ExportFormat,
-  { head: string; row: (record: DecisionRecord, index: number) => string; tail: string }
+  { head: string; row: (record: ExportedDecision, index: number) => string; tail: string }
 > = {
   jsonl: { head: '', row: (record) => `${JSON.stringify(record)}\n`, tail: '' },
   json: {
@@ -36,9 +46,10 @@ const FORMATS: Record<
 };
 
 /** One RFC 4180 row: fields with a comma, quote or line break are quoted, quotes doubled; tags joined by `;`. */
-function csvRow(record: DecisionRecord): string {
+function csvRow(record: ExportedDecision): string {
   const fields = [
     String(record.id),
+    record.key,
     record.title,
     record.decision,
     record.rationale ?? '',
@@ -52,7 +63,7 @@ function csvRow(record: DecisionRecord): string {
  * Builds `exportMemory`: writes every decision, ordered by id, to
  * `exportsDir/<ISO time without colons>-<8 hex>.<format>` and returns its absolute path, the count and
  * the SHA-256 of its bytes (hashed while writing). Formats: `jsonl` (one `DecisionRecord` per line),
- * `json` (`{"decisions":[...]}`) and `csv` (header `id,title,decision,rationale,tags,created_at`,
+ * `json` (`{"decisions":[...]}`) and `csv` (header `id,key,title,decision,rationale,tags,created_at`,
  * CRLF, tags joined by `;`), which `importDecisions` reads back into the same records.
  *
  * Streams in pages of 1000 rows, so memory stays flat. The export covers the ids existing when it
@@ -66,10 +77,7 @@ export function createExportMemory(
   deps: { exportsDir: string; observer: ActivityObserver },
 ) {
   return async function exportMemory(options: ExportMemoryOptions): Promise<MemoryExport> {
-    const format = options?.format;
-    if (format !== 'jsonl' && format !== 'json' && format !== 'csv') {
-      throw invalidInput('format must be "jsonl", "json" or "csv"');
-    }
+    const { format } = options;
     const { head, row, tail } = FORMATS[format];
     const dir = path.resolve(deps.exportsDir);
     await fsp.mkdir(dir, { recursive: true });
@@ -96,7 +104,7 @@ export function createExportMemory(
           const rows = db.sql(SQL.page).all(afterId, maxId, PAGE_ROWS) as DecisionRow[];
           const last = rows[rows.length - 1];
           if (last === undefined) break;
-          await write(rows.map((r, i) => row(toRecord(r), count + i)).join(''));
+          await write(rows.map((r, i) => row(toExported(r), count + i)).join(''));
           count += rows.length;
           afterId = last.id;
           heartbeat({ progress: progress() } satisfies HeartbeatDetails);

@@ -1,22 +1,28 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { TaskFailureType, type HeartbeatDetails, type ProgressDetails } from '../../common/task-types';
-import { sameFingerprint, type SourceFingerprint } from '../dataset/checkpoint';
-import { datasetFailure, invalidInput } from '../dataset/failures';
-import { inferFormat, openSource, resolveSource, type OpenedSource, type SourcePolicy } from '../dataset/source';
+import { toolFailure } from '../common/failures';
+import {
+  fingerprintOf,
+  inferFormat,
+  openSource,
+  resolveSource,
+  sameFingerprint,
+  type OpenedSource,
+  type SourcePolicy,
+} from '../common/source';
 import type { ActivityObserver } from '../observer';
-import { reportCancellation, throwIfCancelled } from './activity-context';
+import { activityExecutionKey, reportCancellation, throwIfCancelled } from '../common/activity-context';
 import type { DecisionStore } from './decision-store';
 import { CsvColumns, parseJsonRecord, readCsvHeader, type LineResult } from './import-lines';
 import {
   addInvalid,
   checkpointFromHeartbeat,
-  importRunKey,
   ImportRuns,
   initialCheckpoint,
   summaryOf,
   type ImportCheckpoint,
 } from './import-progress';
-import { RecordSplitter, type RawRecord } from './record-splitter';
+import { RecordSplitter, type RawRecord } from '../common/record-splitter';
 import type { ImportDecisionsOptions, ImportSummary, InvalidLine } from './types';
 import { errorMessage } from '../../common/error-message';
 
@@ -51,12 +57,12 @@ export function createImportDecisions(store: () => DecisionStore, deps: ImportDe
 
   return async function importDecisions(options: ImportDecisionsOptions): Promise<ImportSummary> {
     const info = activityInfo();
-    const { source: sourceText, format: explicitFormat } = validateOptions(options);
+    const { source: sourceText, format: explicitFormat } = options;
     const source = await resolveSource(sourceText, deps);
     const format = inferFormat(source, explicitFormat);
     const db = store();
     const runs = new ImportRuns(db);
-    const key = importRunKey(info);
+    const key = activityExecutionKey(info);
     const stored = key === undefined ? undefined : runs.claim(key, sourceText, format, info.attempt);
     if (stored?.finished === true && stored.checkpoint !== undefined) return summaryOf(stored.checkpoint);
 
@@ -73,13 +79,13 @@ export function createImportDecisions(store: () => DecisionStore, deps: ImportDe
       let opened: OpenedSource | undefined;
       try {
         opened = await openSource(source, resume?.offset ?? 0, signal);
-        let fingerprint = fingerprintOf(sourceText, format, opened);
+        let fingerprint = fingerprintOf({ source: sourceText, format, opened });
         if (resume !== undefined && !sameFingerprint(resume.fingerprint, fingerprint)) {
           log.warn('Import checkpoint does not match the source any more; starting over', { source: sourceText });
           opened.close();
           resume = undefined;
           opened = await openSource(source, 0, signal);
-          fingerprint = fingerprintOf(sourceText, format, opened);
+          fingerprint = fingerprintOf({ source: sourceText, format, opened });
         }
         let current: ImportCheckpoint = resume === undefined ? initialCheckpoint(fingerprint) : resume;
         state = current;
@@ -165,22 +171,7 @@ function batchFailure(err: unknown, batch: readonly RawRecord[]): unknown {
   if (typeof code !== 'string' || !code.startsWith('SQLITE_CONSTRAINT')) return err;
   const lines = batch.length === 0 ? '' : ` (lines ${batch[0]!.line}-${batch[batch.length - 1]!.line})`;
   const message = errorMessage(err);
-  return datasetFailure(TaskFailureType.ToolError, `a batch of the import was rolled back${lines}: ${message}`);
-}
-
-function validateOptions(options: ImportDecisionsOptions): { source: string; format?: 'csv' | 'jsonl' } {
-  if (typeof options?.source !== 'string' || options.source.trim() === '') {
-    throw invalidInput('source must be a non-empty path or URL');
-  }
-  const { format } = options;
-  if (format !== undefined && format !== 'csv' && format !== 'jsonl') {
-    throw invalidInput(`format must be "jsonl" or "csv", not ${JSON.stringify(format)}`);
-  }
-  return { source: options.source, format };
-}
-
-function fingerprintOf(source: string, format: 'csv' | 'jsonl', opened: OpenedSource): SourceFingerprint {
-  return { source, format, columns: null, totalBytes: opened.totalBytes ?? null, version: opened.version ?? null };
+  return toolFailure(TaskFailureType.ToolError, `a batch of the import was rolled back${lines}: ${message}`);
 }
 
 function describeProgress(checkpoint: ImportCheckpoint | undefined): ProgressDetails {

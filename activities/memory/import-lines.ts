@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { TaskFailureType } from '../../common/task-types';
-import { datasetFailure } from '../dataset/failures';
+import { toolFailure } from '../common/failures';
 import { DECISION_LIMITS, FieldError, normaliseDecisionFields, optionalIsoDate } from './decision-fields';
 import type { KeyedDecision } from './decision-store';
-import { parseCsvFields, type RawRecord } from './record-splitter';
+import { parseCsvFields, type RawRecord } from '../common/record-splitter';
 
 /** A parsed source record: a decision to write, or the reason the line is skipped. */
 export type LineResult = { ok: true; decision: KeyedDecision } | { ok: false; error: string };
 
 /** A record's fields before validation, whatever the format. */
 interface RawFields {
+  /** The identity `export_memory` writes; wins over `id`, so that an export imports back onto the same decisions. */
+  key: unknown;
   id: unknown;
   title: unknown;
   decision: unknown;
@@ -32,10 +34,19 @@ export function importExternalId(id: string | undefined, title: string, decision
 }
 
 function toDecision(raw: RawFields, dateField: string): KeyedDecision {
+  const key = exportedKey(raw.key);
   const id = sourceId(raw.id);
   const fields = normaliseDecisionFields(raw);
   const createdAt = optionalIsoDate(raw.createdAt, dateField);
-  return { ...fields, createdAt, externalId: importExternalId(id, fields.title, fields.decision, createdAt) };
+  return { ...fields, createdAt, externalId: key ?? importExternalId(id, fields.title, fields.decision, createdAt) };
+}
+
+function exportedKey(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new FieldError('key must be a string');
+  if (value.length > DECISION_LIMITS.keyMax)
+    throw new FieldError(`key is longer than ${DECISION_LIMITS.keyMax} characters`);
+  return value;
 }
 
 function sourceId(value: unknown): string | undefined {
@@ -75,6 +86,7 @@ export function parseJsonRecord(record: RawRecord): LineResult {
   return outcome(record, () =>
     toDecision(
       {
+        key: object.key,
         id: object.id,
         title: object.title,
         decision: object.decision,
@@ -89,6 +101,7 @@ export function parseJsonRecord(record: RawRecord): LineResult {
 
 /** Column names the CSV import understands, after trimming and lower-casing the header. */
 const CSV_COLUMNS: Record<string, keyof RawFields> = {
+  key: 'key',
   id: 'id',
   title: 'title',
   decision: 'decision',
@@ -106,9 +119,9 @@ export function readCsvHeader(record: RawRecord): string[] {
   const header = parseCsvFields(record.text).map((name) => name.trim().toLowerCase());
   for (const required of ['title', 'decision']) {
     if (!header.includes(required)) {
-      throw datasetFailure(
+      throw toolFailure(
         TaskFailureType.SourceUnreadable,
-        `CSV header (line ${record.line}) has no "${required}" column; expected id,title,decision,rationale,tags,created_at`,
+        `CSV header (line ${record.line}) has no "${required}" column; expected id,key,title,decision,rationale,tags,created_at`,
       );
     }
   }
@@ -144,6 +157,7 @@ export class CsvColumns {
     return outcome(record, () =>
       toDecision(
         {
+          key: get('key'),
           id: get('id'),
           title: get('title'),
           decision: get('decision'),

@@ -1,5 +1,4 @@
-import type { Info } from '@temporalio/activity';
-import type { SourceFingerprint } from '../dataset/checkpoint';
+import type { SourceFingerprint } from '../common/source';
 import type { DecisionStore } from './decision-store';
 import type { ImportSummary, InvalidLine } from './types';
 
@@ -64,19 +63,6 @@ export function parseCheckpoint(value: unknown): ImportCheckpoint | undefined {
 /** The checkpoint inside heartbeat details `{ progress, checkpoint }`. */
 export function checkpointFromHeartbeat(details: unknown): ImportCheckpoint | undefined {
   return isRecord(details) ? parseCheckpoint(details.checkpoint) : undefined;
-}
-
-/**
- * Identifies one execution of the import activity across its retries: the workflow run and activity
- * id (or a standalone activity's run id). `undefined` outside such a context: progress is then only
- * kept in heartbeats.
- */
-export function importRunKey(info: Info): string | undefined {
-  if (info.workflowExecution !== undefined) {
-    const { workflowId, runId } = info.workflowExecution;
-    return `workflow:${workflowId}/${runId}/${info.activityId}`;
-  }
-  return info.activityRunId === undefined ? undefined : `activity:${info.activityRunId}`;
 }
 
 /** What the database remembers about an import execution. */

@@ -5,23 +5,8 @@ import { createExportMemory } from './export-memory';
 import { createImportDecisions } from './import-decisions';
 import { createCountPurgeMatches, createPurgeDecisions } from './purge';
 import { createGetRecentDecisions, createRecordDecision } from './record-decision';
-import type {
-  AnalyzePatternsOptions,
-  DecisionPatterns,
-  ExportMemoryOptions,
-  ImportDecisionsOptions,
-  ImportSummary,
-  MemoryExport,
-  PurgeCount,
-  PurgeDecisionsOptions,
-  PurgeFilterOptions,
-  RecentDecisions,
-  RecentDecisionsOptions,
-  RecordDecisionOptions,
-} from './types';
 
 export { closeMemoryDatabases } from './database';
-export { MAX_RECENT_LIMIT } from './record-decision';
 export { IMPORT_BATCH_LINES } from './import-decisions';
 export type { ImportCheckpoint } from './import-progress';
 export type {
@@ -57,19 +42,10 @@ export interface MemoryDeps {
   observer: ActivityObserver;
   /** Longest time between two heartbeats of `importDecisions`. @default 1000 */
   checkpointIntervalMs?: number;
+  /** Decisions `purgeDecisions` deletes per transaction. @default PURGE_BATCH_ROWS */
+  purgeBatchRows?: number;
 }
 
-/** The project-memory activities, as registered with the worker (by property name). */
-export interface MemoryActivities {
-  // Function-typed properties, not methods: activities are registered and called unbound.
-  recordDecision: (input: RecordDecisionOptions) => Promise<{ id: number }>;
-  getRecentDecisions: (input: RecentDecisionsOptions) => Promise<RecentDecisions>;
-  importDecisions: (input: ImportDecisionsOptions) => Promise<ImportSummary>;
-  analyzeDecisionPatterns: (input: AnalyzePatternsOptions) => Promise<DecisionPatterns>;
-  exportMemory: (input: ExportMemoryOptions) => Promise<MemoryExport>;
-  countPurgeMatches: (input: PurgeFilterOptions) => Promise<PurgeCount>;
-  purgeDecisions: (input: PurgeDecisionsOptions) => Promise<{ deleted: number }>;
-}
 
 /**
  * Builds the project-memory activities over one SQLite database: a store of the team's decisions
@@ -86,7 +62,7 @@ export interface MemoryActivities {
  * const memory = createMemoryActivities({ dbFile, exportsDir, datasetRoots, allowUrlSources: false, observer });
  * const { id } = await memory.recordDecision({ title: 'Use Postgres', decision: 'We use Postgres 16.', tags: ['db'] });
  */
-export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
+export function createMemoryActivities(deps: MemoryDeps) {
   const store = () => getStore(deps.dbFile);
   return {
     recordDecision: createRecordDecision(store),
@@ -100,6 +76,9 @@ export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
     analyzeDecisionPatterns: createAnalyzeDecisionPatterns(store, deps.observer),
     exportMemory: createExportMemory(store, { exportsDir: deps.exportsDir, observer: deps.observer }),
     countPurgeMatches: createCountPurgeMatches(store),
-    purgeDecisions: createPurgeDecisions(store),
+    purgeDecisions: createPurgeDecisions(store, { observer: deps.observer, batchRows: deps.purgeBatchRows }),
   };
 }
+
+/** The project-memory activities, as registered with the worker (by property name). */
+export type MemoryActivities = ReturnType<typeof createMemoryActivities>;

@@ -1,12 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { log } from '@temporalio/activity';
-import { invalidInput } from '../dataset/failures';
-import { currentActivityInfo } from './activity-context';
-import { FieldError, normaliseDecisionFields, tagArgument, type DecisionFields } from './decision-fields';
+import { invalidInput } from '../common/failures';
+import { currentActivityInfo } from '../common/activity-context';
+import { FieldError, normaliseDecisionFields, type DecisionFields } from './decision-fields';
 import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
 import type { DecisionRecord, RecentDecisions, RecentDecisionsOptions, RecordDecisionOptions } from './types';
-
-/** Largest `limit` of `getRecentDecisions`. */
-export const MAX_RECENT_LIMIT = 1000;
 
 /** Result bytes (as JSON) after which `getRecentDecisions` stops adding rows; Temporal rejects payloads over 2 MB. */
 const RECENT_BUDGET_BYTES = 1_000_000;
@@ -21,13 +19,14 @@ const SQL = {
 /**
  * The idempotency key of `recordDecision` in the current context: `task:<workflowId>` inside a
  * workflow (one tool call is one workflow, so every retry of its activity shares it),
- * `activity:<activityRunId>` for a standalone activity, none otherwise.
+ * `activity:<activityRunId>` for a standalone activity, a fresh `memory:<uuid>` otherwise.
  */
-function recordKey(): string | null {
+function recordKey(): string {
   const info = currentActivityInfo();
   if (info?.workflowExecution !== undefined) return `task:${info.workflowExecution.workflowId}`;
   if (info?.activityRunId !== undefined) return `activity:${info.activityRunId}`;
-  return null;
+  // Called outside an activity: nothing to be idempotent with, but the decision still needs an identity.
+  return `memory:${randomUUID()}`;
 }
 
 /**
@@ -49,7 +48,7 @@ export function createRecordDecision(store: () => DecisionStore) {
     const key = recordKey();
     const db = store();
     return db.transaction(() => {
-      const existing = key === null ? undefined : db.findByExternalId(key);
+      const existing = db.findByExternalId(key);
       if (existing !== undefined) {
         if (existing.title !== fields.title || existing.decision !== fields.decision) {
           log.warn('recordDecision called again by the same workflow with different content; keeping the first', {
@@ -67,15 +66,11 @@ export function createRecordDecision(store: () => DecisionStore) {
 
 /**
  * Builds `getRecentDecisions`: the newest `limit` decisions (by `createdAt`, then id), optionally only
- * those carrying `tag`. Stops early, flagging `truncated`, if the result would pass ~1 MB.
+ * those carrying `tag` (arguments as `get_recent_decisions` parses them). Stops early, flagging `truncated`, if the result would pass ~1 MB.
  */
 export function createGetRecentDecisions(store: () => DecisionStore) {
   return async function getRecentDecisions(options: RecentDecisionsOptions): Promise<RecentDecisions> {
-    const limit = options?.limit;
-    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_RECENT_LIMIT) {
-      throw invalidInput(`limit must be an integer from 1 to ${MAX_RECENT_LIMIT}`);
-    }
-    const tag = tagArgument(options.tag);
+    const { limit, tag } = options;
     const db = store();
     const rows = (
       tag === undefined ? db.sql(SQL.recent).all(limit) : db.sql(SQL.recentWithTag).all(tag, limit)

@@ -147,7 +147,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     }
     const spec = {
       tool: tool.name,
-      workflowType: tool.workflowType,
+      workflowType: tool.workflow.name,
       arguments: args.data,
       timeLimitSeconds: options.timeLimitsSeconds[tool.name] ?? tool.defaultTimeLimitSeconds,
       requestedTtlMs: params.task?.ttl,

@@ -1,28 +1,13 @@
-import { analyzeDatasetTool } from './analyze-dataset';
+import { WORKFLOW_TOOLS } from '../../workflows';
 import { describeTaskLimitsTool } from './describe-task-limits';
-import { longRunningOperationTool } from './long-running-operation';
-import {
-  analyzeDecisionPatternsTool,
-  exportMemoryTool,
-  getRecentDecisionsTool,
-  importDecisionsTool,
-  purgeDecisionsTool,
-  recordDecisionTool,
-} from './project-memory';
-import type { ToolDefinition, WorkflowToolDefinition } from './tool-definition';
+import type { ToolDefinition } from './tool-definition';
 
-/** Every tool the product serves, in `tools/list` order. */
-export const TOOL_CATALOG: readonly ToolDefinition[] = [
-  longRunningOperationTool,
-  analyzeDatasetTool,
-  recordDecisionTool,
-  getRecentDecisionsTool,
-  importDecisionsTool,
-  analyzeDecisionPatternsTool,
-  exportMemoryTool,
-  purgeDecisionsTool,
-  describeTaskLimitsTool,
-];
+/**
+ * Every tool the product serves, in `tools/list` order: the workflow tools the workflows declare, then
+ * the tools answered in the MCP server process. Importing the workflows here only takes references to
+ * their functions; their code runs in the worker's sandbox.
+ */
+export const TOOL_CATALOG: readonly ToolDefinition[] = [...WORKFLOW_TOOLS, describeTaskLimitsTool];
 
 /** Time limit of every workflow tool after configuration overrides, by tool name. */
 export function resolveTimeLimits(
@@ -36,4 +21,4 @@ export function resolveTimeLimits(
   return limits;
 }
 
-export type { ToolDefinition, WorkflowToolDefinition };
+export type { ToolDefinition };

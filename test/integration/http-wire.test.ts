@@ -116,7 +116,7 @@ describe('Streamable HTTP wire behaviour', () => {
     };
     expect(question.method).toBe('elicitation/create');
     expect(question.params).toMatchObject({
-      message: 'Confirm deletion of 1 records?',
+      message: 'Confirm deletion of 1 record?',
       _meta: { 'io.modelcontextprotocol/related-task': { taskId } },
     });
     const answer = await raw.post({

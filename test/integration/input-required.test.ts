@@ -117,7 +117,7 @@ describe('input_required: purge_decisions asks for confirmation through elicitat
       expect(result.structuredContent).toEqual({ deleted: 0 });
       expect(mcp.questions).toHaveLength(2);
       expect(mcp.questions[1]!.message).toMatch(
-        /^Invalid answer: confirmed must be true or false\. Confirm deletion of 1 records\?$/,
+        /^Invalid answer: confirmed must be true or false\. Confirm deletion of 1 record\?$/,
       );
       expect(statusDuringSecondQuestion).toBe('input_required');
       expect(await recentTitles(mcp.client, tag)).toEqual([`${tag}-x`]);
@@ -214,7 +214,7 @@ describe('input_required across a restart of the MCP server', () => {
       );
       const result = await getTaskResult(again.client, task.taskId);
       expect(result.structuredContent).toEqual({ deleted: 1 });
-      expect(again.questions.map((q) => q.message)).toEqual(['Confirm deletion of 1 records?']);
+      expect(again.questions.map((q) => q.message)).toEqual(['Confirm deletion of 1 record?']);
       await again.close();
     } finally {
       await http.close();

@@ -1,9 +1,21 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { ActivityObserver } from '../../activities';
 import type { RunningProduct } from '../../src/app';
+import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
 import { startTestProduct, testConfig } from '../helpers/product';
-import { callToolAsTask, connectMcp, getTaskResult, waitForTask, type TestClient } from '../helpers/mcp-client';
+import {
+  callToolAsTask,
+  cancelTask,
+  connectMcp,
+  connectMcpWithElicitation,
+  getTaskResult,
+  waitForTask,
+  type TestClient,
+} from '../helpers/mcp-client';
 
 type Client = TestClient['client'];
 
@@ -208,4 +220,114 @@ describe('project memory tools', () => {
       );
     },
   );
+});
+
+/** Polls the history until a workflow task completed after the cancellation request, or the workflow closed. */
+async function waitForWorkflowTaskAfterCancel(handle: WorkflowHandle): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const requested = events.findIndex((event) => event.workflowExecutionCancelRequestedEventAttributes);
+    const seen = events.slice(requested + 1).some((event) => event.workflowTaskCompletedEventAttributes);
+    if (requested >= 0 && seen) return;
+    await setTimeout(100);
+  }
+  throw new Error('the workflow never processed the cancellation');
+}
+
+describe('project memory: export and import round trip, purge outcome', () => {
+  let product: RunningProduct;
+  let mcp: TestClient & { questions: { message: string }[] };
+  let dataDir: string;
+  /** Holds the purge after its first committed batch until the test releases it. */
+  let holdPurge: { reached: () => void; release: Promise<void> } | undefined;
+
+  beforeAll(async () => {
+    const config = testConfig();
+    dataDir = config.dataDir;
+    const observer: ActivityObserver = {
+      onCancelled: () => undefined,
+      onBatchCommitted: async () => {
+        const hold = holdPurge;
+        holdPurge = undefined;
+        if (hold) {
+          hold.reached();
+          await hold.release;
+        }
+      },
+    };
+    product = await startTestProduct(config, { activityObserver: observer });
+    mcp = await connectMcpWithElicitation(product.mcpUrl!, () => ({ action: 'accept', content: { confirmed: true } }));
+  });
+
+  afterAll(async () => {
+    await mcp?.close();
+    await product?.close();
+  });
+
+  const record = async (args: Record<string, unknown>) =>
+    ((await mcp.client.callTool({ name: 'record_decision', arguments: args })).structuredContent as { id: number }).id;
+
+  const runTask = async (name: string, args: Record<string, unknown>) =>
+    getTaskResult(mcp.client, (await callToolAsTask(mcp.client, name, args)).taskId);
+
+  const exportAll = async (format: string) =>
+    (await runTask('export_memory', { format })).structuredContent as { path: string; count: number };
+
+  it.each(['jsonl', 'csv'])('imports a %s export into the same store without creating a duplicate', async (format) => {
+    await record({ title: `Round trip ${format}`, decision: 'Keep identities', tags: ['trip'] });
+    writeFileSync(
+      path.join(dataDir, 'datasets', `seed-${format}.jsonl`),
+      `${JSON.stringify({ id: `seed-${format}`, title: 'Seeded', decision: 'From a file', tags: ['trip'] })}\n`,
+    );
+    await runTask('import_decisions', { source: `seed-${format}.jsonl` });
+    const before = await exportAll(format);
+    const copy = path.join(dataDir, 'datasets', `again.${format}`);
+    writeFileSync(copy, readFileSync(before.path));
+
+    const summary = (await runTask('import_decisions', { source: `again.${format}` })).structuredContent;
+    expect(summary).toMatchObject({ imported: 0, updated: 0, unchanged: before.count, invalidCount: 0 });
+    expect((await exportAll(format)).count).toBe(before.count);
+  });
+
+  it.each([
+    [1, 'Confirm deletion of 1 record?'],
+    [2, 'Confirm deletion of 2 records?'],
+  ])('asks to confirm %i record(s) with the right number word', async (count, question) => {
+    const tag = `plural-${count}`;
+    for (let i = 0; i < count; i++) await record({ title: `${tag} ${i}`, decision: 'x', tags: [tag] });
+    const asked = mcp.questions.length;
+    const result = await runTask('purge_decisions', { tag });
+    expect(mcp.questions[asked]?.message).toBe(question);
+    expect(result.structuredContent).toEqual({ deleted: count });
+  });
+
+  it('completes with the count when the task is cancelled while the confirmed delete runs', async () => {
+    const tag = 'cancel-mid-delete';
+    for (let i = 0; i < 3; i++) await record({ title: `${tag} ${i}`, decision: 'x', tags: [tag] });
+    const before = (await exportAll('jsonl')).count;
+    let reached!: () => void;
+    const deleteRunning = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    holdPurge = { reached: () => reached(), release: new Promise<void>((resolve) => (release = resolve)) };
+
+    const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+    // tasks/result answers the confirmation; the delete then starts and is held after its first batch.
+    const outcome = getTaskResult(mcp.client, task.taskId).catch(() => undefined);
+    await deleteRunning;
+    await cancelTask(mcp.client, task.taskId);
+    const handle = product.client.workflow.getHandle(
+      workflowIdFor({ scope: `session:${mcp.sessionId()}` }, task.taskId as TaskId),
+    );
+    // Release the delete only once the workflow has seen the cancellation (a workflow task completed after it).
+    await waitForWorkflowTaskAfterCancel(handle);
+    release();
+
+    // The workflow's own outcome: completed with what it deleted, never "cancelled" over rows that are gone.
+    const result = (await handle.result()) as { structuredContent?: unknown };
+    expect(result.structuredContent).toEqual({ deleted: 3 });
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    expect((await exportAll('jsonl')).count).toBe(before - 3);
+    await outcome;
+  });
 });

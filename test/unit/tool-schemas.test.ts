@@ -1,7 +1,16 @@
-import { AnalyzeDatasetArgsSchema } from '../../src/tools/analyze-dataset';
+import { AnalyzeDatasetArgsSchema } from '../../workflows/analyze-dataset';
 import { TOOL_CATALOG } from '../../src/tools/catalog';
-import { LongRunningOperationArgsSchema } from '../../src/tools/long-running-operation';
+import { LongRunningOperationArgsSchema } from '../../workflows/long-running-operation';
 import { toToolJsonSchema } from '../../src/tools/tool-definition';
+import * as workflows from '../../workflows';
+import {
+  analyzeDecisionPatternsTool,
+  exportMemoryTool,
+  getRecentDecisionsTool,
+  importDecisionsTool,
+  MAX_RECENT_LIMIT,
+  purgeDecisionsTool,
+} from '../../workflows/project-memory';
 
 describe('tool argument schemas', () => {
   it('defaults long_running_operation to 10 seconds in 5 steps', () => {
@@ -39,5 +48,62 @@ describe('tool argument schemas', () => {
     expect(toToolJsonSchema(LongRunningOperationArgsSchema, 'input')).toMatchObject({
       properties: { duration: { type: 'number', minimum: 0, maximum: 3600, default: 10 } },
     });
+  });
+});
+
+describe('tool declarations', () => {
+  const workflowTools = TOOL_CATALOG.filter((tool) => tool.kind === 'workflow');
+
+  it.each(workflowTools.map((tool) => [tool.name, tool] as const))(
+    '%s: its workflow is exported by the workflows barrel under its function name (its workflow type)',
+    (_name, tool) => {
+      expect(tool.workflow.name).toMatch(/Workflow$/);
+      expect((workflows as Record<string, unknown>)[tool.workflow.name]).toBe(tool.workflow);
+    },
+  );
+
+  it('lists every tool once', () => {
+    const names = TOOL_CATALOG.map((tool) => tool.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('publishes output schemas without type arrays, which some clients do not render', () => {
+    const typeArrays: string[] = [];
+    const visit = (node: unknown, at: string): void => {
+      if (Array.isArray(node)) node.forEach((item, i) => visit(item, `${at}[${i}]`));
+      else if (typeof node === 'object' && node !== null) {
+        if (Array.isArray((node as { type?: unknown }).type)) typeArrays.push(at);
+        for (const [key, value] of Object.entries(node)) visit(value, `${at}.${key}`);
+      }
+    };
+    for (const tool of TOOL_CATALOG) {
+      visit(toToolJsonSchema(tool.inputSchema, 'input'), `${tool.name}.input`);
+      if (tool.outputSchema) visit(toToolJsonSchema(tool.outputSchema, 'output'), `${tool.name}.output`);
+    }
+    expect(typeArrays).toEqual([]);
+    expect(toToolJsonSchema(getRecentDecisionsTool.outputSchema, 'output')).toMatchObject({
+      properties: {
+        decisions: { items: { properties: { rationale: { anyOf: [{ type: 'string' }, { type: 'null' }] } } } },
+      },
+    });
+  });
+
+  it.each([
+    [getRecentDecisionsTool, { limit: 0 }],
+    [getRecentDecisionsTool, { limit: MAX_RECENT_LIMIT + 1 }],
+    [getRecentDecisionsTool, { limit: 2.5 }],
+    [getRecentDecisionsTool, { tag: '   ' }],
+    [analyzeDecisionPatternsTool, { bucket: 'day' }],
+    [analyzeDecisionPatternsTool, { since: '2024-02-01', until: '2024-01-01' }],
+    [exportMemoryTool, { format: 'xml' }],
+    [importDecisionsTool, { source: '  ' }],
+    [purgeDecisionsTool, {}],
+  ])('refuses arguments the activity must never see (%#)', (tool, args) => {
+    expect(tool.inputSchema.safeParse(args).success).toBe(false);
+  });
+
+  it('hands the activities normalised arguments: tags trimmed and lower-cased, defaults applied', () => {
+    expect(getRecentDecisionsTool.inputSchema.parse({ tag: ' DB ' })).toEqual({ limit: 10, tag: 'db' });
+    expect(analyzeDecisionPatternsTool.inputSchema.parse({})).toEqual({ bucket: 'month' });
   });
 });

@@ -1,4 +1,5 @@
-import { makeEnv, makeHarness, NO_WORKFLOW, rejectionOf, type Harness } from './helpers';
+import type { HeartbeatDetails } from '../../../common/task-types';
+import { makeEnv, makeHarness, NO_WORKFLOW, rejectionOf, runActivity, type Harness } from './helpers';
 
 let h: Harness;
 beforeEach(() => {
@@ -37,8 +38,9 @@ describe('countPurgeMatches and purgeDecisions', () => {
     // The deleted decisions' tags went with them.
     expect(tagRows()).toBe(2);
 
-    // A retry of the same purge finds nothing more to delete.
-    expect(await env.run(h.memory.purgeDecisions, { tag: 'legacy', maxId: counted.maxId })).toEqual({ deleted: 0 });
+    // A retry of the same activity execution deletes nothing more and reports the same total.
+    expect(await env.run(h.memory.purgeDecisions, { tag: 'legacy', maxId: counted.maxId })).toEqual({ deleted: 3 });
+    expect(titles()).toEqual(['old-3', 'new-2', 'late']);
   });
 
   it.each([
@@ -65,6 +67,38 @@ describe('countPurgeMatches and purgeDecisions', () => {
     expect(err.message).toContain('old-2 is protected');
     expect(titles()).toEqual(SEED.map(([title]) => title));
     expect(tagRows()).toBe(5);
+  });
+
+  it('deletes in batches, heartbeating between them, and a retry after a crash reports the whole total', async () => {
+    const batched = makeHarness({ purgeBatchRows: 2 });
+    try {
+      const lines = Array.from({ length: 7 }, (_, i) => JSON.stringify({ title: `t${i}`, decision: 'd', tags: ['x'] }));
+      batched.writeSource('seven.jsonl', lines.join('\n'));
+      await makeEnv().run(batched.memory.importDecisions, { source: 'seven.jsonl' });
+      const info = { workflowExecution: { workflowId: 'purge-wf', runId: 'r1' }, activityId: '2' };
+      // The first attempt dies after its second batch is committed, as a worker crash would end it.
+      const crash = new Error('worker crashed');
+      const first = await rejectionOf(
+        runActivity(batched.memory.purgeDecisions, [{ tag: 'x', maxId: 7 }], {
+          info: { ...info, attempt: 1 },
+          onHeartbeat: (_details, _env, index) => {
+            if (index === 1) throw crash;
+          },
+        }),
+      );
+      expect(first).toBe(crash);
+      expect(batched.allDecisions()).toHaveLength(3);
+      const retry = await runActivity<[{ tag: string; maxId: number }], { deleted: number }, HeartbeatDetails>(
+        batched.memory.purgeDecisions,
+        [{ tag: 'x', maxId: 7 }],
+        { info: { ...info, attempt: 2 } },
+      );
+      expect(retry.result).toEqual({ deleted: 7 });
+      expect(retry.heartbeats.map((beat) => beat.progress.current)).toEqual([6, 7]);
+      expect(batched.allDecisions()).toEqual([]);
+    } finally {
+      batched.cleanup();
+    }
   });
 
   it('reports maxId 0 for an empty store', async () => {

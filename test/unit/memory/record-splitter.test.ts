@@ -1,4 +1,4 @@
-import { parseCsvFields, RecordSplitter, type RawRecord } from '../../../activities/memory/record-splitter';
+import { parseCsvFields, RecordSplitter, type RawRecord } from '../../../activities/common/record-splitter';
 
 const CSV =
   '\uFEFFid,title,decision\r\n' +

@@ -1,5 +1,5 @@
 import { TaskFailureType } from '../../common/task-types';
-import { datasetFailure } from './failures';
+import { toolFailure } from './failures';
 
 /**
  * Longest record (CSV row or JSONL line) the parsers buffer. Without a bound, one unterminated quote
@@ -37,6 +37,22 @@ export abstract class ByteRecordParser {
 
   /** Feeds the next bytes of the source; complete records are delivered before this returns. */
   push(chunk: Buffer): void {
+    this.feed(chunk);
+  }
+
+  /** Marks the end of the source: delivers a final record that has no line break after it. */
+  end(): void {
+    if (this.pending.length === 0) return;
+    const before = this.base + this.pending.length;
+    this.feed(Buffer.from('\n'));
+    if (this.pending.length > 0) this.unterminated();
+    this.pending = Buffer.alloc(0);
+    this.scan = 0;
+    this.base = before;
+  }
+
+  // Not `push`: subclasses may override `push`, and `end` must not go through their override.
+  private feed(chunk: Buffer): void {
     let buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     let skip = 0;
     if (!this.bomChecked) {
@@ -57,22 +73,11 @@ export abstract class ByteRecordParser {
     const rest = buf.subarray(consumed);
     this.pending = rest.length < 4096 ? Buffer.from(rest) : rest;
     if (this.pending.length > this.maxRecordBytes) {
-      throw datasetFailure(
+      throw toolFailure(
         TaskFailureType.SourceUnreadable,
         `record at byte ${this.base} is longer than ${this.maxRecordBytes} bytes (an unterminated quote?)`,
       );
     }
-  }
-
-  /** Marks the end of the source: delivers a final record that has no line break after it. */
-  end(): void {
-    if (this.pending.length === 0) return;
-    const before = this.base + this.pending.length;
-    this.push(Buffer.from('\n'));
-    if (this.pending.length > 0) this.unterminated();
-    this.pending = Buffer.alloc(0);
-    this.scan = 0;
-    this.base = before;
   }
 
   /**

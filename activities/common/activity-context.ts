@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { activityInfo, cancellationSignal, type Info } from '@temporalio/activity';
 import type { ProgressDetails } from '../../common/task-types';
-import { isActivityCancellation } from '../dataset/failures';
+import { isActivityCancellation } from './failures';
 import type { ActivityObserver } from '../observer';
 import { isErrorLike } from '../../common/error-message';
 
@@ -12,6 +12,19 @@ export function currentActivityInfo(): Info | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Identifies one activity execution across its retries: the workflow run and activity id (or a
+ * standalone activity's run id). `undefined` outside such a context. Activities that commit progress
+ * to the store key it by this, so that a retry continues the same execution.
+ */
+export function activityExecutionKey(info: Info): string | undefined {
+  if (info.workflowExecution !== undefined) {
+    const { workflowId, runId } = info.workflowExecution;
+    return `workflow:${workflowId}/${runId}/${info.activityId}`;
+  }
+  return info.activityRunId === undefined ? undefined : `activity:${info.activityRunId}`;
 }
 
 /**

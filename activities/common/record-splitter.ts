@@ -1,17 +1,15 @@
-import { TaskFailureType } from '../../common/task-types';
-import { datasetFailure } from '../dataset/failures';
+import { ByteRecordParser } from './byte-records';
 
 /**
  * Longest record buffered. A valid decision is far smaller (about 82 KB of UTF-8 at most); anything
  * longer is almost surely an unterminated quote that would otherwise swallow the rest of the file.
  */
-export const MAX_RECORD_BYTES = 1024 * 1024;
+export const MAX_DECISION_RECORD_BYTES = 1024 * 1024;
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** One record of the source with its position. */
 export interface RawRecord {
@@ -42,15 +40,11 @@ export interface SplitterStart {
  * quotes `""` is a quote. Bytes are scanned, not text, so a multi-byte character split between two
  * chunks is decoded whole.
  */
-export class RecordSplitter {
-  private pending: Buffer = Buffer.alloc(0);
-  /** Where scanning resumes inside `pending`. */
-  private scan = 0;
-  /** Byte offset of `pending[0]`. */
-  private base: number;
-  /** Line number of `pending[0]`. */
+export class RecordSplitter extends ByteRecordParser {
+  /** Line number of the first byte not yet consumed. */
   private line: number;
-  private bomChecked: boolean;
+  /** Records completed by the current `push`. */
+  private out: RawRecord[] = [];
   // CSV state at `scan`: inside quotes, at the start of a field, just after a closing quote, line breaks in quotes.
   private inQuotes = false;
   private fieldStart = true;
@@ -60,57 +54,46 @@ export class RecordSplitter {
   constructor(
     private readonly format: 'csv' | 'jsonl',
     start: SplitterStart,
-    private readonly maxRecordBytes = MAX_RECORD_BYTES,
+    maxRecordBytes = MAX_DECISION_RECORD_BYTES,
   ) {
-    this.base = start.offset;
+    super(start.offset, maxRecordBytes);
     this.line = start.line;
-    this.bomChecked = start.offset > 0;
   }
 
   /** Feeds the next bytes; returns the records they complete, in order. */
-  push(chunk: Buffer): RawRecord[] {
-    let buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    if (!this.bomChecked) {
-      if (buf.length < UTF8_BOM.length && UTF8_BOM.subarray(0, buf.length).equals(buf)) {
-        this.pending = Buffer.from(buf);
-        return [];
-      }
-      this.bomChecked = true;
-      if (buf.subarray(0, UTF8_BOM.length).equals(UTF8_BOM)) {
-        buf = buf.subarray(UTF8_BOM.length);
-        this.base += UTF8_BOM.length;
-        this.scan = Math.max(0, this.scan - UTF8_BOM.length);
-      }
-    }
-    const out: RawRecord[] = [];
-    const consumed = this.format === 'jsonl' ? this.splitLines(buf, out) : this.splitCsv(buf, out);
-    this.base += consumed;
-    const rest = buf.subarray(consumed);
-    // Copy a small remainder so that it does not keep the whole chunk alive.
-    this.pending = rest.length < 4096 ? Buffer.from(rest) : rest;
-    if (this.pending.length > this.maxRecordBytes) {
-      throw datasetFailure(
-        TaskFailureType.SourceUnreadable,
-        `line ${this.line} is longer than ${this.maxRecordBytes} bytes (an unterminated quote?)`,
-      );
-    }
-    return out;
+  override push(chunk: Buffer): RawRecord[] {
+    super.push(chunk);
+    return this.take();
   }
 
   /** Marks the end of the source; returns a last record that has no line break after it. */
-  end(): RawRecord[] {
-    const out: RawRecord[] = [];
-    const buf = this.pending;
-    if (buf.length > 0) {
-      const unterminated = this.format === 'csv' && this.inQuotes;
-      const text = buf.toString('utf8', 0, !unterminated && buf[buf.length - 1] === CR ? buf.length - 1 : buf.length);
-      if (unterminated || text.trim() !== '') {
-        const nextLine = this.line + this.quotedBreaks + 1;
-        out.push({ text, line: this.line, end: this.base + buf.length, nextLine, unterminated });
-      }
-    }
-    this.pending = Buffer.alloc(0);
-    return out;
+  override end(): RawRecord[] {
+    super.end();
+    // The base class ends the source with a line break of its own; the record really ends at the last byte.
+    for (const record of this.out) record.end = Math.min(record.end, this.offset);
+    return this.take();
+  }
+
+  protected parse(buf: Buffer): number {
+    return this.format === 'jsonl' ? this.splitLines(buf, this.out) : this.splitCsv(buf, this.out);
+  }
+
+  protected unterminated(): void {
+    // A CSV quote still open at the end: deliver the rest (without the line break `end()` added) as one invalid record.
+    const text = this.pending.toString('utf8', 0, this.pending.length - 1);
+    this.out.push({
+      text,
+      line: this.line,
+      end: this.offset,
+      nextLine: this.line + this.quotedBreaks,
+      unterminated: true,
+    });
+  }
+
+  private take(): RawRecord[] {
+    const records = this.out;
+    this.out = [];
+    return records;
   }
 
   private splitLines(buf: Buffer, out: RawRecord[]): number {
@@ -167,7 +150,7 @@ export class RecordSplitter {
     const line = this.line;
     this.line += lines;
     if (text.trim() === '') return;
-    out.push({ text, line, end: this.base + newline + 1, nextLine: this.line, unterminated: false });
+    out.push({ text, line, end: this.offset + newline + 1, nextLine: this.line, unterminated: false });
   }
 }
 

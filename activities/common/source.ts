@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { TaskFailureType } from '../../common/task-types';
-import { datasetFailure, invalidInput } from './failures';
+import { toolFailure, invalidInput } from './failures';
 
 /** The formats the analyser can parse. */
 export type DatasetFormat = 'csv' | 'jsonl';
@@ -28,6 +28,46 @@ export interface SourcePolicy {
   allowUrlSources: boolean;
 }
 
+/**
+ * What a checkpoint was taken on. A checkpoint is only restored when all of it still matches: the
+ * same request, and a source of the same size and version (mtime or ETag), so that a file replaced
+ * between two attempts is analysed from the start instead of from a meaningless offset.
+ */
+export interface SourceFingerprint {
+  source: string;
+  format: DatasetFormat;
+  columns: string[] | null;
+  totalBytes: number | null;
+  version: string | null;
+}
+
+/** Whether two fingerprints describe the same request on the same source content. */
+export function sameFingerprint(a: SourceFingerprint, b: SourceFingerprint): boolean {
+  return (
+    a.source === b.source &&
+    a.format === b.format &&
+    a.totalBytes === b.totalBytes &&
+    a.version === b.version &&
+    JSON.stringify(a.columns) === JSON.stringify(b.columns)
+  );
+}
+
+/** The fingerprint of a request on an opened source. */
+export function fingerprintOf(options: {
+  source: string;
+  format: DatasetFormat;
+  columns?: string[];
+  opened: OpenedSource;
+}): SourceFingerprint {
+  return {
+    source: options.source,
+    format: options.format,
+    columns: options.columns ?? null,
+    totalBytes: options.opened.totalBytes ?? null,
+    version: options.opened.version ?? null,
+  };
+}
+
 const SCHEME = /^[a-z][a-z0-9+.-]+:/i;
 
 /**
@@ -38,7 +78,7 @@ const SCHEME = /^[a-z][a-z0-9+.-]+:/i;
  */
 export async function resolveSource(source: string, policy: SourcePolicy): Promise<ResolvedSource> {
   if (source.includes('\0')) throw invalidInput('source contains a NUL character');
-  const denied = () => datasetFailure(TaskFailureType.AccessDenied, `access denied: ${source}`);
+  const denied = () => toolFailure(TaskFailureType.AccessDenied, `access denied: ${source}`);
   if (SCHEME.test(source)) {
     let url: URL;
     try {
@@ -62,13 +102,13 @@ export async function resolveSource(source: string, policy: SourcePolicy): Promi
   } catch (err) {
     const code = errorCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw datasetFailure(TaskFailureType.SourceNotFound, `file not found: ${absolute}`);
+      throw toolFailure(TaskFailureType.SourceNotFound, `file not found: ${absolute}`);
     }
-    throw datasetFailure(TaskFailureType.SourceUnreadable, `cannot read ${absolute}: ${code ?? String(err)}`);
+    throw toolFailure(TaskFailureType.SourceUnreadable, `cannot read ${absolute}: ${code ?? String(err)}`);
   }
   if (!realRoots.some((root) => isInside(root, real))) throw denied();
   const stat = await fsp.stat(real);
-  if (!stat.isFile()) throw datasetFailure(TaskFailureType.SourceUnreadable, `not a regular file: ${absolute}`);
+  if (!stat.isFile()) throw toolFailure(TaskFailureType.SourceUnreadable, `not a regular file: ${absolute}`);
   return { kind: 'file', path: real };
 }
 
@@ -108,7 +148,7 @@ async function openFile(file: string, offset: number, chunkBytes: number | undef
   try {
     handle = await fsp.open(file, 'r');
   } catch (err) {
-    throw datasetFailure(TaskFailureType.SourceUnreadable, `cannot read ${file}: ${errorCode(err) ?? String(err)}`);
+    throw toolFailure(TaskFailureType.SourceUnreadable, `cannot read ${file}: ${errorCode(err) ?? String(err)}`);
   }
   try {
     const stat = await handle.stat();
@@ -133,7 +173,7 @@ async function openUrl(url: URL, offset: number, cancel: AbortSignal): Promise<O
   const response = await fetch(url, { headers, signal: AbortSignal.any([cancel, local.signal]) });
   const fail = (type: TaskFailureType, message: string): never => {
     close();
-    throw datasetFailure(type, message);
+    throw toolFailure(type, message);
   };
   const version = response.headers.get('etag') ?? response.headers.get('last-modified') ?? undefined;
   const range = parseContentRange(response.headers.get('content-range'));
@@ -178,7 +218,7 @@ async function* skipBytes(chunks: AsyncIterable<Buffer>, count: number, name: st
       remaining = 0;
     }
   }
-  if (remaining > 0) throw datasetFailure(TaskFailureType.SourceUnreadable, `${name} is shorter than the checkpoint`);
+  if (remaining > 0) throw toolFailure(TaskFailureType.SourceUnreadable, `${name} is shorter than the checkpoint`);
 }
 
 // eslint-disable-next-line require-yield

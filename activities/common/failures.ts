@@ -3,17 +3,17 @@ import { TaskFailureType } from '../../common/task-types';
 import { isErrorLike } from '../../common/error-message';
 
 /**
- * Builds the non-retryable failure the dataset activity throws for problems that a retry cannot fix
+ * Builds the non-retryable failure an activity throws for problems that a retry cannot fix
  * (bad input, missing or forbidden source). Only `type` and `message` survive serialisation, so the
  * message must name what went wrong on its own.
  */
-export function datasetFailure(type: TaskFailureType, message: string): ApplicationFailure {
+export function toolFailure(type: TaskFailureType, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
 /** Shorthand for an `InvalidInput` failure: arguments that make no sense for this dataset. */
 export function invalidInput(message: string): ApplicationFailure {
-  return datasetFailure(TaskFailureType.InvalidInput, message);
+  return toolFailure(TaskFailureType.InvalidInput, message);
 }
 
 /**

@@ -1,0 +1,75 @@
+import type { z } from 'zod';
+import type { ToolCallResult, ToolWorkflowInput } from './task-types';
+
+/**
+ * The declaration of a tool, written once next to its workflow: its zod input and output schemas
+ * (from which `tools/list`, argument validation and the activities' argument types are derived), its
+ * task support, and the workflow function that runs it. Sandbox-safe: zod and types only, so the
+ * workflow file that declares the tool can be bundled for Temporal's sandbox.
+ */
+
+/** MCP's `execution.taskSupport`: whether a tool may, must or must not be called as a task. */
+export type TaskSupport = 'forbidden' | 'optional' | 'required';
+
+/**
+ * A tool whose work runs as a Temporal workflow, so it is durable whether or not the client asked for
+ * a task; `taskSupport` only decides how the client may call it.
+ */
+export interface WorkflowToolDefinition<
+  Input extends z.ZodObject = z.ZodObject,
+  Output extends z.ZodObject | undefined = z.ZodObject | undefined,
+> {
+  kind: 'workflow';
+  name: string;
+  title: string;
+  description: string;
+  /** Validates and defaults the arguments; its JSON Schema is what `tools/list` shows. */
+  inputSchema: Input;
+  /** Schema of `structuredContent`; a tool without one returns no `structuredContent`. */
+  outputSchema: Output;
+  taskSupport: TaskSupport;
+  /** Default time limit of one task; `TOOL_TIME_LIMITS` overrides it per tool. */
+  defaultTimeLimitSeconds: number;
+  /**
+   * The workflow that runs the tool. Started by reference: Temporal uses its function name as the
+   * workflow type, so it must be exported under that name by `workflows/index.ts`.
+   */
+  workflow: ToolWorkflow<z.output<Input>>;
+}
+
+/**
+ * A tool's workflow function. Written as a method type so that its parameter is compared bivariantly:
+ * that lets definitions of different tools share one catalog type, while each definition is still
+ * checked against its own schema by {@link defineWorkflowTool}.
+ */
+export type ToolWorkflow<Args> = {
+  run(input: ToolWorkflowInput<Args>): Promise<ToolCallResult>;
+}['run'];
+
+/**
+ * A tool result whose `structuredContent` is `content`. Type it with the output schema's type
+ * (`structuredResult<z.output<typeof XSchema>>(…)`) so that the compiler checks the shape.
+ */
+export function structuredResult<Content extends object>(text: string, content: Content): ToolCallResult {
+  // A copy: the result must be a plain JSON object, not a class instance or a shared reference.
+  return { content: [{ type: 'text', text }], structuredContent: { ...(content as Record<string, unknown>) } };
+}
+
+/**
+ * Declares a workflow tool. The generic parameters are inferred, so the workflow's argument and result
+ * types are checked against the schemas.
+ *
+ * @example
+ * export const greetTool = defineWorkflowTool({
+ *   name: 'greet', title: 'Greet', description: 'Says hello.',
+ *   inputSchema: z.strictObject({ name: z.string() }),
+ *   outputSchema: z.object({ greeting: z.string() }),
+ *   taskSupport: 'optional', defaultTimeLimitSeconds: 60,
+ *   workflow: greetWorkflow,
+ * });
+ */
+export function defineWorkflowTool<Input extends z.ZodObject, Output extends z.ZodObject | undefined>(
+  definition: Omit<WorkflowToolDefinition<Input, Output>, 'kind'>,
+): WorkflowToolDefinition<Input, Output> {
+  return { kind: 'workflow', ...definition };
+}
