@@ -39,7 +39,7 @@ export interface TaskReaderOptions {
   queryTimeoutMs: number;
 }
 
-/** Statusmessage of every cancelled task. */
+/** `statusMessage` of every cancelled task. */
 export const CANCELLED_MESSAGE = 'The task was cancelled.';
 
 /** `temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED`. */
@@ -63,8 +63,8 @@ interface ExecutionFacts {
  * same status, `statusMessage` and `lastUpdatedAt` for the same state of the workflow:
  * - running: the state the workflow recorded in its memo, the running activity's last heartbeat as
  *   message (a `describe()`, no worker needed);
- * - cancel requested (running or not, unless it completed): `cancelled`, updated when the request
- *   was recorded;
+ * - cancel requested (running or not, unless it completed): `cancelled` from the moment the request
+ *   is in the history, updated at that event's time;
  * - closed: the close status, updated at the close time; a failure's message from the close event.
  * Call every method inside the engine's guard.
  */
@@ -136,12 +136,14 @@ export class TaskReader {
     const closedAt = facts.closeTime?.toISOString() ?? memo.createdAt;
 
     if (facts.statusName === 'CANCELLED' || (facts.cancelRequested && facts.statusName !== 'COMPLETED')) {
-      const lastUpdatedAt = (await this.cancelRequestedAt(workflowId, runId)) ?? closedAt;
-      return {
-        workflowId,
-        runId,
-        view: { ...base, status: 'cancelled', statusMessage: CANCELLED_MESSAGE, lastUpdatedAt },
-      };
+      // While a workflow task is in flight, Temporal holds the request back from the history; until it
+      // lands there the task reads as before (`cancelTask` answers only once it has landed).
+      const requestedAt = await this.cancelRequestedAt(workflowId, runId);
+      if (requestedAt !== undefined || facts.statusName === 'CANCELLED') {
+        const lastUpdatedAt = requestedAt ?? closedAt;
+        const view: TaskView = { ...base, status: 'cancelled', statusMessage: CANCELLED_MESSAGE, lastUpdatedAt };
+        return { workflowId, runId, view };
+      }
     }
     if (running) {
       const live = memo[TASK_STATE_MEMO_KEY] ?? (await this.queryLiveState(facts));

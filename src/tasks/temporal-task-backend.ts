@@ -33,6 +33,13 @@ export interface TemporalTaskBackendOptions {
 }
 
 /**
+ * Longest a cancel waits for its request to reach the history: a workflow task in flight holds it
+ * back until it ends, or until its 10 s timeout when its worker died.
+ */
+const CANCEL_SETTLE_TIMEOUT_MS = 15_000;
+const CANCEL_SETTLE_POLL_MS = 50;
+
+/**
  * The task engine on Temporal: one workflow execution per task, id `mcp-task/<scope>/<taskId>`, and
  * one per plain call, id `mcp-call/<scope>/<id>`. Every read goes through the {@link TaskReader}: the
  * workflow records its state in its memo, so no worker is needed to read a task. Nothing is cached in
@@ -202,10 +209,23 @@ export class TemporalTaskBackend implements TaskBackend {
         if (isTerminalStatus(now.view.status)) throw new TaskAlreadyTerminalError(taskId, now.view.status);
         throw err;
       }
-      // Read back, so the answer carries the time the request was recorded, as every later read does.
-      const cancelled = (await this.reader.read(owner, taskId)).view;
-      if (cancelled.status !== 'cancelled') throw new TaskAlreadyTerminalError(taskId, cancelled.status);
-      return cancelled;
+      // Answer once every read says `cancelled`: the request reaches the history as soon as the
+      // workflow task in flight (if any) ends, and the answer then carries that event's time.
+      const deadline = Date.now() + CANCEL_SETTLE_TIMEOUT_MS;
+      for (;;) {
+        const now = (await this.reader.read(owner, taskId)).view;
+        if (now.status === 'cancelled') return now;
+        if (isTerminalStatus(now.status)) throw new TaskAlreadyTerminalError(taskId, now.status);
+        if (Date.now() > deadline) {
+          return {
+            ...now,
+            status: 'cancelled',
+            statusMessage: CANCELLED_MESSAGE,
+            lastUpdatedAt: new Date().toISOString(),
+          };
+        }
+        await sleep(CANCEL_SETTLE_POLL_MS);
+      }
     });
   }
 
