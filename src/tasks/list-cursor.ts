@@ -1,3 +1,4 @@
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { InvalidCursorError } from './errors';
 
 /**
@@ -41,4 +42,36 @@ export function decodeCursor(text: string): ListCursor {
 /** Milliseconds of a nanosecond time, rounded down (what a visibility query can compare with). */
 export function floorToMs(nanoseconds: bigint): number {
   return Number(nanoseconds / 1_000_000n);
+}
+
+/** A listed execution with its start time to the nanosecond (the `Date` of the listing keeps ms). */
+export interface ListedExecution {
+  info: WorkflowExecutionInfo;
+  startedAtNs: bigint;
+}
+
+/** The start time of a listed execution in nanoseconds since the epoch. */
+export function startTimeNs(info: WorkflowExecutionInfo): bigint {
+  const { seconds, nanos } = info.raw.startTime ?? {};
+  if (seconds === undefined || seconds === null) return BigInt(info.startTime.getTime()) * 1_000_000n;
+  return BigInt(seconds.toString()) * 1_000_000_000n + BigInt(nanos ?? 0);
+}
+
+/** Sort order of `tasks/list`: newest first, then by workflow id (descending). */
+export function compareNewestFirst(a: ListedExecution, b: ListedExecution): number {
+  if (a.startedAtNs !== b.startedAtNs) return a.startedAtNs < b.startedAtNs ? 1 : -1;
+  return compareText(b.info.workflowId, a.info.workflowId);
+}
+
+/** Whether `listed` comes after the cursor in newest-first order. */
+export function isAfterCursor(listed: ListedExecution, cursor: ListCursor): boolean {
+  return (
+    listed.startedAtNs < cursor.startedAtNs ||
+    (listed.startedAtNs === cursor.startedAtNs && compareText(listed.info.workflowId, cursor.workflowId) < 0)
+  );
+}
+
+/** Code-unit order: the same on every machine, unlike `localeCompare`. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -18,7 +18,16 @@ import {
   TaskLimitError,
   TaskNotTerminalError,
 } from './errors';
-import { decodeCursor, encodeCursor, floorToMs, type ListCursor } from './list-cursor';
+import {
+  compareNewestFirst,
+  decodeCursor,
+  encodeCursor,
+  floorToMs,
+  isAfterCursor,
+  startTimeNs,
+  type ListCursor,
+  type ListedExecution,
+} from './list-cursor';
 import { callWorkflowIdFor, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
 import type { CallSpec, ListTasksPage, RunCallOptions, TaskBackend, TaskSpec, TaskView } from './task-backend';
 import { CANCELLED_MESSAGE, TaskReader, type TaskMemo } from './task-reader';
@@ -335,31 +344,6 @@ export class TemporalTaskBackend implements TaskBackend {
       );
     }
   }
-}
-
-/** A listed execution with its start time to the nanosecond (the `Date` of the listing keeps ms). */
-interface ListedExecution {
-  info: WorkflowExecutionInfo;
-  startedAtNs: bigint;
-}
-
-function startTimeNs(info: WorkflowExecutionInfo): bigint {
-  const { seconds, nanos } = info.raw.startTime ?? {};
-  if (seconds === undefined || seconds === null) return BigInt(info.startTime.getTime()) * 1_000_000n;
-  return BigInt(seconds.toString()) * 1_000_000_000n + BigInt(nanos ?? 0);
-}
-
-function compareNewestFirst(a: ListedExecution, b: ListedExecution): number {
-  if (a.startedAtNs !== b.startedAtNs) return a.startedAtNs < b.startedAtNs ? 1 : -1;
-  return b.info.workflowId.localeCompare(a.info.workflowId);
-}
-
-/** Whether `listed` comes after the cursor in newest-first order. */
-function isAfterCursor(listed: ListedExecution, cursor: ListCursor): boolean {
-  return (
-    listed.startedAtNs < cursor.startedAtNs ||
-    (listed.startedAtNs === cursor.startedAtNs && listed.info.workflowId.localeCompare(cursor.workflowId) < 0)
-  );
 }
 
 function errorResult(message: string): ToolCallResult {
