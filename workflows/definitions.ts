@@ -17,6 +17,13 @@ export const taskStateQuery = defineQuery<LiveTaskState>('taskState');
  */
 export const provideInputUpdate = defineUpdate<{ accepted: true }, [InputResponse]>('provideInput');
 
+/**
+ * Memo key under which a task workflow records its live state (`LiveTaskState`) on every status
+ * change, so that `describe()` and visibility listings read status, message, time and pending
+ * question without a worker or a query.
+ */
+export const TASK_STATE_MEMO_KEY = 'taskState';
+
 /** Hash of the owner's scope; every `tasks/list` filters on it. */
 export const ScopeSearchAttribute = defineSearchAttributeKey('McpScope', 'KEYWORD');
 /** The MCP tool the task runs. */

@@ -1,9 +1,13 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   condition,
   isCancellation,
+  patched,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
@@ -15,14 +19,23 @@ import {
   type InputResponse,
 } from '../common/elicitation';
 import { TaskFailureType, type LiveTaskState, type ToolCallResult } from '../common/task-types';
-import { TaskStatusSearchAttribute, provideInputUpdate, taskStateQuery } from './definitions';
+import { TASK_STATE_MEMO_KEY, TaskStatusSearchAttribute, provideInputUpdate, taskStateQuery } from './definitions';
+
+/**
+ * Patch ids: histories recorded before a change replay without the new commands. Remove a patch (and
+ * its `false` branch) only once no execution recorded before it can still be replayed.
+ */
+const RECORD_STATE_IN_MEMO_PATCH = 'record-task-state-in-memo';
+const CANCEL_REQUEST_WINS_PATCH = 'cancel-request-wins';
 
 /** The live MCP status of one task workflow; the query handler reads it, the workflow body writes it. */
 export class TaskState {
   private state: LiveTaskState;
   private response: InputResponse | undefined;
+  private readonly recordsStateInMemo: boolean;
 
   constructor() {
+    this.recordsStateInMemo = patched(RECORD_STATE_IN_MEMO_PATCH);
     this.state = { status: 'working', lastUpdatedAt: new Date().toISOString() };
     setHandler(taskStateQuery, () => this.state);
     setHandler(
@@ -35,12 +48,22 @@ export class TaskState {
     );
   }
 
-  /** Moves to `status`; records the change as a search attribute so the UI can filter on it. */
+  /**
+   * Moves to `status`. Records the new state in the memo, where every reader of the task (get, list,
+   * notifications) finds the same status, message and time with no worker running, and the status as
+   * a search attribute so the UI can filter on it.
+   */
   set(status: LiveTaskState['status'], statusMessage?: string, pendingInput?: InputRequest): void {
     if (status !== this.state.status) {
       upsertSearchAttributes([{ key: TaskStatusSearchAttribute, value: status }]);
     }
-    this.state = { status, statusMessage, lastUpdatedAt: new Date().toISOString(), pendingInput };
+    this.state = {
+      status,
+      lastUpdatedAt: new Date().toISOString(),
+      ...(statusMessage !== undefined && { statusMessage }),
+      ...(pendingInput !== undefined && { pendingInput }),
+    };
+    if (this.recordsStateInMemo) upsertMemo({ [TASK_STATE_MEMO_KEY]: this.state });
   }
 
   /**
@@ -55,7 +78,9 @@ export class TaskState {
     await condition(() => this.response?.requestId === request.requestId);
     const response = this.response!;
     this.set('working');
-    return response.action === 'accept' ? { action: 'accept', content: response.content ?? {} } : { action: response.action };
+    return response.action === 'accept'
+      ? { action: 'accept', content: response.content ?? {} }
+      : { action: response.action };
   }
 
   private validateResponse(response: InputResponse): void {
@@ -75,11 +100,19 @@ export class TaskState {
  * the MCP side can read. A cancellation is rethrown unchanged so that the workflow closes as CANCELED;
  * any other error closes it as FAILED with an `ApplicationFailure` whose message is the real reason.
  * A plain `Error` escaping a workflow would instead retry the workflow task forever.
+ *
+ * A cancel request always wins: when it arrives while the last step finishes (the step's result and
+ * the request reach the workflow together), the workflow still closes CANCELED, because the client
+ * was already told `cancelled`.
  */
 export async function runToolTask(body: (state: TaskState) => Promise<ToolCallResult>): Promise<ToolCallResult> {
   const state = new TaskState();
   try {
-    return await body(state);
+    const result = await body(state);
+    if (CancellationScope.current().consideredCancelled && patched(CANCEL_REQUEST_WINS_PATCH)) {
+      throw new CancelledFailure('The task was cancelled as its work finished');
+    }
+    return result;
   } catch (err) {
     if (isCancellation(err)) {
       // Lets tasks/list show the status from visibility alone; tasks/get already reads the cancel request.

@@ -145,21 +145,43 @@ export function createMcpServer(options: McpServerOptions): Server {
     if (tool.kind === 'local') {
       return tool.execute(args.data, { limits: options.limits, timeLimitsSeconds: options.timeLimitsSeconds });
     }
+    const timeLimitSeconds = options.timeLimitsSeconds[tool.name] ?? tool.defaultTimeLimitSeconds;
+    const progressToken = extra._meta?.progressToken;
+    if (!wantsTask) {
+      // A plain call is not a task: no task id, no listing, no status notifications. It answers on this
+      // request, reports progress to the request's progressToken, and stops when the request is
+      // cancelled or its stream is dropped.
+      const call = { tool: tool.name, workflowType: tool.workflowType, arguments: args.data, timeLimitSeconds };
+      return backend.runCall(owner, call, {
+        signal: extra.signal,
+        ...(progressToken !== undefined && {
+          onProgress: (progress) =>
+            void extra
+              .sendNotification({
+                method: 'notifications/progress',
+                params: {
+                  progressToken,
+                  progress: progress.current,
+                  ...(progress.total !== undefined && { total: progress.total }),
+                  ...(progress.message !== undefined && { message: progress.message }),
+                },
+              })
+              .catch(() => undefined),
+        }),
+      });
+    }
     const spec = {
       tool: tool.name,
       workflowType: tool.workflow.name,
       arguments: args.data,
-      timeLimitSeconds: options.timeLimitsSeconds[tool.name] ?? tool.defaultTimeLimitSeconds,
+      timeLimitSeconds,
       requestedTtlMs: params.task?.ttl,
-      progressToken: extra._meta?.progressToken,
+      progressToken,
     };
     const task = await backend.createTask(owner, spec);
     audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
     notifier.watch(task);
-    if (wantsTask) return { task: toWireTask(task) };
-    // An optional tool called without a task runs the same workflow and answers on this request; if the
-    // client goes away, the workflow still finishes.
-    return awaitResult(task.taskId, extra);
+    return { task: toWireTask(task) };
   });
 
   onRequest('tasks/get', TaskIdParamsSchema, async ({ taskId }) => toWireTask(await backend.getTask(owner, taskId)));

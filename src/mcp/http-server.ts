@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION, isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { SessionIdSigner, type SessionFacts } from './session-ids';
 import { errorMessage } from '../../common/error-message';
 
@@ -168,6 +168,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return response;
     }
     const channel = request.method === 'POST' && answersAsJson(parsedBody) ? session.json : session.stream;
+    if (request.method === 'POST') cancelOnDisconnect(request, channel.transport, parsedBody);
     return channel.transport.handleRequest(request, { parsedBody });
   };
 
@@ -292,4 +293,32 @@ function isLoopback(host: string): boolean {
 
 function jsonError(status: number, code: number, message: string): Response {
   return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status });
+}
+
+/**
+ * The SDK does not end a request's handler when the client drops the HTTP response before it was
+ * answered. A dropped response is taken as the client's `notifications/cancelled` for the requests it
+ * carried, so that work started for them (the workflow of a plain tool call, a `tasks/result` wait)
+ * stops instead of running for nobody.
+ */
+function cancelOnDisconnect(
+  request: Request,
+  transport: WebStandardStreamableHTTPServerTransport,
+  body: unknown,
+): void {
+  const requestIds = (Array.isArray(body) ? body : [body]).filter(isJSONRPCRequest).map((message) => message.id);
+  if (requestIds.length === 0) return;
+  request.signal.addEventListener(
+    'abort',
+    () => {
+      for (const requestId of requestIds) {
+        transport.onmessage?.({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId, reason: 'The client disconnected before the answer' },
+        });
+      }
+    },
+    { once: true },
+  );
 }

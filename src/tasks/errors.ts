@@ -5,7 +5,8 @@
 
 /** Base class: every engine error carries a stable `kind` the adapter switches on. */
 export abstract class TaskEngineError extends Error {
-  abstract readonly kind: 'not-found' | 'terminal' | 'invalid-cursor' | 'invalid-request' | 'input-rejected' | 'limit';
+  abstract readonly kind:
+    'not-found' | 'terminal' | 'not-terminal' | 'invalid-cursor' | 'invalid-request' | 'input-rejected' | 'limit';
 }
 
 /** No task with this id is visible to the caller: unknown, expired, or owned by someone else. */
@@ -26,6 +27,21 @@ export class TaskAlreadyTerminalError extends TaskEngineError {
   ) {
     super(`Cannot cancel task ${taskId}: it is already ${status}`);
     this.name = 'TaskAlreadyTerminalError';
+  }
+}
+
+/**
+ * The task's outcome was asked for before the task reached a terminal status. Waiting is the
+ * caller's job (it polls the task); the engine never blocks on an unfinished task.
+ */
+export class TaskNotTerminalError extends TaskEngineError {
+  readonly kind = 'not-terminal';
+  constructor(
+    readonly taskId: string,
+    readonly status: string,
+  ) {
+    super(`Task ${taskId} has no result yet: it is still ${status}`);
+    this.name = 'TaskNotTerminalError';
   }
 }
 

@@ -35,3 +35,11 @@ export function scopeKey(owner: TaskOwner): string {
 export function workflowIdFor(owner: TaskOwner, taskId: TaskId): string {
   return `mcp-task/${scopeKey(owner)}/${taskId}`;
 }
+
+/**
+ * The workflow id of a plain call (a tool called without a task). Outside `mcp-task/`, so that no
+ * task operation can reach it, yet namespaced by scope like a task for operators.
+ */
+export function callWorkflowIdFor(owner: TaskOwner, callId: TaskId): string {
+  return `mcp-call/${scopeKey(owner)}/${callId}`;
+}

@@ -38,6 +38,17 @@ export interface TaskSpec {
   progressToken?: string | number;
 }
 
+/** What to run as a plain call: a tool's workflow whose result answers the request itself. */
+export type CallSpec = Pick<TaskSpec, 'tool' | 'workflowType' | 'arguments' | 'timeLimitSeconds'>;
+
+/** How a plain call is bound to the request that made it. */
+export interface RunCallOptions {
+  /** Aborted when the caller is gone (cancelled or disconnected): the call's workflow is cancelled. */
+  signal?: AbortSignal;
+  /** Receives the running activity's progress each time it changes. */
+  onProgress?: (progress: ProgressDetails) => void;
+}
+
 export interface ListTasksPage {
   tasks: TaskView[];
   nextCursor?: string;
@@ -54,14 +65,28 @@ export interface TaskBackend {
   /** The task as it is now. Throws `TaskNotFoundError`. Works with no worker running. */
   getTask(owner: TaskOwner, taskId: string): Promise<TaskView>;
   /**
-   * Waits until the task is terminal and returns its `CallToolResult`: the tool's own result when it
-   * completed, an `isError` result with the reason when it failed or was cancelled. Safe to call
-   * again after a client time-out; `signal` stops the wait.
+   * Runs a tool's workflow for a caller that did not ask for a task, and returns its result. A call is
+   * not a task: it has no task id, never appears in `listTasks`, and does not count toward the running
+   * task limit. When `signal` aborts, the workflow is cancelled and the returned promise rejects.
+   */
+  runCall(owner: TaskOwner, spec: CallSpec, options?: RunCallOptions): Promise<ToolCallResult>;
+  /**
+   * The `CallToolResult` of a terminal task: the tool's own result when it completed, an `isError`
+   * result with the reason when it failed or was cancelled. Never waits: throws
+   * `TaskNotTerminalError` while the task still runs (the caller polls `getTask` and asks again).
+   * `signal` stops the read.
    */
   getTaskResult(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<ToolCallResult>;
-  /** The owner's tasks, newest first. Throws `InvalidCursorError` for a cursor it did not issue. */
+  /**
+   * The owner's tasks, newest first (by start time to the nanosecond, then id), with the same status,
+   * `statusMessage` and `lastUpdatedAt` as `getTask`. Throws `InvalidCursorError` for a cursor it did
+   * not issue.
+   */
   listTasks(owner: TaskOwner, options?: { cursor?: string }): Promise<ListTasksPage>;
-  /** Requests cancellation; the returned task is already `cancelled`. Throws `TaskAlreadyTerminalError`. */
+  /**
+   * Requests cancellation; the returned task is already `cancelled`, and every later read says so
+   * (its `lastUpdatedAt` is the time the request was recorded). Throws `TaskAlreadyTerminalError`.
+   */
   cancelTask(owner: TaskOwner, taskId: string): Promise<TaskView>;
   /**
    * Delivers the client's answer to the task's pending question. Throws `InputRejectedError` when the

@@ -1,47 +1,37 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { TaskLimits } from '../config';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { InputResponse } from '../../common/elicitation';
-import { appliedTtl, isExpired } from '../../common/task-expiry';
-import type {
-  HeartbeatDetails,
-  LiveTaskState,
-  ProgressDetails,
-  TaskStatus,
-  ToolCallResult,
-} from '../../common/task-types';
-import { isTerminalStatus } from '../../common/task-types';
+import { isTerminalStatus, type ProgressDetails, type ToolCallResult } from '../../common/task-types';
 import {
   ExpiresAtSearchAttribute,
   ScopeSearchAttribute,
+  TASK_STATE_MEMO_KEY,
   TaskStatusSearchAttribute,
   ToolSearchAttribute,
   provideInputUpdate,
-  taskStateQuery,
 } from '../../workflows/definitions';
 import {
   InputRejectedError,
   InvalidTaskRequestError,
   TaskAlreadyTerminalError,
   TaskLimitError,
-  TaskNotFoundError,
+  TaskNotTerminalError,
 } from './errors';
-import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor';
-import { isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
-import type { ListTasksPage, TaskBackend, TaskSpec, TaskView } from './task-backend';
-import { describeClosedFailure, type ClosedFailure } from './workflow-failures';
-import { isErrorLike } from '../../common/error-message';
-
-/** Memo written at start; everything `tasks/get` needs that the workflow cannot report once closed. */
-interface TaskMemo {
-  taskId: string;
-  tool: string;
-  createdAt: string;
-  ttlMs: number;
-  timeLimitSeconds: number;
-  progressToken?: string | number;
-}
+import {
+  compareNewestFirst,
+  decodeCursor,
+  encodeCursor,
+  floorToMs,
+  isAfterCursor,
+  startTimeNs,
+  type ListCursor,
+  type ListedExecution,
+} from './list-cursor';
+import { callWorkflowIdFor, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
+import type { CallSpec, ListTasksPage, RunCallOptions, TaskBackend, TaskSpec, TaskView } from './task-backend';
+import { CANCELLED_MESSAGE, TaskReader, type TaskMemo } from './task-reader';
+import { explainWorkflowFailure } from './workflow-failures';
 
 export interface TemporalTaskBackendOptions {
   client: Client;
@@ -51,25 +41,35 @@ export interface TemporalTaskBackendOptions {
   queryTimeoutMs?: number;
 }
 
-const CANCELLED_MESSAGE = 'The task was cancelled.';
+/**
+ * Longest a cancel waits for its request to reach the history: a workflow task in flight holds it
+ * back until it ends, or until its 10 s timeout when its worker died.
+ */
+const CANCEL_SETTLE_TIMEOUT_MS = 15_000;
+const CANCEL_SETTLE_POLL_MS = 50;
 
 /**
- * The task engine on Temporal: one workflow execution per task, id `mcp-task/<scope>/<taskId>`.
- * Running tasks answer a query; closed tasks answer from `describe()` and their close event, so no
- * worker is needed to read them. Nothing is cached in this process.
+ * The task engine on Temporal: one workflow execution per task, id `mcp-task/<scope>/<taskId>`, and
+ * one per plain call, id `mcp-call/<scope>/<id>`. Every read goes through the {@link TaskReader}: the
+ * workflow records its state in its memo, so no worker is needed to read a task. Nothing is cached in
+ * this process.
  */
 export class TemporalTaskBackend implements TaskBackend {
   private readonly client: Client;
   private readonly taskQueue: string;
   private readonly limits: TaskLimits;
-  private readonly queryTimeoutMs: number;
+  private readonly reader: TaskReader;
   private readonly lifetime = new AbortController();
 
   constructor(options: TemporalTaskBackendOptions) {
     this.client = options.client;
     this.taskQueue = options.taskQueue;
     this.limits = options.limits;
-    this.queryTimeoutMs = options.queryTimeoutMs ?? 3000;
+    this.reader = new TaskReader({
+      client: options.client,
+      pollIntervalMs: options.limits.pollIntervalMs,
+      queryTimeoutMs: options.queryTimeoutMs ?? 3000,
+    });
   }
 
   async createTask(owner: TaskOwner, spec: TaskSpec): Promise<TaskView> {
@@ -85,6 +85,8 @@ export class TemporalTaskBackend implements TaskBackend {
         ttlMs,
         timeLimitSeconds: spec.timeLimitSeconds,
         ...(spec.progressToken !== undefined && { progressToken: spec.progressToken }),
+        // The workflow replaces this on each status change; readers never need to ask it.
+        [TASK_STATE_MEMO_KEY]: { status: 'working', lastUpdatedAt: createdAt.toISOString() },
       };
       await this.client.workflow.start(spec.workflowType, {
         workflowId: workflowIdFor(owner, taskId),
@@ -100,7 +102,7 @@ export class TemporalTaskBackend implements TaskBackend {
           { key: ExpiresAtSearchAttribute, value: new Date(createdAt.getTime() + ttlMs) },
         ],
         staticSummary: `MCP task ${taskId}: ${spec.tool}`,
-        staticDetails: `Arguments:\n\`\`\`json\n${truncate(JSON.stringify(spec.arguments, null, 2), 4000)}\n\`\`\``,
+        staticDetails: argumentsDetails(spec.arguments),
       });
       return {
         taskId,
@@ -114,10 +116,48 @@ export class TemporalTaskBackend implements TaskBackend {
     });
   }
 
+  async runCall(owner: TaskOwner, spec: CallSpec, options: RunCallOptions = {}): Promise<ToolCallResult> {
+    const createdAt = new Date();
+    const ttlMs = this.limits.defaultTtlMs;
+    // Not under `mcp-task/` and without `McpScope`: no task read, list or limit ever sees a call. The
+    // expiry facts let the clean-up schedule delete it like a task.
+    const handle = await this.guard(() =>
+      this.client.workflow.start(spec.workflowType, {
+        workflowId: callWorkflowIdFor(owner, newTaskId()),
+        taskQueue: this.taskQueue,
+        args: [{ arguments: spec.arguments }],
+        workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { tool: spec.tool, createdAt: createdAt.toISOString(), ttlMs, timeLimitSeconds: spec.timeLimitSeconds },
+        typedSearchAttributes: [
+          { key: ToolSearchAttribute, value: spec.tool },
+          { key: ExpiresAtSearchAttribute, value: new Date(createdAt.getTime() + ttlMs) },
+        ],
+        staticSummary: `MCP call (no task): ${spec.tool}`,
+        staticDetails: argumentsDetails(spec.arguments),
+      }),
+    );
+    const finished = new AbortController();
+    const watching = options.onProgress && this.watchProgress(handle.workflowId, options.onProgress, finished.signal);
+    try {
+      return (await this.guard(() => handle.result(), { signal: options.signal })) as ToolCallResult;
+    } catch (err) {
+      if (options.signal?.aborted) {
+        // The caller is gone: nobody will read the result, so the work stops.
+        await this.guard(() => handle.cancel()).catch(() => undefined);
+        throw options.signal.reason ?? err;
+      }
+      if ((err as Error).name !== 'WorkflowFailedError') throw err;
+      const failure = explainWorkflowFailure(err, spec);
+      return failure.toolResult ?? errorResult(failure.message);
+    } finally {
+      finished.abort();
+      await watching;
+    }
+  }
+
   async getTask(owner: TaskOwner, taskId: string): Promise<TaskView> {
-    return this.guard(async () => {
-      return (await this.load(owner, taskId)).view;
-    });
+    return this.guard(async () => (await this.reader.read(owner, taskId)).view);
   }
 
   async getTaskResult(
@@ -125,57 +165,76 @@ export class TemporalTaskBackend implements TaskBackend {
     taskId: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<ToolCallResult> {
-    // Each round is guarded on its own, so that a long wait does not pile up abort listeners.
-    for (;;) {
-      const loaded = await this.guard(() => this.load(owner, taskId));
-      if (isTerminalStatus(loaded.view.status)) return this.guard(() => this.resultOf(loaded));
-      await sleep(this.limits.pollIntervalMs, undefined, { signal: options.signal });
-    }
+    return this.guard(async () => {
+      const loaded = await this.reader.read(owner, taskId);
+      switch (loaded.view.status) {
+        case 'completed':
+          return (await this.client.workflow.getHandle(loaded.workflowId, loaded.runId).result()) as ToolCallResult;
+        case 'failed':
+          return loaded.failure?.toolResult ?? errorResult(loaded.view.statusMessage ?? 'The task failed.');
+        case 'cancelled':
+          return errorResult(CANCELLED_MESSAGE);
+        default:
+          throw new TaskNotTerminalError(taskId, loaded.view.status);
+      }
+    }, options);
   }
 
   async listTasks(owner: TaskOwner, options: { cursor?: string } = {}): Promise<ListTasksPage> {
     return this.guard(async () => {
       const after: ListCursor | undefined = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
       let query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}"`;
-      if (after) query += ` AND StartTime <= "${new Date(after.startedAtMs).toISOString()}"`;
+      // Visibility compares start times at its own precision: the bound takes the cursor's whole
+      // millisecond, and the exact keyset comparison is made here.
+      if (after) query += ` AND StartTime < "${new Date(floorToMs(after.startedAtNs) + 1).toISOString()}"`;
       // Visibility on SQL stores cannot ORDER BY start time, so the page is sorted here.
-      const candidates: WorkflowExecutionInfo[] = [];
+      const candidates: ListedExecution[] = [];
       for await (const info of this.client.workflow.list({ query, pageSize: 1000 })) {
-        if (!after || isOlder(info, after)) candidates.push(info);
+        if (TaskReader.isExpiredListing(info)) continue;
+        const listed = { info, startedAtNs: startTimeNs(info) };
+        if (!after || isAfterCursor(listed, after)) candidates.push(listed);
       }
-      candidates.sort((a, b) => compareNewestFirst(a, b));
-      const views: TaskView[] = [];
-      let last: WorkflowExecutionInfo | undefined;
-      for (const info of candidates) {
-        if (views.length === this.limits.listPageSize) {
-          return { tasks: views, nextCursor: last && encodeCursor(cursorOf(last)) };
-        }
-        last = info;
-        const view = this.viewFromListing(info);
-        if (view) views.push(view);
-      }
-      return { tasks: views };
+      candidates.sort(compareNewestFirst);
+      const page = candidates.slice(0, this.limits.listPageSize);
+      const views = await Promise.all(page.map(({ info }) => this.reader.readListed(info)));
+      const last = page.at(-1);
+      return {
+        tasks: views.filter((view): view is TaskView => view !== undefined),
+        ...(candidates.length > page.length &&
+          last && { nextCursor: encodeCursor({ startedAtNs: last.startedAtNs, workflowId: last.info.workflowId }) }),
+      };
     });
   }
 
   async cancelTask(owner: TaskOwner, taskId: string): Promise<TaskView> {
     return this.guard(async () => {
-      const loaded = await this.load(owner, taskId);
+      const loaded = await this.reader.read(owner, taskId);
       if (isTerminalStatus(loaded.view.status)) throw new TaskAlreadyTerminalError(taskId, loaded.view.status);
       try {
-        await this.client.workflow.getHandle(loaded.workflowId).cancel();
+        await this.client.workflow.getHandle(loaded.workflowId, loaded.runId).cancel();
       } catch (err) {
         // The workflow closed between the read and the cancel: report its real terminal status.
-        const now = await this.load(owner, taskId);
+        const now = await this.reader.read(owner, taskId);
         if (isTerminalStatus(now.view.status)) throw new TaskAlreadyTerminalError(taskId, now.view.status);
         throw err;
       }
-      return {
-        ...loaded.view,
-        status: 'cancelled',
-        statusMessage: CANCELLED_MESSAGE,
-        lastUpdatedAt: new Date().toISOString(),
-      };
+      // Answer once every read says `cancelled`: the request reaches the history as soon as the
+      // workflow task in flight (if any) ends, and the answer then carries that event's time.
+      const deadline = Date.now() + CANCEL_SETTLE_TIMEOUT_MS;
+      for (;;) {
+        const now = (await this.reader.read(owner, taskId)).view;
+        if (now.status === 'cancelled') return now;
+        if (isTerminalStatus(now.status)) throw new TaskAlreadyTerminalError(taskId, now.status);
+        if (Date.now() > deadline) {
+          return {
+            ...now,
+            status: 'cancelled',
+            statusMessage: CANCELLED_MESSAGE,
+            lastUpdatedAt: new Date().toISOString(),
+          };
+        }
+        await sleep(CANCEL_SETTLE_POLL_MS);
+      }
     });
   }
 
@@ -186,11 +245,11 @@ export class TemporalTaskBackend implements TaskBackend {
     options: { signal?: AbortSignal } = {},
   ): Promise<void> {
     return this.guard(async () => {
-      const loaded = await this.load(owner, taskId);
+      const loaded = await this.reader.read(owner, taskId);
       if (loaded.view.status !== 'input_required') {
         throw new InputRejectedError(`Task ${taskId} is not waiting for input (it is ${loaded.view.status})`);
       }
-      const handle = this.client.workflow.getHandle(loaded.workflowId);
+      const handle = this.client.workflow.getHandle(loaded.workflowId, loaded.runId);
       const send = () => handle.executeUpdate(provideInputUpdate, { args: [response] });
       try {
         await (options.signal ? this.client.withAbortSignal(options.signal, send) : send());
@@ -206,13 +265,11 @@ export class TemporalTaskBackend implements TaskBackend {
 
   async listRunningTasks(owner: TaskOwner): Promise<TaskView[]> {
     return this.guard(async () => {
-      const views: TaskView[] = [];
+      const listed: WorkflowExecutionInfo[] = [];
       const query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ExecutionStatus = "Running"`;
-      for await (const info of this.client.workflow.list({ query, pageSize: 1000 })) {
-        const view = this.viewFromListing(info);
-        if (view) views.push(view);
-      }
-      return views;
+      for await (const info of this.client.workflow.list({ query, pageSize: 1000 })) listed.push(info);
+      const views = await Promise.all(listed.map((info) => this.reader.readListed(info)));
+      return views.filter((view): view is TaskView => view !== undefined && !isTerminalStatus(view.status));
     });
   }
 
@@ -225,20 +282,47 @@ export class TemporalTaskBackend implements TaskBackend {
   }
 
   /**
-   * Runs `fn` with every Temporal call in it bound to the engine's lifetime. The client adds an abort
-   * listener per call and never removes it, so each operation gets a short-lived signal of its own,
-   * linked to the lifetime only while it runs.
+   * Runs `fn` with every Temporal call in it bound to the engine's lifetime and to the caller's
+   * `signal`. The client adds an abort listener per call and never removes it, so each operation gets
+   * a short-lived signal of its own, linked to the others only while it runs.
    */
-  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+  private async guard<T>(fn: () => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
     const lifetime = this.lifetime.signal;
     if (lifetime.aborted) throw new Error('The task engine is shut down');
+    const caller = options.signal;
+    if (caller?.aborted) throw caller.reason ?? new Error('The operation was aborted');
     const operation = new AbortController();
-    const stop = (): void => operation.abort(lifetime.reason);
-    lifetime.addEventListener('abort', stop, { once: true });
+    const stopForLifetime = (): void => operation.abort(lifetime.reason);
+    const stopForCaller = (): void => operation.abort(caller?.reason);
+    lifetime.addEventListener('abort', stopForLifetime, { once: true });
+    caller?.addEventListener('abort', stopForCaller, { once: true });
     try {
       return await this.client.withAbortSignal(operation.signal, fn);
     } finally {
-      lifetime.removeEventListener('abort', stop);
+      lifetime.removeEventListener('abort', stopForLifetime);
+      caller?.removeEventListener('abort', stopForCaller);
+    }
+  }
+
+  /** Reports each new progress of a plain call's running activity until `stop` aborts. */
+  private async watchProgress(
+    workflowId: string,
+    onProgress: (progress: ProgressDetails) => void,
+    stop: AbortSignal,
+  ): Promise<void> {
+    let last: number | undefined;
+    while (!stop.aborted) {
+      await sleep(this.limits.pollIntervalMs, undefined, { signal: stop }).catch(() => undefined);
+      if (stop.aborted) return;
+      try {
+        const progress = await this.guard(() => this.reader.progress(workflowId), { signal: stop });
+        if (progress && progress.current !== last) {
+          last = progress.current;
+          onProgress(progress);
+        }
+      } catch {
+        // Progress is best effort; the call's result still arrives.
+      }
     }
   }
 
@@ -260,165 +344,14 @@ export class TemporalTaskBackend implements TaskBackend {
       );
     }
   }
-
-  private async load(owner: TaskOwner, taskId: string): Promise<LoadedTask> {
-    if (!isTaskId(taskId)) throw new TaskNotFoundError(taskId);
-    const workflowId = workflowIdFor(owner, taskId);
-    let description: WorkflowExecutionDescription;
-    try {
-      description = await this.client.workflow.getHandle(workflowId).describe();
-    } catch (err) {
-      if (isNotFound(err)) throw new TaskNotFoundError(taskId);
-      throw err;
-    }
-    const memo = description.memo as TaskMemo | undefined;
-    if (!memo?.createdAt) throw new TaskNotFoundError(taskId);
-    const closedAtMs = description.closeTime?.getTime();
-    const base = {
-      taskId,
-      createdAt: memo.createdAt,
-      ttl: appliedTtl(memo, closedAtMs),
-      pollInterval: this.limits.pollIntervalMs,
-      ...(memo.progressToken !== undefined && { progressToken: memo.progressToken }),
-    };
-    const cancelRequested = description.raw.workflowExtendedInfo?.cancelRequested === true;
-    const closedAt = description.closeTime?.toISOString();
-    const statusName = description.status.name;
-
-    if (statusName === 'RUNNING') {
-      const live = await this.queryLiveState(workflowId, description);
-      const progress = progressOf(description);
-      const statusMessage = live.statusMessage ?? progress?.message;
-      const view: TaskView = cancelRequested
-        ? { ...base, status: 'cancelled', statusMessage: CANCELLED_MESSAGE, lastUpdatedAt: live.lastUpdatedAt }
-        : { ...base, ...live, ...(statusMessage !== undefined && { statusMessage }), ...(progress && { progress }) };
-      return { workflowId, memo, view };
-    }
-
-    if (isExpired(memo, closedAtMs)) throw new TaskNotFoundError(taskId);
-    const lastUpdatedAt = closedAt ?? memo.createdAt;
-    if (cancelRequested || statusName === 'CANCELLED') {
-      return {
-        workflowId,
-        memo,
-        view: { ...base, status: 'cancelled', statusMessage: CANCELLED_MESSAGE, lastUpdatedAt },
-      };
-    }
-    if (statusName === 'COMPLETED') {
-      return { workflowId, memo, view: { ...base, status: 'completed', lastUpdatedAt } };
-    }
-    const failure = await describeClosedFailure(this.client.workflow.getHandle(workflowId), memo);
-    return {
-      workflowId,
-      memo,
-      failure,
-      view: { ...base, status: 'failed', statusMessage: failure.message, lastUpdatedAt },
-    };
-  }
-
-  /** The running workflow's own state; falls back to what `describe()` knows when no worker answers. */
-  private async queryLiveState(workflowId: string, description: WorkflowExecutionDescription): Promise<LiveTaskState> {
-    try {
-      return await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () =>
-        this.client.workflow.getHandle(workflowId).query(taskStateQuery),
-      );
-    } catch {
-      const status = description.typedSearchAttributes.get(TaskStatusSearchAttribute);
-      return {
-        status: status === 'input_required' ? 'input_required' : 'working',
-        statusMessage: 'No worker is answering right now; the task will continue when one is available.',
-        lastUpdatedAt: (description.memo as TaskMemo | undefined)?.createdAt ?? description.startTime.toISOString(),
-      };
-    }
-  }
-
-  private async resultOf(loaded: LoadedTask): Promise<ToolCallResult> {
-    switch (loaded.view.status) {
-      case 'completed':
-        return (await this.client.workflow.getHandle(loaded.workflowId).result()) as ToolCallResult;
-      case 'failed':
-        return loaded.failure?.toolResult ?? errorResult(loaded.view.statusMessage ?? 'The task failed.');
-      default:
-        return errorResult(CANCELLED_MESSAGE);
-    }
-  }
-
-  /** A task built from visibility alone (no extra RPC per task); failure messages need `tasks/get`. */
-  private viewFromListing(info: WorkflowExecutionInfo): TaskView | undefined {
-    const memo = info.memo as TaskMemo | undefined;
-    if (!memo?.taskId) return undefined;
-    const running = info.status.name === 'RUNNING';
-    const closedAtMs = info.closeTime?.getTime();
-    if (!running && isExpired(memo, closedAtMs)) return undefined;
-    const saStatus = info.typedSearchAttributes.get(TaskStatusSearchAttribute);
-    let status: TaskStatus;
-    if (running) status = saStatus === 'input_required' || saStatus === 'cancelled' ? saStatus : 'working';
-    else if (info.status.name === 'COMPLETED') status = saStatus === 'cancelled' ? 'cancelled' : 'completed';
-    else if (info.status.name === 'CANCELLED') status = 'cancelled';
-    else status = 'failed';
-    return {
-      taskId: memo.taskId,
-      status,
-      createdAt: memo.createdAt,
-      lastUpdatedAt: info.closeTime?.toISOString() ?? memo.createdAt,
-      ttl: appliedTtl(memo, closedAtMs),
-      pollInterval: this.limits.pollIntervalMs,
-      ...(memo.progressToken !== undefined && { progressToken: memo.progressToken }),
-    };
-  }
-}
-
-interface LoadedTask {
-  workflowId: string;
-  memo: TaskMemo;
-  view: TaskView;
-  failure?: ClosedFailure;
-}
-
-/**
- * The progress of the task's running activity, from its last heartbeat as the server holds it. Read
- * from `describe()` rather than pushed into the workflow, so progress adds no history events.
- */
-function progressOf(description: WorkflowExecutionDescription): ProgressDetails | undefined {
-  for (const activity of description.raw.pendingActivities ?? []) {
-    const payload = activity.heartbeatDetails?.payloads?.[0];
-    if (!payload) continue;
-    try {
-      const { progress } = defaultPayloadConverter.fromPayload<HeartbeatDetails>(payload);
-      if (typeof progress?.current !== 'number') continue;
-      return {
-        ...progress,
-        message: progress.message ?? (progress.total ? `${progress.current}/${progress.total}` : `${progress.current}`),
-      };
-    } catch {
-      // Heartbeats of another shape carry no progress to show.
-    }
-  }
-  return undefined;
 }
 
 function errorResult(message: string): ToolCallResult {
   return { content: [{ type: 'text', text: message }], isError: true };
 }
 
-function cursorOf(info: WorkflowExecutionInfo): ListCursor {
-  return { startedAtMs: info.startTime.getTime(), workflowId: info.workflowId };
-}
-
-function compareNewestFirst(a: WorkflowExecutionInfo, b: WorkflowExecutionInfo): number {
-  const byTime = b.startTime.getTime() - a.startTime.getTime();
-  return byTime !== 0 ? byTime : b.workflowId.localeCompare(a.workflowId);
-}
-
-function isOlder(info: WorkflowExecutionInfo, cursor: ListCursor): boolean {
-  const time = info.startTime.getTime();
-  return (
-    time < cursor.startedAtMs || (time === cursor.startedAtMs && info.workflowId.localeCompare(cursor.workflowId) < 0)
-  );
-}
-
-function isNotFound(err: unknown): boolean {
-  return isErrorLike(err) && (err.name === 'WorkflowNotFoundError' || (err as { code?: number }).code === 5);
+function argumentsDetails(args: unknown): string {
+  return `Arguments:\n\`\`\`json\n${truncate(JSON.stringify(args, null, 2), 4000)}\n\`\`\``;
 }
 
 function truncate(text: string, max: number): string {

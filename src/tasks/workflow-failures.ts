@@ -30,21 +30,31 @@ export async function describeClosedFailure(
     await handle.result();
     return { message: 'The task failed.' };
   } catch (err) {
-    const cause = (err as FailureLike).cause;
-    switch (cause?.name) {
-      case 'TerminatedFailure':
-        return {
-          message: `The task was terminated by an operator${cause.message && cause.message !== 'Workflow execution terminated' ? `: ${cause.message}` : '.'}`,
-        };
-      case 'TimeoutFailure':
-        return { message: `The task timed out after ${limits.timeLimitSeconds} seconds (its time limit).` };
-      case 'ApplicationFailure': {
-        const detail = cause.details?.[0];
-        return { message: cause.message || 'The task failed.', toolResult: isToolResult(detail) ? detail : undefined };
-      }
-      default:
-        return { message: cause?.message || (err as FailureLike).message || 'The task failed.' };
+    return explainWorkflowFailure(err, limits);
+  }
+}
+
+/**
+ * Explains the error `WorkflowHandle.result()` threw for a workflow that did not complete, in the
+ * same words as {@link describeClosedFailure}.
+ */
+export function explainWorkflowFailure(err: unknown, limits: { timeLimitSeconds: number }): ClosedFailure {
+  const cause = (err as FailureLike).cause;
+  switch (cause?.name) {
+    case 'CancelledFailure':
+      return { message: 'The task was cancelled.' };
+    case 'TerminatedFailure':
+      return {
+        message: `The task was terminated by an operator${cause.message && cause.message !== 'Workflow execution terminated' ? `: ${cause.message}` : '.'}`,
+      };
+    case 'TimeoutFailure':
+      return { message: `The task timed out after ${limits.timeLimitSeconds} seconds (its time limit).` };
+    case 'ApplicationFailure': {
+      const detail = cause.details?.[0];
+      return { message: cause.message || 'The task failed.', toolResult: isToolResult(detail) ? detail : undefined };
     }
+    default:
+      return { message: cause?.message || (err as FailureLike).message || 'The task failed.' };
   }
 }
 

@@ -1,5 +1,4 @@
 import {
-  CallToolResultSchema,
   CreateTaskResultSchema,
   ProgressNotificationSchema,
   TaskStatusNotificationSchema,
@@ -107,33 +106,6 @@ describe('progress and status notifications', () => {
     } finally {
       await fresh.close();
     }
-  });
-
-  it('finishes the workflow of an optional tool called without a task even if the client goes away', async () => {
-    const other = await connectMcp(product.mcpUrl!);
-    const abort = new AbortController();
-    const call = other.client
-      .request(
-        { method: 'tools/call', params: { name: 'long_running_operation', arguments: { duration: 2, steps: 2 } } },
-        CallToolResultSchema,
-        {
-          signal: abort.signal,
-        },
-      )
-      .catch(() => undefined);
-    let tasks: Task[] = [];
-    while (tasks.length === 0) {
-      await sleep(200);
-      tasks = (await listTasks(other.client)).tasks;
-    }
-    abort.abort();
-    await call;
-    const done = await waitForTask(other.client, tasks[0]!.taskId, (t) => t.status === 'completed', 30_000);
-    expect(done.status).toBe('completed');
-    expect((await getTaskResult(other.client, done.taskId)).content).toEqual([
-      { type: 'text', text: 'Long running operation completed. Duration: 2 seconds, Steps: 2.' },
-    ]);
-    await other.close();
   });
 });
 

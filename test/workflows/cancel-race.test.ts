@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { finishSignal } from './fixtures/cancel-race-workflows';
+
+const WORKFLOWS = require.resolve('./fixtures/cancel-race-workflows');
+
+/**
+ * The race behind "cancelled stays cancelled": the work finishes in the very activation that brings
+ * the cancel request. Both events are put in the history while no worker runs, so the next worker
+ * sees them together, every time.
+ */
+describe('task workflow cancellation', () => {
+  let connection: Connection;
+  let nativeConnection: NativeConnection;
+  let client: Client;
+  let bundle: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    const address = process.env.TEST_TEMPORAL_ADDRESS!;
+    connection = await Connection.connect({ address });
+    nativeConnection = await NativeConnection.connect({ address });
+    client = new Client({ connection });
+    bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS });
+  });
+
+  afterAll(async () => {
+    await nativeConnection?.close();
+    await connection?.close();
+  });
+
+  async function runWorkerUntil<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
+    const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: bundle });
+    return worker.runUntil(fn);
+  }
+
+  it('closes CANCELLED, not COMPLETED, when the work ends in the activation that brings the cancel request', async () => {
+    const taskQueue = `cancel-race-${randomUUID()}`;
+    const handle = await client.workflow.start('finishOnSignalWorkflow', {
+      taskQueue,
+      workflowId: `cancel-race/${randomUUID()}`,
+      workflowExecutionTimeout: '1 minute',
+    });
+    // Let a worker run the workflow up to its wait, then stop it.
+    await runWorkerUntil(taskQueue, async () => {
+      while ((await handle.fetchHistory()).events?.at(-1)?.workflowTaskCompletedEventAttributes === undefined) {
+        await sleep(50);
+      }
+    });
+    // With no worker, the end of the work and the cancel request land in the history together.
+    await handle.signal(finishSignal);
+    await handle.cancel();
+    const status = await runWorkerUntil(taskQueue, async () => {
+      await handle.result().catch(() => undefined);
+      return (await handle.describe()).status.name;
+    });
+    expect(status).toBe('CANCELLED');
+  });
+});
