@@ -151,7 +151,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       // A plain call is not a task: no task id, no listing, no status notifications. It answers on this
       // request, reports progress to the request's progressToken, and stops when the request is
       // cancelled or its stream is dropped.
-      const call = { tool: tool.name, workflowType: tool.workflowType, arguments: args.data, timeLimitSeconds };
+      const call = { tool: tool.name, workflow: tool.workflow, arguments: args.data, timeLimitSeconds };
       return backend.runCall(owner, call, {
         signal: extra.signal,
         ...(progressToken !== undefined && {
@@ -172,7 +172,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     }
     const spec = {
       tool: tool.name,
-      workflowType: tool.workflow.name,
+      workflow: tool.workflow,
       arguments: args.data,
       timeLimitSeconds,
       requestedTtlMs: params.task?.ttl,

@@ -1,3 +1,4 @@
+import type { Workflow } from '@temporalio/common';
 import type { InputRequest, InputResponse } from '../../common/elicitation';
 import type { ProgressDetails, TaskStatus, ToolCallResult } from '../../common/task-types';
 import type { TaskOwner } from './owner';
@@ -26,8 +27,8 @@ export interface TaskView {
 export interface TaskSpec {
   /** The MCP tool name, kept for listing and the Temporal UI. */
   tool: string;
-  /** Temporal workflow type that implements the tool. */
-  workflowType: string;
+  /** The workflow function that implements the tool; Temporal uses its name as the workflow type. */
+  workflow: Workflow;
   /** Arguments already validated against the tool's schema. */
   arguments: unknown;
   /** Time limit of the whole task; past it the task fails. */
@@ -39,7 +40,7 @@ export interface TaskSpec {
 }
 
 /** What to run as a plain call: a tool's workflow whose result answers the request itself. */
-export type CallSpec = Pick<TaskSpec, 'tool' | 'workflowType' | 'arguments' | 'timeLimitSeconds'>;
+export type CallSpec = Pick<TaskSpec, 'tool' | 'workflow' | 'arguments' | 'timeLimitSeconds'>;
 
 /** How a plain call is bound to the request that made it. */
 export interface RunCallOptions {

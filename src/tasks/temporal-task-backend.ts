@@ -88,7 +88,7 @@ export class TemporalTaskBackend implements TaskBackend {
         // The workflow replaces this on each status change; readers never need to ask it.
         [TASK_STATE_MEMO_KEY]: { status: 'working', lastUpdatedAt: createdAt.toISOString() },
       };
-      await this.client.workflow.start(spec.workflowType, {
+      await this.client.workflow.start(spec.workflow, {
         workflowId: workflowIdFor(owner, taskId),
         taskQueue: this.taskQueue,
         args: [{ arguments: spec.arguments }],
@@ -122,7 +122,7 @@ export class TemporalTaskBackend implements TaskBackend {
     // Not under `mcp-task/` and without `McpScope`: no task read, list or limit ever sees a call. The
     // expiry facts let the clean-up schedule delete it like a task.
     const handle = await this.guard(() =>
-      this.client.workflow.start(spec.workflowType, {
+      this.client.workflow.start(spec.workflow, {
         workflowId: callWorkflowIdFor(owner, newTaskId()),
         taskQueue: this.taskQueue,
         args: [{ arguments: spec.arguments }],

@@ -5,6 +5,7 @@ import type { Config } from '../../src/config';
 import { TemporalTaskBackend } from '../../src/tasks/temporal-task-backend';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
 import { startTestProduct, testConfig } from '../helpers/product';
+import { longRunningOperationWorkflow } from '../../workflows';
 import {
   callToolAsTask,
   cancelTask,
@@ -162,7 +163,7 @@ describe('the engine reports one truth per task in every view', () => {
     try {
       const task = await backend.createTask(owner, {
         tool: 'long_running_operation',
-        workflowType: 'longRunningOperationWorkflow',
+        workflow: longRunningOperationWorkflow,
         arguments: { duration: 60, steps: 60 },
         timeLimitSeconds: 300,
       });
