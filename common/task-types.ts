@@ -36,6 +36,11 @@ export interface LiveTaskState {
   lastUpdatedAt: string;
   /** The question the task waits on while `input_required`. */
   pendingInput?: InputRequest;
+  /**
+   * The task passed its point of no return (e.g. a confirmed deletion runs): it finishes its work even
+   * if a cancel is requested now, and such a cancel is refused.
+   */
+  committed?: true;
 }
 
 /** The argument every tool workflow receives. */

@@ -1,4 +1,4 @@
-import { CancellationScope, CancelledFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../common/task-types';
 import { defineWorkflowTool, structuredResult } from '../common/tool-definition';
@@ -328,10 +328,9 @@ export async function purgeDecisionsWorkflow(input: ToolWorkflowInput<PurgeArgs>
     if (answer.content.confirmed !== true) {
       return structuredResult<PurgeResult>('Nothing deleted: deletion was not confirmed.', { deleted: 0 });
     }
-    // A cancellation that arrived with the answer wins: nothing has been deleted yet.
-    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('Task cancelled before the purge');
-    // Past this point a cancellation cannot interrupt the delete half-way and report "cancelled" over gone rows.
-    const { deleted } = await CancellationScope.nonCancellable(() =>
+    // The confirmed delete is the point of no return: a cancel that arrived with the answer wins and
+    // nothing is deleted; one that comes later is refused, and the task completes with the count.
+    const { deleted } = await state.commit(`Deleting ${records(count)}`, () =>
       passes.purgeDecisions({ ...input.arguments, maxId }),
     );
     return structuredResult<PurgeResult>(`Deleted ${records(deleted)}.`, { deleted });

@@ -33,6 +33,7 @@ export class TaskState {
   private state: LiveTaskState;
   private response: InputResponse | undefined;
   private readonly recordsStateInMemo: boolean;
+  private committedWork = false;
 
   constructor() {
     this.recordsStateInMemo = patched(RECORD_STATE_IN_MEMO_PATCH);
@@ -62,6 +63,7 @@ export class TaskState {
       lastUpdatedAt: new Date().toISOString(),
       ...(statusMessage !== undefined && { statusMessage }),
       ...(pendingInput !== undefined && { pendingInput }),
+      ...(this.committedWork && { committed: true as const }),
     };
     if (this.recordsStateInMemo) upsertMemo({ [TASK_STATE_MEMO_KEY]: this.state });
   }
@@ -83,6 +85,24 @@ export class TaskState {
       : { action: response.action };
   }
 
+  /** Whether the task passed its point of no return ({@link commit}). */
+  get committed(): boolean {
+    return this.committedWork;
+  }
+
+  /**
+   * Runs `work` to its end whatever happens next: the task's point of no return. A cancel requested
+   * before this point (or arriving together with the step that leads here) cancels the task and
+   * `work` never starts; one requested afterwards is refused, and the task completes with what `work`
+   * did. The commitment is recorded with the state, so every reader (and `tasks/cancel`) knows it.
+   */
+  async commit<T>(statusMessage: string, work: () => Promise<T>): Promise<T> {
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('The task was cancelled');
+    this.committedWork = true;
+    this.set('working', statusMessage);
+    return CancellationScope.nonCancellable(work);
+  }
+
   private validateResponse(response: InputResponse): void {
     const pending = this.state.pendingInput;
     if (!pending || response.requestId !== pending.requestId) {
@@ -101,15 +121,15 @@ export class TaskState {
  * any other error closes it as FAILED with an `ApplicationFailure` whose message is the real reason.
  * A plain `Error` escaping a workflow would instead retry the workflow task forever.
  *
- * A cancel request always wins: when it arrives while the last step finishes (the step's result and
- * the request reach the workflow together), the workflow still closes CANCELED, because the client
- * was already told `cancelled`.
+ * A cancel request wins unless the task committed ({@link TaskState.commit}): when it arrives while
+ * the last step finishes (the step's result and the request reach the workflow together), the
+ * workflow still closes CANCELED, because the client was already told `cancelled`.
  */
 export async function runToolTask(body: (state: TaskState) => Promise<ToolCallResult>): Promise<ToolCallResult> {
   const state = new TaskState();
   try {
     const result = await body(state);
-    if (CancellationScope.current().consideredCancelled && patched(CANCEL_REQUEST_WINS_PATCH)) {
+    if (!state.committed && CancellationScope.current().consideredCancelled && patched(CANCEL_REQUEST_WINS_PATCH)) {
       throw new CancelledFailure('The task was cancelled as its work finished');
     }
     return result;

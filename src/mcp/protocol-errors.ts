@@ -37,6 +37,7 @@ export function toProtocolError(err: unknown): Error {
       case 'not-found':
         return new ProtocolError(ErrorCode.InvalidParams, `Failed to retrieve task: ${err.message}`);
       case 'terminal':
+      case 'not-cancellable':
       case 'invalid-cursor':
       case 'invalid-request':
       case 'input-rejected':

@@ -6,7 +6,7 @@
 /** Base class: every engine error carries a stable `kind` the adapter switches on. */
 export abstract class TaskEngineError extends Error {
   abstract readonly kind:
-    'not-found' | 'terminal' | 'not-terminal' | 'invalid-cursor' | 'invalid-request' | 'input-rejected' | 'limit';
+    'not-found' | 'terminal' | 'not-cancellable' | 'not-terminal' | 'invalid-cursor' | 'invalid-request' | 'input-rejected' | 'limit';
 }
 
 /** No task with this id is visible to the caller: unknown, expired, or owned by someone else. */
@@ -27,6 +27,25 @@ export class TaskAlreadyTerminalError extends TaskEngineError {
   ) {
     super(`Cannot cancel task ${taskId}: it is already ${status}`);
     this.name = 'TaskAlreadyTerminalError';
+  }
+}
+
+/**
+ * The task passed its point of no return (its work finishes whatever happens, e.g. a confirmed
+ * deletion), so a cancel request is refused; the task completes on its own.
+ */
+export class TaskNotCancellableError extends TaskEngineError {
+  readonly kind = 'not-cancellable';
+  constructor(
+    readonly taskId: string,
+    readonly statusMessage?: string,
+  ) {
+    super(
+      `Cannot cancel task ${taskId}: it is finishing work that cannot be interrupted` +
+        (statusMessage ? ` (${statusMessage})` : '') +
+        '; it will complete and report what it did',
+    );
+    this.name = 'TaskNotCancellableError';
   }
 }
 

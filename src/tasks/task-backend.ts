@@ -17,6 +17,8 @@ export interface TaskView {
   pollInterval: number;
   /** The question the task waits on while `input_required` (not part of MCP's `Task`). */
   pendingInput?: InputRequest;
+  /** The task passed its point of no return: a cancel is refused (not part of MCP's `Task`). */
+  committed?: boolean;
   /** The running activity's last reported progress (not part of MCP's `Task`). */
   progress?: ProgressDetails;
   /** The `progressToken` of the request that created the task, for progress notifications. */

@@ -135,7 +135,12 @@ export class TaskReader {
     };
     const closedAt = facts.closeTime?.toISOString() ?? memo.createdAt;
 
-    if (facts.statusName === 'CANCELLED' || (facts.cancelRequested && facts.statusName !== 'COMPLETED')) {
+    // A committed task refuses a cancel requested after its point of no return and finishes its work.
+    const refusesCancel = memo[TASK_STATE_MEMO_KEY]?.committed === true;
+    if (
+      facts.statusName === 'CANCELLED' ||
+      (facts.cancelRequested && facts.statusName !== 'COMPLETED' && !refusesCancel)
+    ) {
       // While a workflow task is in flight, Temporal holds the request back from the history; until it
       // lands there the task reads as before (`cancelTask` answers only once it has landed).
       const requestedAt = await this.cancelRequestedAt(workflowId, runId);
@@ -155,6 +160,7 @@ export class TaskReader {
         lastUpdatedAt: live.lastUpdatedAt,
         ...(statusMessage !== undefined && { statusMessage }),
         ...(live.pendingInput && { pendingInput: live.pendingInput }),
+        ...(live.committed && { committed: true }),
         ...(progress && { progress }),
       };
       return { workflowId, runId, view };

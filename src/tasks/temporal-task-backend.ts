@@ -16,6 +16,7 @@ import {
   InvalidTaskRequestError,
   TaskAlreadyTerminalError,
   TaskLimitError,
+  TaskNotCancellableError,
   TaskNotTerminalError,
 } from './errors';
 import {
@@ -210,6 +211,7 @@ export class TemporalTaskBackend implements TaskBackend {
     return this.guard(async () => {
       const loaded = await this.reader.read(owner, taskId);
       if (isTerminalStatus(loaded.view.status)) throw new TaskAlreadyTerminalError(taskId, loaded.view.status);
+      if (loaded.view.committed) throw new TaskNotCancellableError(taskId, loaded.view.statusMessage);
       try {
         await this.client.workflow.getHandle(loaded.workflowId, loaded.runId).cancel();
       } catch (err) {
@@ -225,6 +227,8 @@ export class TemporalTaskBackend implements TaskBackend {
         const now = (await this.reader.read(owner, taskId)).view;
         if (now.status === 'cancelled') return now;
         if (isTerminalStatus(now.status)) throw new TaskAlreadyTerminalError(taskId, now.status);
+        // The request lost the race with the task's point of no return: the work finishes.
+        if (now.committed) throw new TaskNotCancellableError(taskId, now.statusMessage);
         if (Date.now() > deadline) {
           return {
             ...now,

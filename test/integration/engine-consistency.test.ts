@@ -143,7 +143,7 @@ describe('the engine reports one truth per task in every view', () => {
       });
       const task = await callToolAsTask(asker.client, 'purge_decisions', { tag });
       const waiting = await waitForTask(asker.client, task.taskId, (t) => t.status === 'input_required');
-      expect(waiting.statusMessage).toBe('Confirm deletion of 1 records?');
+      expect(waiting.statusMessage).toBe('Confirm deletion of 1 record?');
       expect(waiting.lastUpdatedAt).not.toBe(waiting.createdAt);
       expect(facts(await waitUntilListed(asker.client, task.taskId))).toEqual(facts(waiting));
       expect(facts(await getTask(asker.client, task.taskId))).toEqual(facts(waiting));

@@ -12,7 +12,10 @@ import {
   cancelTask,
   connectMcp,
   connectMcpWithElicitation,
+  errorCodeOf,
+  getTask,
   getTaskResult,
+  listTasks,
   waitForTask,
   type TestClient,
 } from '../helpers/mcp-client';
@@ -302,7 +305,7 @@ describe('project memory: export and import round trip, purge outcome', () => {
     expect(result.structuredContent).toEqual({ deleted: count });
   });
 
-  it('completes with the count when the task is cancelled while the confirmed delete runs', async () => {
+  it('refuses a cancel once the confirmed delete runs, and completes with the count', async () => {
     const tag = 'cancel-mid-delete';
     for (let i = 0; i < 3; i++) await record({ title: `${tag} ${i}`, decision: 'x', tags: [tag] });
     const before = (await exportAll('jsonl')).count;
@@ -313,21 +316,31 @@ describe('project memory: export and import round trip, purge outcome', () => {
 
     const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
     // tasks/result answers the confirmation; the delete then starts and is held after its first batch.
-    const outcome = getTaskResult(mcp.client, task.taskId).catch(() => undefined);
+    const outcome = getTaskResult(mcp.client, task.taskId);
     await deleteRunning;
-    await cancelTask(mcp.client, task.taskId);
+    // Past the point of no return tasks/cancel is refused with -32602: answering `cancelled` would be a lie.
+    const refusal = cancelTask(mcp.client, task.taskId);
+    expect(await errorCodeOf(refusal)).toBe(-32602);
+    await expect(refusal).rejects.toThrow(/cannot be interrupted/);
+    expect((await getTask(mcp.client, task.taskId)).status).toBe('working');
+
+    // A cancel that reaches Temporal anyway (an operator in the UI) does not stop the delete either.
     const handle = product.client.workflow.getHandle(
       workflowIdFor({ scope: `session:${mcp.sessionId()}` }, task.taskId as TaskId),
     );
+    await handle.cancel();
     // Release the delete only once the workflow has seen the cancellation (a workflow task completed after it).
     await waitForWorkflowTaskAfterCancel(handle);
+    expect((await getTask(mcp.client, task.taskId)).status).toBe('working');
     release();
 
-    // The workflow's own outcome: completed with what it deleted, never "cancelled" over rows that are gone.
-    const result = (await handle.result()) as { structuredContent?: unknown };
+    // Completed with what it deleted, in every view; never "cancelled" over rows that are gone.
+    const result = await outcome;
     expect(result.structuredContent).toEqual({ deleted: 3 });
     expect((await handle.describe()).status.name).toBe('COMPLETED');
+    expect((await getTask(mcp.client, task.taskId)).status).toBe('completed');
+    const listed = (await listTasks(mcp.client)).tasks.find((entry) => entry.taskId === task.taskId);
+    expect(listed?.status).toBe('completed');
     expect((await exportAll('jsonl')).count).toBe(before - 3);
-    await outcome;
   });
 });
