@@ -42,6 +42,10 @@ export class StandaloneStreamTracker {
         await reader.cancel(reason);
       },
     });
-    return new Response(watched, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return new Response(watched, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   }
 }

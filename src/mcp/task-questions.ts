@@ -67,66 +67,69 @@ export function canAnswerForms(capabilities: { elicitation?: unknown } | undefin
  */
 export async function askQuestion(options: AskQuestionOptions): Promise<QuestionOutcome> {
   const { backend, owner, taskId, question } = options;
-  const asking = new AbortController();
-  const stopAsking = (): void => asking.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', stopAsking, { once: true });
+  // Aborting this withdraws the question; it is never aborted once the client answered, since the SDK
+  // would then send `notifications/cancelled` for a request that is already complete.
+  const withdraw = new AbortController();
+  const stopWatching = new AbortController();
   let settledElsewhere = false;
+  const onOuterAbort = (): void => {
+    withdraw.abort(options.signal?.reason);
+    stopWatching.abort();
+  };
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const watching = (async () => {
-    while (!asking.signal.aborted) {
-      await sleep(options.pollIntervalMs, undefined, { signal: asking.signal }).catch(() => undefined);
-      if (asking.signal.aborted) return;
+    while (!stopWatching.signal.aborted) {
+      await sleep(options.pollIntervalMs, undefined, { signal: stopWatching.signal }).catch(() => undefined);
+      if (stopWatching.signal.aborted) return;
       const stillWaiting = await backend.getTask(owner, taskId).then(
         (task) => isWaitingOn(task, question),
         // A transient read error says nothing about the question; a vanished task settles it.
         (err: unknown) => !(err instanceof TaskNotFoundError),
       );
-      if (!stillWaiting && !asking.signal.aborted) {
+      if (!stillWaiting && !stopWatching.signal.aborted) {
         settledElsewhere = true;
-        asking.abort(new Error(`The question of task ${taskId} no longer waits for an answer`));
+        withdraw.abort(new Error(`The question of task ${taskId} no longer waits for an answer`));
+        return;
       }
     }
   })();
+  let answer: ElicitResult;
   try {
-    let answer: ElicitResult;
-    try {
-      answer = await options.send(
-        {
-          message: options.reason ? `${options.reason}. ${question.message}` : question.message,
-          requestedSchema: question.requestedSchema,
-          _meta: { [RELATED_TASK_META_KEY]: { taskId } },
-        },
-        { timeout: options.timeoutMs, signal: asking.signal },
-      );
-    } catch (err) {
-      if (options.signal?.aborted) throw err;
-      if (settledElsewhere) return { kind: 'settled-elsewhere' };
-      if ((err as { code?: unknown }).code === ErrorCode.RequestTimeout) return { kind: 'unanswered' };
-      throw err;
-    }
-    asking.abort();
-    await watching;
-    try {
-      await backend.provideInput(
-        owner,
-        taskId,
-        { requestId: question.requestId, action: answer.action, ...(answer.content && { content: answer.content }) },
-        { signal: options.signal },
-      );
-      return { kind: 'accepted', action: answer.action };
-    } catch (err) {
-      if (!(err instanceof InputRejectedError)) throw err;
-      const stillPending = await backend.getTask(owner, taskId).then(
-        (task) => isWaitingOn(task, question),
-        () => false,
-      );
-      const reason = stillPending
-        ? err.message
-        : `Answer not applied: the question "${question.message}" of task ${taskId} was already answered or no longer waits (${err.message})`;
-      return { kind: 'rejected', reason, stillPending };
-    }
+    answer = await options.send(
+      {
+        message: options.reason ? `${options.reason}. ${question.message}` : question.message,
+        requestedSchema: question.requestedSchema,
+        _meta: { [RELATED_TASK_META_KEY]: { taskId } },
+      },
+      { timeout: options.timeoutMs, signal: withdraw.signal },
+    );
+  } catch (err) {
+    if (options.signal?.aborted) throw err;
+    if (settledElsewhere) return { kind: 'settled-elsewhere' };
+    if ((err as { code?: unknown }).code === ErrorCode.RequestTimeout) return { kind: 'unanswered' };
+    throw err;
   } finally {
-    asking.abort();
+    stopWatching.abort();
+    options.signal?.removeEventListener('abort', onOuterAbort);
     await watching;
-    options.signal?.removeEventListener('abort', stopAsking);
+  }
+  try {
+    await backend.provideInput(
+      owner,
+      taskId,
+      { requestId: question.requestId, action: answer.action, ...(answer.content && { content: answer.content }) },
+      { signal: options.signal },
+    );
+    return { kind: 'accepted', action: answer.action };
+  } catch (err) {
+    if (!(err instanceof InputRejectedError)) throw err;
+    const stillPending = await backend.getTask(owner, taskId).then(
+      (task) => isWaitingOn(task, question),
+      () => false,
+    );
+    const reason = stillPending
+      ? err.message
+      : `Answer not applied: the question "${question.message}" of task ${taskId} was already answered or no longer waits (${err.message})`;
+    return { kind: 'rejected', reason, stillPending };
   }
 }

@@ -64,7 +64,10 @@ describe('TaskNotifier', () => {
     const progress = sent.filter((message) => message.method === 'notifications/progress').map((m) => m.params);
     expect(progress.map((params) => params.progress)).toEqual([1, 3, 4]);
     for (const params of progress) {
-      expect(params).toMatchObject({ progressToken: 'tok', _meta: { 'io.modelcontextprotocol/related-task': { taskId } } });
+      expect(params).toMatchObject({
+        progressToken: 'tok',
+        _meta: { 'io.modelcontextprotocol/related-task': { taskId } },
+      });
     }
   });
 
