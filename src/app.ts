@@ -6,6 +6,7 @@ import type { Config } from './config';
 import { noAuditSink, stderrAuditSink, type AuditSink } from './mcp/audit-log';
 import { createMcpServer, type McpSessionOptions } from './mcp/create-mcp-server';
 import { RateLimiter } from './mcp/rate-limiter';
+import { TaskStatusRelay } from './mcp/task-status-relay';
 import { startHttpServer, type RunningHttpServer } from './mcp/http-server';
 import { loadSessionSecret } from './session-secret';
 import { TemporalTaskBackend } from './tasks/temporal-task-backend';
@@ -113,6 +114,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       create: new RateLimiter(config.limits.createRatePerMinute),
       request: new RateLimiter(config.limits.requestRatePerMinute),
     };
+    const statusRelay = new TaskStatusRelay();
     const createMcpServerFor = (owner: TaskOwner, session?: McpSessionOptions): Server =>
       createMcpServer({
         backend,
@@ -123,6 +125,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         session,
         audit,
         rateLimits,
+        statusRelay,
       });
 
     let http: RunningHttpServer | undefined;
@@ -133,10 +136,15 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         sessionSecret: loadSessionSecret(config.sessionSecret, config.dataDir),
         sessionIdleMs: config.sessionIdleMs,
         maxSessions: config.maxSessions,
-        createSessionServer: (sessionId, { role, resumed }) =>
+        createSessionServer: (sessionId, { role, resumed, standaloneStreamOpen }) =>
           createMcpServerFor(
             { scope: `session:${sessionId}` },
-            { resumed: resumed !== undefined, clientCanElicit: resumed?.elicitation, notifications: role === 'stream' },
+            {
+              resumed: resumed !== undefined,
+              clientCanElicit: resumed?.elicitation,
+              notifications: role === 'stream',
+              standaloneStreamOpen,
+            },
           ),
       });
       stoppers.push(() => http!.close());

@@ -21,6 +21,11 @@ export interface TaskLimits {
   createRatePerMinute: number;
   /** Task requests (get, result, list, cancel) one owner may make per minute (per process). @default 1200 */
   requestRatePerMinute: number;
+  /**
+   * How long one `elicitation/create` waits for the client's answer before the same question is asked
+   * again on the same stream. A slow human never fails the task or the request. @default 600_000
+   */
+  elicitationTimeoutMs: number;
 }
 
 /** The product's configuration, read once from the environment by {@link loadConfig}. */
@@ -136,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRunningTasksPerOwner: intFromEnv(env, 'TASK_MAX_RUNNING_PER_OWNER', 100, 1),
       createRatePerMinute: intFromEnv(env, 'TASK_CREATE_RATE_PER_MINUTE', 120, 1),
       requestRatePerMinute: intFromEnv(env, 'TASK_REQUEST_RATE_PER_MINUTE', 1200, 1),
+      elicitationTimeoutMs: intFromEnv(env, 'ELICITATION_TIMEOUT_MS', 600_000, 100),
     },
     toolTimeLimitsSeconds: timeLimitsFromEnv(env.TOOL_TIME_LIMITS),
     cleanupIntervalSeconds: intFromEnv(env, 'TASK_CLEANUP_INTERVAL_SECONDS', 300, 1),

@@ -28,6 +28,8 @@ import { TASK_STATE_MEMO_KEY, TaskStatusSearchAttribute, provideInputUpdate, tas
 const RECORD_STATE_IN_MEMO_PATCH = 'record-task-state-in-memo';
 const CANCEL_REQUEST_WINS_PATCH = 'cancel-request-wins';
 
+const ALREADY_ANSWERED = 'This question was already answered; the first answer applies';
+
 /** The live MCP status of one task workflow; the query handler reads it, the workflow body writes it. */
 export class TaskState {
   private state: LiveTaskState;
@@ -42,6 +44,10 @@ export class TaskState {
     setHandler(
       provideInputUpdate,
       (response) => {
+        // Two answers delivered in one activation both pass the validator: the first one wins.
+        if (this.response?.requestId === response.requestId) {
+          throw ApplicationFailure.create({ message: ALREADY_ANSWERED, nonRetryable: true });
+        }
         this.response = response;
         return { accepted: true } as const;
       },
@@ -108,6 +114,7 @@ export class TaskState {
     if (!pending || response.requestId !== pending.requestId) {
       throw new Error('The task is not waiting for an answer to this question');
     }
+    if (this.response?.requestId === pending.requestId) throw new Error(ALREADY_ANSWERED);
     if (response.action === 'accept') {
       const problems = validateElicitationContent(pending.requestedSchema, response.content ?? {});
       if (problems.length > 0) throw new Error(`Invalid answer: ${problems.join('; ')}`);

@@ -1,6 +1,6 @@
 /** One audited task operation. The owner appears only as its scope key: session ids are secrets. */
 export interface AuditEvent {
-  event: 'task.created' | 'task.result' | 'task.cancelled' | 'task.input';
+  event: 'task.created' | 'task.result' | 'task.cancelled' | 'task.input' | 'task.input.rejected';
   taskId: string;
   /** `scopeKey(owner)`, the same value as the `McpScope` search attribute. */
   scope: string;
@@ -8,6 +8,8 @@ export interface AuditEvent {
   status?: string;
   /** For `task.input`: the client's action (accept, decline, cancel). */
   action?: string;
+  /** For `task.input.rejected`: why the answer was not applied (it broke the schema, or came second). */
+  reason?: string;
 }
 
 /** Where audit events go. */

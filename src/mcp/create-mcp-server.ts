@@ -12,7 +12,9 @@ import { noAuditSink, type AuditEvent, type AuditSink } from './audit-log';
 import { ProtocolError, invalidParams, toProtocolError } from './protocol-errors';
 import type { RateLimiter } from './rate-limiter';
 import { TaskNotifier } from './task-notifier';
+import { canAnswerForms, type QuestionOutcome } from './task-questions';
 import { awaitTaskResult } from './task-result-stream';
+import { TaskStatusRelay } from './task-status-relay';
 import { toWireTask } from './wire-task';
 
 type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -32,6 +34,11 @@ export interface McpServerOptions {
   audit?: AuditSink;
   /** Shared by every session of the process; keyed by owner. Unlimited when absent. */
   rateLimits?: { create: RateLimiter; request: RateLimiter };
+  /**
+   * Shared by the server instances of one process, so that a `tasks/cancel` answered by one of them
+   * reaches the instance that sends the session's notifications. @default a relay of this instance only
+   */
+  statusRelay?: TaskStatusRelay;
 }
 
 /** How an MCP server instance relates to its session. */
@@ -41,10 +48,16 @@ export interface McpSessionOptions {
    * the owner's running tasks for notifications right away.
    */
   resumed?: boolean;
-  /** The client declared elicitation in an `initialize` this server did not see (resumed sessions). */
+  /** The client declared form elicitation in an `initialize` this server did not see (resumed sessions). */
   clientCanElicit?: boolean;
   /** Whether this instance sends task notifications (one instance per session does). @default true */
   notifications?: boolean;
+  /**
+   * Whether the session's standalone GET stream is open right now. When given, the questions of
+   * `input_required` tasks are also sent there (for clients that only poll `tasks/get`), but only
+   * while it is open: a request sent without one is lost.
+   */
+  standaloneStreamOpen?: () => boolean;
 }
 
 /** The server's task capability: tasks/list, tasks/cancel, and task-augmented tools/call. */
@@ -68,12 +81,31 @@ export function createMcpServer(options: McpServerOptions): Server {
   const scope = scopeKey(owner);
   const audit = (event: Omit<AuditEvent, 'scope'>): void =>
     (options.audit ?? noAuditSink)({ time: new Date().toISOString(), scope, ...event });
-  const notifier = new TaskNotifier({ server, backend, owner, intervalMs: options.limits.pollIntervalMs });
+  const canElicit = (): boolean => canAnswerForms(server.getClientCapabilities()) || session.clientCanElicit === true;
+  const auditQuestion = (taskId: string, outcome: QuestionOutcome): void => {
+    if (outcome.kind === 'accepted') audit({ event: 'task.input', taskId, action: outcome.action });
+    if (outcome.kind === 'rejected') audit({ event: 'task.input.rejected', taskId, reason: outcome.reason });
+  };
+  const statusRelay = options.statusRelay ?? new TaskStatusRelay();
+  const standaloneStreamOpen = session.standaloneStreamOpen;
+  const notifier = new TaskNotifier({
+    server,
+    backend,
+    owner,
+    intervalMs: options.limits.pollIntervalMs,
+    statusRelay,
+    ...(standaloneStreamOpen && {
+      questions: {
+        isStreamOpen: standaloneStreamOpen,
+        canAnswerForms: canElicit,
+        timeoutMs: options.limits.elicitationTimeoutMs,
+        onOutcome: auditQuestion,
+      },
+    }),
+  });
   if (session.notifications === false) notifier.close();
   server.onclose = () => notifier.close();
   if (session.resumed) void notifier.resume().catch(() => undefined);
-  const canElicit = (): boolean =>
-    server.getClientCapabilities()?.elicitation !== undefined || session.clientCanElicit === true;
   const awaitResult = (taskId: string, extra: RequestExtra) =>
     awaitTaskResult({
       backend,
@@ -82,7 +114,8 @@ export function createMcpServer(options: McpServerOptions): Server {
       pollIntervalMs: options.limits.pollIntervalMs,
       canElicit: canElicit(),
       extra,
-      onInputAccepted: (action) => audit({ event: 'task.input', taskId, action }),
+      elicitationTimeoutMs: options.limits.elicitationTimeoutMs,
+      onQuestionOutcome: (outcome) => auditQuestion(taskId, outcome),
     });
 
   const limit = (kind: 'create' | 'request'): void => {
@@ -200,6 +233,8 @@ export function createMcpServer(options: McpServerOptions): Server {
   onRequest('tasks/cancel', TaskIdParamsSchema, async ({ taskId }) => {
     const task = await backend.cancelTask(owner, taskId);
     audit({ event: 'task.cancelled', taskId });
+    // The status notification then carries exactly this answer (cancel time included).
+    statusRelay.publish(scope, task);
     return toWireTask(task);
   });
 

@@ -5,6 +5,8 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { LATEST_PROTOCOL_VERSION, isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { SessionIdSigner, type SessionFacts } from './session-ids';
+import { StandaloneStreamTracker } from './standalone-stream';
+import { canAnswerForms } from './task-questions';
 import { errorMessage } from '../../common/error-message';
 
 export interface HttpServerOptions {
@@ -13,9 +15,13 @@ export interface HttpServerOptions {
   /**
    * Builds an MCP server for one channel of a session: `stream` serves tools/call and tasks/result
    * (and sends notifications), `json` serves tasks/get, tasks/list and tasks/cancel. `resumed` holds
-   * what the session id remembers when a session is resumed after a restart.
+   * what the session id remembers when a session is resumed after a restart. `standaloneStreamOpen`
+   * tells whether the session's standalone GET stream is open now.
    */
-  createSessionServer(sessionId: string, channel: { role: 'stream' | 'json'; resumed?: SessionFacts }): Server;
+  createSessionServer(
+    sessionId: string,
+    channel: { role: 'stream' | 'json'; resumed?: SessionFacts; standaloneStreamOpen: () => boolean },
+  ): Server;
   sessionSecret: string;
   /** Idle time after which a session's transport is dropped from memory (it can be resumed). */
   sessionIdleMs: number;
@@ -40,6 +46,7 @@ interface Channel {
 interface LiveSession {
   stream: Channel;
   json: Channel;
+  standaloneStream: StandaloneStreamTracker;
   lastSeen: number;
 }
 
@@ -59,14 +66,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   let allowedHosts: string[] = [];
 
   /** One transport + server pair; `json` answers with a plain JSON body instead of an SSE stream. */
-  const openChannel = async (sessionId: string, role: SessionRole, resumed?: SessionFacts): Promise<Channel> => {
+  const openChannel = async (
+    sessionId: string,
+    role: SessionRole,
+    standaloneStream: StandaloneStreamTracker,
+    resumed?: SessionFacts,
+  ): Promise<Channel> => {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
       enableJsonResponse: role === 'json',
       enableDnsRebindingProtection: allowedHosts.length > 0,
       allowedHosts,
     });
-    const server = options.createSessionServer(sessionId, { role, resumed });
+    const server = options.createSessionServer(sessionId, {
+      role,
+      resumed,
+      standaloneStreamOpen: () => standaloneStream.isOpen(),
+    });
     await server.connect(transport);
     return { transport, server };
   };
@@ -83,9 +99,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     resumed?: SessionFacts,
   ): Promise<LiveSession> => {
     evictIfFull();
-    const stream = await openChannel(sessionId, 'stream', resumed);
-    const json = await openChannel(sessionId, 'json', resumed);
-    const session: LiveSession = { stream, json, lastSeen: Date.now() };
+    const standaloneStream = new StandaloneStreamTracker();
+    const stream = await openChannel(sessionId, 'stream', standaloneStream, resumed);
+    const json = await openChannel(sessionId, 'json', standaloneStream, resumed);
+    const session: LiveSession = { stream, json, standaloneStream, lastSeen: Date.now() };
     sessions.set(sessionId, session);
     stream.transport.onclose = () => {
       if (sessions.get(sessionId) === session) void closeSession(sessionId, session);
@@ -156,7 +173,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         session = await pending;
       }
     } else if (isInitializeMessage(parsedBody)) {
-      const id = signer.issue({ elicitation: parsedBody.params?.capabilities?.elicitation !== undefined });
+      const id = signer.issue({ elicitation: canAnswerForms(parsedBody.params?.capabilities) });
       session = await openSession(id, { message: parsedBody, url: request.url, host: hostOf(request) });
     } else {
       return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
@@ -166,6 +183,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       const response = await session.stream.transport.handleRequest(request);
       await closeSession(sessionId ?? '', session);
       return response;
+    }
+    if (request.method === 'GET') {
+      return session.standaloneStream.track(await session.stream.transport.handleRequest(request));
     }
     const channel = request.method === 'POST' && answersAsJson(parsedBody) ? session.json : session.stream;
     if (request.method === 'POST') cancelOnDisconnect(request, channel.transport, parsedBody);

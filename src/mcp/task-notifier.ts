@@ -1,35 +1,75 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { ElicitResultSchema, RELATED_TASK_META_KEY } from '@modelcontextprotocol/sdk/types.js';
 import { isTerminalStatus, type TaskStatus } from '../../common/task-types';
 import { TaskNotFoundError } from '../tasks/errors';
-import type { TaskOwner } from '../tasks/owner';
+import { scopeKey, type TaskOwner } from '../tasks/owner';
 import type { TaskBackend, TaskView } from '../tasks/task-backend';
+import { askQuestion, type QuestionOutcome } from './task-questions';
+import type { TaskStatusRelay } from './task-status-relay';
 import { toWireTask } from './wire-task';
 
 interface WatchedTask {
   lastStatus: TaskStatus;
+  /** The highest progress sent: progress never goes backwards, even when a retried activity resumes lower. */
   lastProgress?: number;
   lastTotal?: number;
   progressToken?: string | number;
+  /** The `requestId` of the question now asked on the standalone GET stream. */
+  askingRequestId?: string;
+  /** Why the last answer on the GET stream was refused, to put in front of the same question. */
+  rejection?: { requestId: string; reason: string };
 }
 
+/** How questions of `input_required` tasks also reach the session's standalone GET stream. */
+export interface StandaloneQuestionOptions {
+  /** Whether the session's standalone GET stream is open now; a request sent without one is lost. */
+  isStreamOpen(): boolean;
+  /** Whether the client can answer form questions. */
+  canAnswerForms(): boolean;
+  /** How long one question waits for its answer before it is asked again. */
+  timeoutMs: number;
+  /** Called with what became of each question asked on the GET stream. */
+  onOutcome?(taskId: string, outcome: QuestionOutcome): void;
+}
+
+export interface TaskNotifierOptions {
+  server: Server;
+  backend: TaskBackend;
+  owner: TaskOwner;
+  intervalMs: number;
+  /** Brings the answers of `tasks/cancel` served by the session's other server instance. */
+  statusRelay?: TaskStatusRelay;
+  /** Also ask pending questions on the standalone GET stream; absent: never. */
+  questions?: StandaloneQuestionOptions;
+}
+
+/** Terminal status notifications remembered, so that a relayed cancel answer is not sent twice. */
+const FINISHED_MEMORY = 256;
+
 /**
- * Pushes `notifications/tasks/status` (the full task, on every status change) and, for tasks created
- * with a `progressToken`, `notifications/progress` to one connected session, for the task's whole
- * life. It polls the engine; nothing it holds is task state: a resumed session rebuilds it from the
- * owner's running tasks. Notifications are best effort (the spec's MAY): clients still poll.
+ * Pushes `notifications/tasks/status` (the full task, exactly as `tasks/get` answers it, on every
+ * status change) and, for tasks created with a `progressToken`, `notifications/progress` with
+ * related-task `_meta` to one connected session, for the task's whole life. When the session's
+ * standalone GET stream is open, it also asks the questions of `input_required` tasks there, for
+ * clients that poll `tasks/get` and never call `tasks/result`. It polls the engine; nothing it holds
+ * is task state: a resumed session rebuilds it from the owner's running tasks. Notifications are best
+ * effort (the spec's MAY): clients still poll.
  */
 export class TaskNotifier {
   private readonly watched = new Map<string, WatchedTask>();
+  private readonly finished = new Map<string, string>();
+  private readonly lifetime = new AbortController();
+  private readonly unsubscribe: () => void;
   private timer: NodeJS.Timeout | undefined;
-  private closed = false;
 
-  constructor(
-    private readonly options: { server: Server; backend: TaskBackend; owner: TaskOwner; intervalMs: number },
-  ) {}
+  constructor(private readonly options: TaskNotifierOptions) {
+    this.unsubscribe =
+      options.statusRelay?.subscribe(scopeKey(options.owner), (task) => this.onAnswered(task)) ?? (() => undefined);
+  }
 
   /** Starts watching a task of this session. */
   watch(task: TaskView): void {
-    if (this.closed || isTerminalStatus(task.status)) return;
+    if (this.lifetime.signal.aborted || isTerminalStatus(task.status)) return;
     this.watched.set(task.taskId, { lastStatus: task.status, progressToken: task.progressToken });
     this.schedule();
   }
@@ -39,14 +79,16 @@ export class TaskNotifier {
     for (const task of await this.options.backend.listRunningTasks(this.options.owner)) this.watch(task);
   }
 
+  /** Stops watching and withdraws the questions asked on the GET stream. */
   close(): void {
-    this.closed = true;
+    this.lifetime.abort(new Error('The session closed'));
+    this.unsubscribe();
     clearTimeout(this.timer);
     this.watched.clear();
   }
 
   private schedule(): void {
-    if (this.timer || this.closed || this.watched.size === 0) return;
+    if (this.timer || this.lifetime.signal.aborted || this.watched.size === 0) return;
     this.timer = setTimeout(() => {
       void this.tick().finally(() => {
         this.timer = undefined;
@@ -65,37 +107,107 @@ export class TaskNotifier {
         if (err instanceof TaskNotFoundError) this.watched.delete(taskId);
         continue;
       }
-      if (entry.progressToken !== undefined && task.progress && task.progress.current !== entry.lastProgress) {
-        entry.lastProgress = task.progress.current;
-        entry.lastTotal = task.progress.total;
-        await this.send('notifications/progress', {
-          progressToken: entry.progressToken,
-          progress: task.progress.current,
-          ...(task.progress.total !== undefined && { total: task.progress.total }),
-          ...(task.progress.message !== undefined && { message: task.progress.message }),
-        });
-      }
-      // The last heartbeat may land after the final poll: a completed task reports full progress.
-      if (
-        task.status === 'completed' &&
-        entry.progressToken !== undefined &&
-        entry.lastTotal !== undefined &&
-        entry.lastProgress !== entry.lastTotal
-      ) {
-        entry.lastProgress = entry.lastTotal;
-        await this.send('notifications/progress', {
-          progressToken: entry.progressToken,
-          progress: entry.lastTotal,
-          total: entry.lastTotal,
-          message: 'Completed',
-        });
-      }
+      if (!this.isWatching(taskId, entry)) continue;
+      await this.reportProgress(taskId, entry, task);
+      // A cancel answer relayed while this read was under way is newer than the read.
+      if (!this.isWatching(taskId, entry)) continue;
       if (task.status !== entry.lastStatus) {
         entry.lastStatus = task.status;
-        await this.send('notifications/tasks/status', toWireTask(task));
+        await this.sendStatus(task);
       }
       if (isTerminalStatus(task.status)) this.watched.delete(taskId);
+      else this.askOnStandaloneStream(taskId, entry, task);
     }
+  }
+
+  private isWatching(taskId: string, entry: WatchedTask): boolean {
+    return this.watched.get(taskId) === entry;
+  }
+
+  private async reportProgress(taskId: string, entry: WatchedTask, task: TaskView): Promise<void> {
+    if (entry.progressToken === undefined) return;
+    const related = { [RELATED_TASK_META_KEY]: { taskId } };
+    const progress = task.progress;
+    if (progress && progress.current > (entry.lastProgress ?? Number.NEGATIVE_INFINITY)) {
+      entry.lastProgress = progress.current;
+      entry.lastTotal = progress.total ?? entry.lastTotal;
+      await this.send('notifications/progress', {
+        progressToken: entry.progressToken,
+        progress: progress.current,
+        ...(progress.total !== undefined && { total: progress.total }),
+        ...(progress.message !== undefined && { message: progress.message }),
+        _meta: related,
+      });
+    }
+    // The last heartbeat may land after the final poll: a completed task reports full progress.
+    if (task.status === 'completed' && entry.lastTotal !== undefined && (entry.lastProgress ?? 0) < entry.lastTotal) {
+      entry.lastProgress = entry.lastTotal;
+      await this.send('notifications/progress', {
+        progressToken: entry.progressToken,
+        progress: entry.lastTotal,
+        total: entry.lastTotal,
+        message: 'Completed',
+        _meta: related,
+      });
+    }
+  }
+
+  /**
+   * Asks the task's pending question on the standalone GET stream, once per question at a time. The
+   * answer is applied only if no other answer (e.g. on a `tasks/result` stream) was applied first.
+   */
+  private askOnStandaloneStream(taskId: string, entry: WatchedTask, task: TaskView): void {
+    const questions = this.options.questions;
+    const question = task.status === 'input_required' ? task.pendingInput : undefined;
+    if (!questions || !question || entry.askingRequestId !== undefined) return;
+    if (!questions.isStreamOpen() || !questions.canAnswerForms()) return;
+    entry.askingRequestId = question.requestId;
+    const reason = entry.rejection?.requestId === question.requestId ? entry.rejection.reason : undefined;
+    void askQuestion({
+      backend: this.options.backend,
+      owner: this.options.owner,
+      taskId,
+      question,
+      reason,
+      // No related request: the SDK sends it on the session's standalone GET stream.
+      send: (params, sendOptions) =>
+        this.options.server.request({ method: 'elicitation/create', params }, ElicitResultSchema, sendOptions),
+      timeoutMs: questions.timeoutMs,
+      pollIntervalMs: this.options.intervalMs,
+      signal: this.lifetime.signal,
+    })
+      .then((outcome) => {
+        entry.rejection =
+          outcome.kind === 'rejected' && outcome.stillPending
+            ? { requestId: question.requestId, reason: outcome.reason }
+            : undefined;
+        questions.onOutcome?.(taskId, outcome);
+      })
+      .catch(() => {
+        // The stream or the session went away; the next poll asks again if the task still waits.
+      })
+      .finally(() => {
+        entry.askingRequestId = undefined;
+      });
+  }
+
+  /** A `tasks/cancel` of this owner answered: the status notification says exactly what it answered. */
+  private onAnswered(task: TaskView): void {
+    if (this.lifetime.signal.aborted) return;
+    const wire = toWireTask(task);
+    const sent = this.finished.get(task.taskId);
+    if (!this.watched.delete(task.taskId) && sent === JSON.stringify(wire)) return;
+    void this.sendStatus(task);
+  }
+
+  private async sendStatus(task: TaskView): Promise<void> {
+    const wire = toWireTask(task);
+    if (isTerminalStatus(task.status)) {
+      this.finished.delete(task.taskId);
+      this.finished.set(task.taskId, JSON.stringify(wire));
+      if (this.finished.size > FINISHED_MEMORY) this.finished.delete(this.finished.keys().next().value!);
+    }
+    await this.send('notifications/tasks/status', wire);
   }
 
   private async send(method: string, params: Record<string, unknown>): Promise<void> {

@@ -8,6 +8,7 @@ import {
   CancelTaskResultSchema,
   ElicitRequestSchema,
   type CallToolResult,
+  type ClientCapabilities,
   type Task,
 } from '@modelcontextprotocol/sdk/types.js';
 
@@ -19,10 +20,16 @@ export interface TestClient {
   close(): Promise<void>;
 }
 
-/** Connects a new session, or re-attaches to `sessionId` without initializing again. */
-export async function connectMcp(url: string, options: { sessionId?: string } = {}): Promise<TestClient> {
+/**
+ * Connects a new session, or re-attaches to `sessionId` without initializing again. `capabilities` are
+ * declared as given (no request handler is installed for them).
+ */
+export async function connectMcp(
+  url: string,
+  options: { sessionId?: string; capabilities?: ClientCapabilities } = {},
+): Promise<TestClient> {
   const transport = new StreamableHTTPClientTransport(new URL(url), { sessionId: options.sessionId });
-  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: {} });
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
   // With a session id already set, the SDK client re-attaches instead of initializing again.
   await client.connect(transport);
   return {
@@ -92,28 +99,51 @@ export async function errorCodeOf(promise: Promise<unknown>): Promise<number | u
   throw new Error('Expected the request to fail');
 }
 
-/** Answers the server's `elicitation/create` requests; records each request it receives. */
-export type ElicitationAnswerer = (request: {
+/** A question the server asked, as the client received it. */
+export interface ReceivedQuestion {
   message: string;
   requestedSchema: unknown;
   _meta?: Record<string, unknown>;
-}) => { action: 'accept'; content: Record<string, unknown> } | { action: 'decline' | 'cancel' };
+}
 
-/** Connects a client that declares elicitation and answers with `answer`. */
+export type ElicitationAnswer =
+  { action: 'accept'; content: Record<string, unknown> } | { action: 'decline' | 'cancel' };
+
+/**
+ * Answers the server's `elicitation/create` requests. `signal` aborts when the server withdraws the
+ * question (`notifications/cancelled`, e.g. after its time-out); an answer given after that is not sent.
+ */
+export type ElicitationAnswerer = (
+  request: ReceivedQuestion,
+  context: { signal: AbortSignal; index: number },
+) => ElicitationAnswer | Promise<ElicitationAnswer>;
+
+/**
+ * A `fetch` for the SDK client transport under which the server seems to offer no standalone GET
+ * stream (405), so that questions can only reach the client on its `tasks/result` streams.
+ */
+const fetchWithoutStandaloneStream: typeof fetch = (input, init) =>
+  (init?.method ?? 'GET') === 'GET' ? Promise.resolve(new Response(null, { status: 405 })) : fetch(input, init);
+
+/**
+ * Connects a client that declares form elicitation and answers with `answer`. With
+ * `standaloneStream: false` it opens no GET stream, so questions come only on `tasks/result` streams.
+ */
 export async function connectMcpWithElicitation(
   url: string,
   answer: ElicitationAnswerer,
-  options: { sessionId?: string } = {},
-): Promise<
-  TestClient & { questions: { message: string; requestedSchema: unknown; _meta?: Record<string, unknown> }[] }
-> {
-  const transport = new StreamableHTTPClientTransport(new URL(url), { sessionId: options.sessionId });
+  options: { sessionId?: string; standaloneStream?: boolean } = {},
+): Promise<TestClient & { questions: ReceivedQuestion[] }> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    sessionId: options.sessionId,
+    ...(options.standaloneStream === false && { fetch: fetchWithoutStandaloneStream }),
+  });
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
-  const questions: { message: string; requestedSchema: unknown; _meta?: Record<string, unknown> }[] = [];
-  client.setRequestHandler(ElicitRequestSchema, (request) => {
-    const params = request.params as { message: string; requestedSchema: unknown; _meta?: Record<string, unknown> };
+  const questions: ReceivedQuestion[] = [];
+  client.setRequestHandler(ElicitRequestSchema, (request, extra) => {
+    const params = request.params as ReceivedQuestion;
     questions.push(params);
-    return answer(params);
+    return answer(params, { signal: extra.signal, index: questions.length - 1 });
   });
   await client.connect(transport);
   return { client, transport, questions, sessionId: () => transport.sessionId ?? '', close: () => client.close() };

@@ -1,9 +1,13 @@
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { RunningProduct } from '../../src/app';
+import type { AuditEvent } from '../../src/mcp/audit-log';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
+import { TaskStatusSearchAttribute } from '../../workflows/definitions';
 import { startTestProduct, testConfig } from '../helpers/product';
 import {
   callToolAsTask,
+  cancelTask,
   connectMcp,
   connectMcpWithElicitation,
   getTask,
@@ -23,6 +27,28 @@ async function record(client: Client, title: string, tags: string[]): Promise<nu
   return (result.structuredContent as { id: number }).id;
 }
 
+/** The statuses the task's workflow recorded, in order (each change upserts its status search attribute). */
+async function recordedStatuses(product: RunningProduct, sessionId: string, taskId: string): Promise<string[]> {
+  const handle = product.client.workflow.getHandle(workflowIdFor({ scope: `session:${sessionId}` }, taskId as TaskId));
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const payload =
+      event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[
+        TaskStatusSearchAttribute.name
+      ];
+    return payload ? [defaultPayloadConverter.fromPayload<string>(payload)] : [];
+  });
+}
+
+/** Resolves when `condition` holds, polling; fails after `timeoutMs`. */
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('The awaited condition did not hold in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function recentTitles(client: Client, tag?: string): Promise<string[]> {
   const result = await client.callTool({
     name: 'get_recent_decisions',
@@ -33,9 +59,10 @@ async function recentTitles(client: Client, tag?: string): Promise<string[]> {
 
 describe('input_required: purge_decisions asks for confirmation through elicitation', () => {
   let product: RunningProduct;
+  const audit: AuditEvent[] = [];
 
   beforeAll(async () => {
-    product = await startTestProduct(testConfig());
+    product = await startTestProduct(testConfig(), { auditSink: (event) => audit.push(event) });
   });
 
   afterAll(async () => {
@@ -46,11 +73,12 @@ describe('input_required: purge_decisions asks for confirmation through elicitat
   let tagCounter = 0;
   const freshTag = (): string => `t${Date.now().toString(36)}${tagCounter++}`;
 
-  it('§1.16 #29 #30 #32: asks with related-task _meta while input_required, then deletes exactly the records counted', async () => {
-    const mcp = await connectMcpWithElicitation(product.mcpUrl!, () => ({
-      action: 'accept',
-      content: { confirmed: true },
-    }));
+  it('§1.16 #29 #30 #32: asks with related-task _meta while input_required, returns to working once answered, then deletes exactly the records counted', async () => {
+    const mcp = await connectMcpWithElicitation(
+      product.mcpUrl!,
+      () => ({ action: 'accept', content: { confirmed: true } }),
+      { standaloneStream: false },
+    );
     try {
       const tag = freshTag();
       for (const title of ['a', 'b', 'c']) await record(mcp.client, `${tag}-${title}`, [tag]);
@@ -71,6 +99,8 @@ describe('input_required: purge_decisions asks for confirmation through elicitat
       expect(await recentTitles(mcp.client, tag)).toEqual([`${tag}-added-later`]);
       expect(await recentTitles(mcp.client, 'keep')).toContain(`${tag}-keep`);
       expect((await getTask(mcp.client, task.taskId)).status).toBe('completed');
+      // The task left input_required for working when the answer arrived, before it completed.
+      expect(await recordedStatuses(product, mcp.sessionId(), task.taskId)).toEqual(['input_required', 'working']);
     } finally {
       await mcp.close();
     }
@@ -104,10 +134,14 @@ describe('input_required: purge_decisions asks for confirmation through elicitat
         ? { action: 'accept', content: { confirmed: 'yes' } }
         : { action: 'accept', content: { confirmed: false } };
     };
-    const mcp = await connectMcpWithElicitation(product.mcpUrl!, (request) => {
-      if (calls === 1) void getTask(mcp.client, taskId).then((t) => (statusDuringSecondQuestion = t.status));
-      return answers(request);
-    });
+    const mcp = await connectMcpWithElicitation(
+      product.mcpUrl!,
+      (request, context) => {
+        if (calls === 1) void getTask(mcp.client, taskId).then((t) => (statusDuringSecondQuestion = t.status));
+        return answers(request, context);
+      },
+      { standaloneStream: false },
+    );
     const tag = freshTag();
     await record(mcp.client, `${tag}-x`, [tag]);
     const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
@@ -135,7 +169,7 @@ describe('input_required: purge_decisions asks for confirmation through elicitat
       'Nothing deleted: deletion was not confirmed.',
     ],
   ])('deletes nothing when the answer is %s', async (_label, answer, text) => {
-    const mcp = await connectMcpWithElicitation(product.mcpUrl!, () => answer);
+    const mcp = await connectMcpWithElicitation(product.mcpUrl!, () => answer, { standaloneStream: false });
     try {
       const tag = freshTag();
       await record(mcp.client, `${tag}-1`, [tag]);
@@ -159,6 +193,96 @@ describe('input_required: purge_decisions asks for confirmation through elicitat
       const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag: freshTag() });
       expect((await getTaskResult(mcp.client, task.taskId)).structuredContent).toEqual({ deleted: 0 });
       expect(mcp.questions).toEqual([]);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('asks a client that only polls tasks/get on its standalone GET stream, and applies the answer', async () => {
+    const mcp = await connectMcpWithElicitation(product.mcpUrl!, () => ({
+      action: 'accept',
+      content: { confirmed: true },
+    }));
+    try {
+      const tag = freshTag();
+      await record(mcp.client, `${tag}-1`, [tag]);
+      await record(mcp.client, `${tag}-2`, [tag]);
+      const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+      const done = await waitForTask(mcp.client, task.taskId, (t) => t.status === 'completed', 30_000);
+      expect(done.status).toBe('completed');
+      expect(mcp.questions).toEqual([
+        expect.objectContaining({
+          message: 'Confirm deletion of 2 records?',
+          _meta: { 'io.modelcontextprotocol/related-task': { taskId: task.taskId } },
+        }),
+      ]);
+      expect(await recentTitles(mcp.client, tag)).toEqual([]);
+      expect((await getTaskResult(mcp.client, task.taskId)).structuredContent).toEqual({ deleted: 2 });
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('applies the first answer when the question is asked on two streams; the second answer changes nothing', async () => {
+    let releaseFirst: () => void = () => undefined;
+    const firstReleased = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstWithdrawn = false;
+    const mcp = await connectMcpWithElicitation(product.mcpUrl!, async (_request, { signal, index }) => {
+      if (index !== 1) return { action: 'accept', content: { confirmed: true } };
+      // The GET stream's copy: answered late, with the opposite choice.
+      signal.addEventListener('abort', () => (firstWithdrawn = true));
+      await firstReleased;
+      return { action: 'accept', content: { confirmed: false } };
+    });
+    try {
+      // SDK 1.32 clients ignore notifications/cancelled for request id 0 (a falsy id): a first question,
+      // answered at once, uses that id up, so that the client can see the GET copy withdrawn.
+      const warmUp = freshTag();
+      await record(mcp.client, `${warmUp}-1`, [warmUp]);
+      const warmUpTask = await callToolAsTask(mcp.client, 'purge_decisions', { tag: warmUp });
+      await waitForTask(mcp.client, warmUpTask.taskId, (t) => t.status === 'completed', 30_000);
+
+      const tag = freshTag();
+      await record(mcp.client, `${tag}-1`, [tag]);
+      const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+      await until(() => mcp.questions.length === 2);
+      // The client now also calls tasks/result: the same question comes on that stream, and is answered.
+      const result = await getTaskResult(mcp.client, task.taskId);
+      expect(result.structuredContent).toEqual({ deleted: 1 });
+      expect(mcp.questions).toHaveLength(3);
+      releaseFirst();
+      const rejected = (): AuditEvent | undefined =>
+        audit.find((event) => event.taskId === task.taskId && event.event === 'task.input.rejected');
+      // Either the server withdrew the GET stream's question, or it refused the late answer, saying why.
+      await until(() => firstWithdrawn || rejected() !== undefined);
+      if (rejected()) expect(rejected()?.reason).toContain('already answered');
+      expect(audit.filter((event) => event.taskId === task.taskId && event.event === 'task.input')).toEqual([
+        expect.objectContaining({ action: 'accept' }),
+      ]);
+      expect(await recentTitles(mcp.client, tag)).toEqual([]);
+      expect((await getTask(mcp.client, task.taskId)).status).toBe('completed');
+    } finally {
+      releaseFirst();
+      await mcp.close();
+    }
+  });
+
+  it('treats a client whose elicitation capability is URL-only as unable to answer the form', async () => {
+    const mcp = await connectMcp(product.mcpUrl!, { capabilities: { elicitation: { url: {} } } });
+    try {
+      const tag = freshTag();
+      await record(mcp.client, `${tag}-x`, [tag]);
+      const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+      await waitForTask(mcp.client, task.taskId, (t) => t.status === 'input_required');
+      const error = await mcp.client
+        .request({ method: 'tasks/result', params: { taskId: task.taskId } }, CallToolResultSchema, { timeout: 20_000 })
+        .then(
+          () => undefined,
+          (err: unknown) => err as { code: number; message: string },
+        );
+      expect(error).toMatchObject({ code: -32600, message: expect.stringContaining('form elicitation') });
+      expect((await getTask(mcp.client, task.taskId)).status).toBe('input_required');
+      await cancelTask(mcp.client, task.taskId);
     } finally {
       await mcp.close();
     }
@@ -193,10 +317,11 @@ describe('input_required across a restart of the MCP server', () => {
     const worker = await startTestProduct(config, { http: false });
     let http = await startTestProduct(config, { worker: false });
     try {
-      const first = await connectMcpWithElicitation(http.mcpUrl!, () => ({
-        action: 'accept',
-        content: { confirmed: true },
-      }));
+      const first = await connectMcpWithElicitation(
+        http.mcpUrl!,
+        () => ({ action: 'accept', content: { confirmed: true } }),
+        { standaloneStream: false },
+      );
       const sessionId = first.sessionId();
       await record(first.client, 'restart-1', ['restart']);
       const task = await callToolAsTask(first.client, 'purge_decisions', { tag: 'restart' });
@@ -208,9 +333,7 @@ describe('input_required across a restart of the MCP server', () => {
       const again = await connectMcpWithElicitation(
         http.mcpUrl!,
         () => ({ action: 'accept', content: { confirmed: true } }),
-        {
-          sessionId,
-        },
+        { sessionId, standaloneStream: false },
       );
       const result = await getTaskResult(again.client, task.taskId);
       expect(result.structuredContent).toEqual({ deleted: 1 });
@@ -219,6 +342,37 @@ describe('input_required across a restart of the MCP server', () => {
     } finally {
       await http.close();
       await worker.close();
+    }
+  });
+});
+
+describe('input_required with a slow human', () => {
+  it('asks the question again on the same stream when the client does not answer in time, instead of failing', async () => {
+    const product = await startTestProduct(testConfig({ ELICITATION_TIMEOUT_MS: '1500' }));
+    // The human answers the first question only after the server gave up on it and asked again; that
+    // late answer ("cancel") would make the task delete nothing if the server applied it.
+    const mcp = await connectMcpWithElicitation(
+      product.mcpUrl!,
+      async (_request, { signal, index }) => {
+        if (index > 0) return { action: 'accept', content: { confirmed: true } };
+        await until(() => signal.aborted || mcp.questions.length > 1);
+        return { action: 'cancel' };
+      },
+      { standaloneStream: false },
+    );
+    try {
+      await record(mcp.client, 'slow-1', ['slow']);
+      const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag: 'slow' });
+      await waitForTask(mcp.client, task.taskId, (t) => t.status === 'input_required');
+      const result = await getTaskResult(mcp.client, task.taskId);
+      expect(result.structuredContent).toEqual({ deleted: 1 });
+      expect(mcp.questions.map((question) => question.message)).toEqual([
+        'Confirm deletion of 1 records?',
+        'Confirm deletion of 1 records?',
+      ]);
+    } finally {
+      await mcp.close();
+      await product.close();
     }
   });
 });

@@ -44,7 +44,7 @@ describe('progress and status notifications', () => {
   });
 
   it("§1.16 #44: sends notifications/progress for the progressToken of the creating request, for the task's whole life", async () => {
-    const progress: { progress: number; total?: number; message?: string }[] = [];
+    const progress: { progress: number; total?: number; message?: string; _meta?: Record<string, unknown> }[] = [];
     mcp.client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
       if (notification.params.progressToken === 'tok-1') progress.push(notification.params);
     });
@@ -67,6 +67,8 @@ describe('progress and status notifications', () => {
     expect(progress.map((p) => p.progress)).toEqual([...progress.map((p) => p.progress)].sort((a, b) => a - b));
     expect(progress.at(-1)).toMatchObject({ progress: 4, total: 4 });
     expect(progress.some((p) => /^Step [1-4]\/4$/.test(p.message ?? ''))).toBe(true);
+    for (const p of progress)
+      expect(p._meta).toEqual({ 'io.modelcontextprotocol/related-task': { taskId: task.taskId } });
   });
 
   it('§1.16 #33 #34: sends notifications/tasks/status with the full task when a task changes status, without related-task _meta', async () => {
@@ -86,6 +88,23 @@ describe('progress and status notifications', () => {
       createdAt: task.createdAt,
     });
     expect(mine.at(-1)?._meta).toBeUndefined();
+  });
+
+  it('sends the status notification of a cancelled task with exactly what tasks/cancel answered, cancel time included', async () => {
+    const statuses: Task[] = [];
+    mcp.client.setNotificationHandler(TaskStatusNotificationSchema, (notification) => {
+      statuses.push(notification.params);
+    });
+    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 30, steps: 30 });
+    // Let the task report progress first, so that its last recorded change is older than the cancel.
+    await waitForTask(mcp.client, task.taskId, (t) => /^Step \d+\/30$/.test(t.statusMessage ?? ''));
+    const cancelSentAt = Date.now();
+    const answer = await cancelTask(mcp.client, task.taskId);
+    expect(Date.parse(answer.lastUpdatedAt)).toBeGreaterThanOrEqual(cancelSentAt - 1);
+    const deadline = Date.now() + 10_000;
+    while (!statuses.some((s) => s.taskId === task.taskId) && Date.now() < deadline) await sleep(50);
+    const mine = statuses.filter((s) => s.taskId === task.taskId);
+    expect(mine).toEqual([{ ...answer }]);
   });
 
   it('reports progress to the progressToken of an optional tool called without a task', async () => {

@@ -42,6 +42,21 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
     await product?.close();
   });
 
+  /** The task as `tasks/list` shows it; visibility lags creation by a moment, so poll until it appears. */
+  const waitForListed = async (taskId: string) => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      let cursor: string | undefined;
+      do {
+        const page = await listTasks(mcp.client, cursor);
+        const found = page.tasks.find((t) => t.taskId === taskId);
+        if (found) return found;
+        cursor = page.nextCursor;
+      } while (cursor);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`Task ${taskId} never appeared in tasks/list`);
+  };
+
   it('§1.16 #1: declares the tasks capability for list, cancel and tools/call', () => {
     expect(mcp.client.getServerCapabilities()?.tasks).toEqual({
       list: {},
@@ -112,6 +127,8 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
 
   it('§1.16 #22 #23 #25: blocks tasks/result until the task completes, then returns the tool result with related-task _meta', async () => {
     const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 2, steps: 2 });
+    expect((await getTask(mcp.client, task.taskId)).status).toBe('working');
+    const sentAt = Date.now();
     const result = await getTaskResult(mcp.client, task.taskId);
     expect(result.content).toEqual([
       { type: 'text', text: 'Long running operation completed. Duration: 2 seconds, Steps: 2.' },
@@ -120,7 +137,8 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
     expect(result._meta?.['io.modelcontextprotocol/related-task']).toEqual({ taskId: task.taskId });
     const done = await getTask(mcp.client, task.taskId);
     expect(done.status).toBe('completed');
-    expect(Date.parse(done.lastUpdatedAt)).toBeGreaterThanOrEqual(Date.parse(done.createdAt));
+    // The task became terminal only after tasks/result was sent: the request waited for it.
+    expect(Date.parse(done.lastUpdatedAt)).toBeGreaterThan(sentAt);
   });
 
   it('§1.16 #7: runs an optional tool without a task and answers on the same request, with the result a task gives', async () => {
@@ -143,12 +161,22 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
   });
 
   it('§1.16 #5: answers -32601 for a forbidden tool called with a task, and does not run it', async () => {
-    const before = (await listTasks(mcp.client)).tasks.length;
-    const code = await errorCodeOf(callToolAsTask(mcp.client, 'describe_task_limits', {}));
+    const title = `forbidden-as-task-${Date.now()}`;
+    const tag = `t${Date.now().toString(36)}`;
+    const recorded = async (): Promise<string[]> => {
+      const recent = await mcp.client.callTool({ name: 'get_recent_decisions', arguments: { limit: 100, tag } });
+      return (recent.structuredContent as { decisions: { title: string }[] }).decisions.map((d) => d.title);
+    };
+    const code = await errorCodeOf(
+      callToolAsTask(mcp.client, 'record_decision', { title, decision: 'must not be stored', tags: [tag] }),
+    );
     expect(code).toBe(-32601);
-    expect((await listTasks(mcp.client)).tasks.length).toBe(before);
-    const direct = await mcp.client.callTool({ name: 'describe_task_limits', arguments: {} });
-    expect(direct.structuredContent).toMatchObject({ maxTtlMs: 86_400_000, defaultTtlMs: 3_600_000 });
+    // The same call without a task does record: the check below would see a recorded decision.
+    await mcp.client.callTool({
+      name: 'record_decision',
+      arguments: { title: `${title}-plain`, decision: 'stored', tags: [tag] },
+    });
+    expect(await recorded()).toEqual([`${title}-plain`]);
   });
 
   it('rejects invalid tool arguments with -32602 naming the field', async () => {
@@ -175,13 +203,13 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
   });
 
   it('§1.16 #16 #28 #40: cancels a running task: the answer says cancelled, the activity stops through its heartbeat, it stays cancelled', async () => {
-    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 60, steps: 60 });
-    await waitForTask(
-      mcp.client,
-      task.taskId,
-      (t) => (t.statusMessage ?? '').startsWith('Step') || t.status === 'working',
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const durationSeconds = 6;
+    const task = await callToolAsTask(mcp.client, 'long_running_operation', {
+      duration: durationSeconds,
+      steps: durationSeconds,
+    });
+    // The activity is running (it reported a step) when the cancel arrives.
+    await waitForTask(mcp.client, task.taskId, (t) => /^Step [1-3]\/6$/.test(t.statusMessage ?? ''));
     const cancelled = await cancelTask(mcp.client, task.taskId);
     expect(cancelled.status).toBe('cancelled');
     expect((await getTask(mcp.client, task.taskId)).status).toBe('cancelled');
@@ -195,7 +223,12 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
     );
     await expect(handle.result()).rejects.toThrow();
     expect((await handle.describe()).status.name).toBe('CANCELLED');
+    // Past the moment the work would have finished, get and list still say cancelled.
+    const wouldHaveFinishedAt = Date.parse(task.createdAt) + durationSeconds * 1000 + 1000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, wouldHaveFinishedAt - Date.now())));
     expect((await getTask(mcp.client, task.taskId)).status).toBe('cancelled');
+    const listed = await waitForListed(task.taskId);
+    expect(listed.status).toBe('cancelled');
     const result = await getTaskResult(mcp.client, task.taskId);
     expect(result.isError).toBe(true);
     expect(await errorCodeOf(cancelTask(mcp.client, task.taskId))).toBe(-32602);

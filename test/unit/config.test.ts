@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       maxRunningTasksPerOwner: 100,
       createRatePerMinute: 120,
       requestRatePerMinute: 1200,
+      elicitationTimeoutMs: 600_000,
     });
   });
 
