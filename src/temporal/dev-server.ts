@@ -63,6 +63,11 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     if (options.output === 'inherit') process.stderr.write(chunk);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A process that exits without stopping the server (a shutdown past its deadline, a crash) still
+  // asks it to stop, rather than leaving it running on the ports and the database.
+  const stopOnExit = (): void => void child.kill('SIGTERM');
+  process.once('exit', stopOnExit);
+  child.once('exit', () => process.off('exit', stopOnExit));
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
