@@ -156,7 +156,7 @@ export class SessionRegistry {
     const message = resumedInitializeMessage({ protocolVersion: request.protocolVersion, facts });
     const opening = { message, url: request.url, host: request.host };
     const session = await this.create(sessionId, opening, facts);
-    await initializeSdkTransport(session.stream.transport, { ...opening, sessionId });
+    await this.initializeOrClose(session, session.stream, opening);
     return session;
   }
 
@@ -178,8 +178,18 @@ export class SessionRegistry {
       closeServer?.();
       if (this.sessions.get(sessionId) === session) void this.close(session);
     };
-    await initializeSdkTransport(json.transport, { ...request, sessionId });
+    await this.initializeOrClose(session, json, request);
     return session;
+  }
+
+  /** Initializes one channel of `session`; a session that cannot be initialized is not kept. */
+  private async initializeOrClose(session: LiveSession, channel: Channel, request: OpeningRequest): Promise<void> {
+    try {
+      await initializeSdkTransport(channel.transport, { ...request, sessionId: session.id });
+    } catch (err) {
+      await this.close(session);
+      throw err;
+    }
   }
 
   private async openChannel(sessionId: string, info: ChannelInfo): Promise<Channel> {

@@ -107,7 +107,12 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     await Promise.race([closed, sleep(200)]);
   }
 
-  await setRetention(options.cliPath, address, options.namespace);
+  try {
+    await setRetention(options.cliPath, address, options.namespace);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   return {
     address,
     uiUrl: options.uiPort === undefined ? undefined : `http://${ip}:${options.uiPort}`,

@@ -137,4 +137,13 @@ describe('SessionRegistry', () => {
     await viaTransport.stream.transport.close();
     expect(registry.size).toBe(0);
   });
+
+  it('keeps no session whose channels cannot be initialized (a Host the transports refuse)', async () => {
+    const { registry } = makeRegistry();
+    registry.allowHosts(['localhost:1']);
+    await expect(registry.open({ message: INITIALIZE, url: URL_, host: HOST })).rejects.toThrow(/HTTP 403/);
+    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false });
+    await expect(registry.findOrResume(issued, { url: URL_, host: HOST })).rejects.toThrow(/HTTP 403/);
+    expect(registry.size).toBe(0);
+  });
 });
