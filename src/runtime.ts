@@ -19,9 +19,16 @@ export interface InstallRuntimeOptions {
 export function installRuntime(env: NodeJS.ProcessEnv = process.env, options: InstallRuntimeOptions = {}): void {
   const level = (env.LOG_LEVEL ?? 'INFO').toUpperCase() as LogLevel;
   if (!LEVELS.includes(level)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
-  const logger =
-    options.logFile === undefined ? new DefaultLogger(level) : new DefaultLogger(level, appendTo(options.logFile));
-  Runtime.install({ logger, shutdownSignals: [] });
+  if (options.logFile === undefined) {
+    Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
+    return;
+  }
+  Runtime.install({
+    logger: new DefaultLogger(level, appendTo(options.logFile)),
+    shutdownSignals: [],
+    // The native core prints its own messages to the console unless they are forwarded to the logger.
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+  });
 }
 
 /** A log function that appends one line per entry to `file` (synchronously, so no line is lost on exit). */
