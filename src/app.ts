@@ -94,15 +94,17 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
           observer: parts.activityObserver,
         },
       });
-      await ensureCleanupSchedule(client, {
-        taskQueue: config.taskQueue,
-        intervalSeconds: config.cleanupIntervalSeconds,
-      });
+      // Run (and register the stop of) the worker at once: a worker that was created but never run
+      // holds its connection open, and the connection may only close once the worker has stopped.
       const running = worker.run();
       stoppers.push(async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;
         closeMemoryDatabases(memoryDbFile);
+      });
+      await ensureCleanupSchedule(client, {
+        taskQueue: config.taskQueue,
+        intervalSeconds: config.cleanupIntervalSeconds,
       });
     }
 

@@ -1,14 +1,15 @@
 import { startProduct } from './app';
 import { loadConfig } from './config';
 import { installRuntime } from './runtime';
-import { onShutdownSignal } from './shutdown';
+import { onShutdownSignal, shutdownTimeoutMs } from './shutdown';
 
 /** `npm start`: the embedded Temporal server (unless TEMPORAL_ADDRESS is set), a worker, and MCP over HTTP. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const timeoutMs = shutdownTimeoutMs();
   installRuntime();
   const product = await startProduct(config, { worker: true, http: true });
-  onShutdownSignal(() => product.close());
+  onShutdownSignal(() => product.close(), { timeoutMs });
   const ui = product.temporalUiUrl ? `, Temporal UI at ${product.temporalUiUrl}` : '';
   process.stdout.write(`Ready: MCP server at ${product.mcpUrl}${ui} (Temporal ${product.temporal.address})\n`);
 }

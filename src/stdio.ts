@@ -2,7 +2,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { startProduct } from './app';
 import { loadConfig } from './config';
 import { installRuntime } from './runtime';
-import { onShutdownSignal } from './shutdown';
+import { onShutdownSignal, shutdownTimeoutMs } from './shutdown';
 
 /**
  * `npm run start:stdio`: MCP over stdio for desktop clients, every task owned by `MCP_STDIO_SCOPE`.
@@ -11,6 +11,7 @@ import { onShutdownSignal } from './shutdown';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const timeoutMs = shutdownTimeoutMs();
   installRuntime();
   const embedded = config.temporal.kind === 'embedded';
   const product = await startProduct(config, { worker: embedded, http: false });
@@ -20,8 +21,8 @@ async function main(): Promise<void> {
     await server.close();
     await product.close();
   };
-  onShutdownSignal(stop);
-  process.stdin.once('end', () => void stop().then(() => process.exit(0)));
+  const shutdown = onShutdownSignal(stop, { timeoutMs });
+  process.stdin.once('end', () => shutdown('stdin closed'));
   await server.connect(new StdioServerTransport());
   process.stderr.write(`Ready: MCP over stdio (Temporal ${product.temporal.address})\n`);
 }

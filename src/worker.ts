@@ -1,15 +1,16 @@
 import { startProduct } from './app';
 import { loadConfig } from './config';
 import { installRuntime } from './runtime';
-import { onShutdownSignal } from './shutdown';
+import { onShutdownSignal, shutdownTimeoutMs } from './shutdown';
 
 /** `npm run start:worker`: a Temporal worker only, for scaling out; needs TEMPORAL_ADDRESS. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const timeoutMs = shutdownTimeoutMs();
   installRuntime();
   if (config.temporal.kind !== 'external') throw new Error('The worker entry point needs TEMPORAL_ADDRESS');
   const product = await startProduct(config, { worker: true, http: false });
-  onShutdownSignal(() => product.close());
+  onShutdownSignal(() => product.close(), { timeoutMs });
   process.stdout.write(`Ready: worker on task queue ${config.taskQueue} (Temporal ${product.temporal.address})\n`);
 }
 

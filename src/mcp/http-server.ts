@@ -2,11 +2,10 @@ import { createServer, type Server as NodeHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { LATEST_PROTOCOL_VERSION, isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import { SessionIdSigner, type SessionFacts } from './session-ids';
-import { StandaloneStreamTracker } from './standalone-stream';
-import { canAnswerForms } from './task-questions';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeMessage } from './sdk-session-resumption';
+import { SessionRegistry, type ChannelInfo, type LiveSession } from './session-registry';
 import { errorMessage } from '../../common/error-message';
 
 export interface HttpServerOptions {
@@ -15,13 +14,10 @@ export interface HttpServerOptions {
   /**
    * Builds an MCP server for one channel of a session: `stream` serves tools/call and tasks/result
    * (and sends notifications), `json` serves tasks/get, tasks/list and tasks/cancel. `resumed` holds
-   * what the session id remembers when a session is resumed after a restart. `standaloneStreamOpen`
+   * what the session id remembers when a session is resumed after a restart; `standaloneStreamOpen`
    * tells whether the session's standalone GET stream is open now.
    */
-  createSessionServer(
-    sessionId: string,
-    channel: { role: 'stream' | 'json'; resumed?: SessionFacts; standaloneStreamOpen: () => boolean },
-  ): Server;
+  createSessionServer(sessionId: string, channel: ChannelInfo): Server;
   sessionSecret: string;
   /** Idle time after which a session's transport is dropped from memory (it can be resumed). */
   sessionIdleMs: number;
@@ -36,111 +32,22 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-type SessionRole = 'stream' | 'json';
-
-interface Channel {
-  transport: WebStandardStreamableHTTPServerTransport;
-  server: Server;
-}
-
-interface LiveSession {
-  stream: Channel;
-  json: Channel;
-  standaloneStream: StandaloneStreamTracker;
-  lastSeen: number;
-}
-
 const MCP_PATH = '/mcp';
 
 /**
- * Serves MCP over Streamable HTTP at `/mcp`, one SDK transport and server per session. Session ids are
- * signed, so after a restart (or on another replica) a client that presents its `Mcp-Session-Id`
- * again is resumed transparently instead of being told to start over: its tasks stay reachable.
+ * Serves MCP over Streamable HTTP at `/mcp`: the HTTP door (routing, body limit, JSON errors) in front
+ * of a {@link SessionRegistry}. Session ids are signed, so after a restart (or on another replica) a
+ * client that presents its `Mcp-Session-Id` again is resumed transparently instead of being told to
+ * start over: its tasks stay reachable.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const signer = new SessionIdSigner(options.sessionSecret);
-  const sessions = new Map<string, LiveSession>();
-  // Concurrent first requests of a resumed session share one resumption.
-  const resuming = new Map<string, Promise<LiveSession>>();
+  const sessions = new SessionRegistry({
+    sessionSecret: options.sessionSecret,
+    createSessionServer: (sessionId, channel) => options.createSessionServer(sessionId, channel),
+    sessionIdleMs: options.sessionIdleMs,
+    maxSessions: options.maxSessions,
+  });
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
-  let allowedHosts: string[] = [];
-
-  /** One transport + server pair; `json` answers with a plain JSON body instead of an SSE stream. */
-  const openChannel = async (
-    sessionId: string,
-    role: SessionRole,
-    standaloneStream: StandaloneStreamTracker,
-    resumed?: SessionFacts,
-  ): Promise<Channel> => {
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => sessionId,
-      enableJsonResponse: role === 'json',
-      enableDnsRebindingProtection: allowedHosts.length > 0,
-      allowedHosts,
-    });
-    const server = options.createSessionServer(sessionId, {
-      role,
-      resumed,
-      standaloneStreamOpen: () => standaloneStream.isOpen(),
-    });
-    await server.connect(transport);
-    return { transport, server };
-  };
-
-  /**
-   * Opens a session: a streaming channel for everything that may need a stream (tools/call,
-   * tasks/result and its questions, the GET stream) and a JSON channel for tasks/get, tasks/list and
-   * tasks/cancel, which the spec says should not be upgraded to SSE. The JSON channel is initialized
-   * here with the client's own `initialize`.
-   */
-  const openSession = async (
-    sessionId: string,
-    init: { message: InitializeMessage; url: string; host: string },
-    resumed?: SessionFacts,
-  ): Promise<LiveSession> => {
-    evictIfFull();
-    const standaloneStream = new StandaloneStreamTracker();
-    const stream = await openChannel(sessionId, 'stream', standaloneStream, resumed);
-    const json = await openChannel(sessionId, 'json', standaloneStream, resumed);
-    const session: LiveSession = { stream, json, standaloneStream, lastSeen: Date.now() };
-    sessions.set(sessionId, session);
-    stream.transport.onclose = () => {
-      if (sessions.get(sessionId) === session) void closeSession(sessionId, session);
-    };
-    await initializeChannel(json, sessionId, init);
-    return session;
-  };
-
-  const evictIfFull = (): void => {
-    if (sessions.size < options.maxSessions) return;
-    let oldest: [string, LiveSession] | undefined;
-    for (const entry of sessions) if (!oldest || entry[1].lastSeen < oldest[1].lastSeen) oldest = entry;
-    if (oldest) void closeSession(oldest[0], oldest[1]);
-  };
-
-  const closeSession = async (sessionId: string, session: LiveSession): Promise<void> => {
-    if (sessions.get(sessionId) === session) sessions.delete(sessionId);
-    await session.stream.server.close().catch(() => undefined);
-    await session.json.server.close().catch(() => undefined);
-  };
-
-  /** Re-creates a session this product issued, replaying an `initialize` built from what its id remembers. */
-  const resumeSession = async (sessionId: string, facts: SessionFacts, request: Request): Promise<LiveSession> => {
-    const message: InitializeMessage = {
-      jsonrpc: '2.0',
-      id: 'resume',
-      method: 'initialize',
-      params: {
-        protocolVersion: request.headers.get('mcp-protocol-version') ?? LATEST_PROTOCOL_VERSION,
-        capabilities: facts.elicitation ? { elicitation: {} } : {},
-        clientInfo: { name: 'resumed-session', version: '0' },
-      },
-    };
-    const init = { message, url: request.url, host: hostOf(request) };
-    const session = await openSession(sessionId, init, facts);
-    await initializeChannel(session.stream, sessionId, init);
-    return session;
-  };
 
   const handle = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
@@ -161,27 +68,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const sessionId = request.headers.get('mcp-session-id');
     let session: LiveSession | undefined;
     if (sessionId) {
-      session = sessions.get(sessionId);
-      if (!session) {
-        const facts = signer.verify(sessionId);
-        if (!facts) return jsonError(404, -32001, 'Session not found');
-        let pending = resuming.get(sessionId);
-        if (!pending) {
-          pending = resumeSession(sessionId, facts, request).finally(() => resuming.delete(sessionId));
-          resuming.set(sessionId, pending);
-        }
-        session = await pending;
-      }
+      session = await sessions.findOrResume(sessionId, {
+        url: request.url,
+        host: hostOf(request),
+        protocolVersion: request.headers.get('mcp-protocol-version'),
+      });
+      if (!session) return jsonError(404, -32001, 'Session not found');
     } else if (isInitializeMessage(parsedBody)) {
-      const id = signer.issue({ elicitation: canAnswerForms(parsedBody.params?.capabilities) });
-      session = await openSession(id, { message: parsedBody, url: request.url, host: hostOf(request) });
+      session = await sessions.open({ message: parsedBody, url: request.url, host: hostOf(request) });
     } else {
       return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
-    session.lastSeen = Date.now();
+    sessions.touch(session);
     if (request.method === 'DELETE') {
       const response = await session.stream.transport.handleRequest(request);
-      await closeSession(sessionId ?? '', session);
+      await sessions.close(session);
       return response;
     }
     if (request.method === 'GET') {
@@ -201,67 +102,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     httpServer.listen(options.port, options.host, () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
-  if (isLoopback(options.host)) allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
-
-  const sweeper = setInterval(
-    () => {
-      const cutoff = Date.now() - options.sessionIdleMs;
-      for (const [id, session] of sessions) if (session.lastSeen < cutoff) void closeSession(id, session);
-    },
-    Math.min(options.sessionIdleMs, 60_000),
-  );
-  sweeper.unref();
+  if (isLoopback(options.host)) sessions.allowHosts([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  sessions.startSweeping();
 
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${host}:${port}${MCP_PATH}`,
     async close() {
-      clearInterval(sweeper);
-      await Promise.all([...sessions].map(([id, session]) => closeSession(id, session)));
+      await sessions.closeAll();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
   };
-}
-
-/** Feeds a channel the client's `initialize` and `notifications/initialized`, discarding the answers. */
-async function initializeChannel(
-  channel: Channel,
-  sessionId: string,
-  init: { message: InitializeMessage; url: string; host: string },
-): Promise<void> {
-  const protocolVersion = init.message.params?.protocolVersion ?? LATEST_PROTOCOL_VERSION;
-  await replay(channel.transport, init, { ...init.message, id: 'init' });
-  await replay(
-    channel.transport,
-    init,
-    { jsonrpc: '2.0', method: 'notifications/initialized' },
-    sessionId,
-    protocolVersion,
-  );
-}
-
-async function replay(
-  transport: WebStandardStreamableHTTPServerTransport,
-  target: { url: string; host: string },
-  message: object,
-  sessionId?: string,
-  protocolVersion?: string,
-): Promise<void> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    // The transport's DNS-rebinding check reads Host, which a constructed Request does not carry.
-    host: target.host,
-  };
-  if (sessionId) headers['mcp-session-id'] = sessionId;
-  if (protocolVersion) headers['mcp-protocol-version'] = protocolVersion;
-  const response = await transport.handleRequest(
-    new Request(target.url, { method: 'POST', headers, body: JSON.stringify(message) }),
-    { parsedBody: message },
-  );
-  const body = await response.text();
-  if (!response.ok) throw new Error(`Could not initialize the session: HTTP ${response.status} ${body}`);
 }
 
 /** Methods answered with a JSON body: quick reads and cancels that never need a stream. */
@@ -294,17 +146,6 @@ async function readLimited(request: Request, maxBytes: number): Promise<string |
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-interface InitializeMessage {
-  jsonrpc: '2.0';
-  id: string | number;
-  method: 'initialize';
-  params?: { protocolVersion?: string; capabilities?: { elicitation?: unknown }; clientInfo?: unknown };
-}
-
-function isInitializeMessage(body: unknown): body is InitializeMessage {
-  return !Array.isArray(body) && (body as { method?: unknown } | null)?.method === 'initialize';
 }
 
 function isLoopback(host: string): boolean {

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { closableGrpcRetryInterceptor } from './closable-grpc-retry';
 
 /** Where and how to reach Temporal: an address plus, for a remote cluster, TLS and API key. */
 export interface TemporalEndpoint {
@@ -24,12 +25,16 @@ export function externalEndpoint(address: string, namespace: string): TemporalEn
   };
 }
 
-/** One client per process; close its connection on shutdown. */
+/**
+ * One client per process; close its connection on shutdown, after aborting the calls in flight.
+ * Its gRPC retries end with the call's last status instead of throwing once the connection is closed.
+ */
 export async function connectClient(endpoint: TemporalEndpoint): Promise<Client> {
   const connection = await Connection.connect({
     address: endpoint.address,
     tls: endpoint.tls as never,
     apiKey: endpoint.apiKey,
+    interceptors: [closableGrpcRetryInterceptor()],
   });
   return new Client({ connection, namespace: endpoint.namespace });
 }

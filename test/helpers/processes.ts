@@ -10,6 +10,8 @@ export interface ProductProcess {
   output(): string;
   /** Resolves when it has printed a line starting with "Ready:". */
   ready: Promise<string>;
+  /** Resolves with the exit code (null when a signal ended it) once it has exited. */
+  exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -30,11 +32,12 @@ export function spawnEntryPoint(entry: 'main' | 'worker' | 'server' | 'stdio', e
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before it was ready:\n${output}`)));
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     output: () => output,
     ready,
+    exited,
     async kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

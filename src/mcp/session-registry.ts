@@ -1,0 +1,221 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import {
+  initializeSdkTransport,
+  resumedInitializeMessage,
+  type InitializeMessage,
+  type ReplayTarget,
+} from './sdk-session-resumption';
+import { SessionIdSigner, type SessionFacts } from './session-ids';
+import { StandaloneStreamTracker } from './standalone-stream';
+import { canAnswerForms } from './task-questions';
+
+/**
+ * The two channels of a session: `stream` serves tools/call and tasks/result (and sends
+ * notifications), `json` serves tasks/get, tasks/list and tasks/cancel with plain JSON bodies.
+ */
+export type ChannelRole = 'stream' | 'json';
+
+/** What {@link SessionRegistryOptions.createSessionServer} learns about the channel it serves. */
+export interface ChannelInfo {
+  role: ChannelRole;
+  /** What the session id remembers, when the session is resumed after a restart or on another replica. */
+  resumed?: SessionFacts;
+  /** Whether the session's standalone GET stream is open now (questions may be asked there). */
+  standaloneStreamOpen: () => boolean;
+}
+
+/** One channel: an SDK transport and the MCP server connected to it. */
+export interface Channel {
+  transport: WebStandardStreamableHTTPServerTransport;
+  server: Server;
+}
+
+/** A session held in memory. It can be dropped at any time: its signed id lets it be resumed. */
+export interface LiveSession {
+  readonly id: string;
+  readonly stream: Channel;
+  readonly json: Channel;
+  /** Tracks the session's standalone GET stream. */
+  readonly standaloneStream: StandaloneStreamTracker;
+  /** When a request last reached it (ms since the epoch). */
+  lastSeen: number;
+}
+
+export interface SessionRegistryOptions {
+  sessionSecret: string;
+  /** Builds the MCP server of one channel of a session. */
+  createSessionServer(sessionId: string, channel: ChannelInfo): Server;
+  /** Idle time after which {@link SessionRegistry.sweep} drops a session from memory. */
+  sessionIdleMs: number;
+  /** Sessions held at once; opening one more evicts the least recently seen. */
+  maxSessions: number;
+  /** Clock, for tests. @default Date.now */
+  now?: () => number;
+}
+
+/** A client's `initialize` and where it was sent, to open a session with. */
+export interface OpeningRequest extends ReplayTarget {
+  message: InitializeMessage;
+}
+
+/**
+ * Every MCP session this process holds in memory, with the two SDK transports each one needs.
+ * Sessions are opened by a client's `initialize`, found by their signed id, resumed from that id
+ * when this process does not hold them (after a restart, or on another replica), touched on every
+ * request, evicted when too many are open, swept when idle, and closed on DELETE or shutdown.
+ * Nothing here is task state: dropping a session loses nothing a resumption cannot rebuild.
+ */
+export class SessionRegistry {
+  private readonly signer: SessionIdSigner;
+  private readonly sessions = new Map<string, LiveSession>();
+  // Concurrent first requests of a resumed session share one resumption.
+  private readonly resuming = new Map<string, Promise<LiveSession>>();
+  private readonly now: () => number;
+  private allowedHosts: string[] = [];
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SessionRegistryOptions) {
+    this.signer = new SessionIdSigner(options.sessionSecret);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Sessions held in memory. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Host headers the transports accept (DNS-rebinding protection); empty accepts any. */
+  allowHosts(hosts: string[]): void {
+    this.allowedHosts = hosts;
+  }
+
+  /**
+   * Opens a new session for a client's `initialize`. The stream channel is left for the caller to
+   * hand the request to (its answer goes to the client); the JSON channel is initialized here.
+   */
+  async open(request: OpeningRequest): Promise<LiveSession> {
+    const capabilities = request.message.params?.capabilities;
+    const id = this.signer.issue({ elicitation: canAnswerForms(capabilities) });
+    return this.create(id, request);
+  }
+
+  /**
+   * The session `sessionId` names: the one in memory, else one resumed from the id's signed facts.
+   * Undefined when this product did not issue the id.
+   */
+  async findOrResume(
+    sessionId: string,
+    request: ReplayTarget & { protocolVersion?: string | null },
+  ): Promise<LiveSession | undefined> {
+    const live = this.sessions.get(sessionId);
+    if (live) return live;
+    const facts = this.signer.verify(sessionId);
+    if (!facts) return undefined;
+    let pending = this.resuming.get(sessionId);
+    if (!pending) {
+      pending = this.resume(sessionId, facts, request).finally(() => this.resuming.delete(sessionId));
+      this.resuming.set(sessionId, pending);
+    }
+    return pending;
+  }
+
+  /** Records that a request reached `session`, so that it is neither swept nor evicted first. */
+  touch(session: LiveSession): void {
+    session.lastSeen = this.now();
+  }
+
+  /** Drops `session` from memory and closes its servers and transports. */
+  async close(session: LiveSession): Promise<void> {
+    if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
+    await session.stream.server.close().catch(() => undefined);
+    await session.json.server.close().catch(() => undefined);
+  }
+
+  /** Closes every session idle for longer than `sessionIdleMs`; resolves once they are closed. */
+  async sweep(): Promise<void> {
+    const cutoff = this.now() - this.options.sessionIdleMs;
+    const idle = [...this.sessions.values()].filter((session) => session.lastSeen < cutoff);
+    await Promise.all(idle.map((session) => this.close(session)));
+  }
+
+  /** Sweeps every `min(sessionIdleMs, 60 s)` until {@link closeAll}. */
+  startSweeping(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => void this.sweep(), Math.min(this.options.sessionIdleMs, 60_000));
+    this.sweeper.unref();
+  }
+
+  /** Stops sweeping and closes every session. */
+  async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    await Promise.all([...this.sessions.values()].map((session) => this.close(session)));
+  }
+
+  /** Re-creates a session this product issued, replaying an `initialize` built from what its id remembers. */
+  private async resume(
+    sessionId: string,
+    facts: SessionFacts,
+    request: ReplayTarget & { protocolVersion?: string | null },
+  ): Promise<LiveSession> {
+    const message = resumedInitializeMessage({ protocolVersion: request.protocolVersion, facts });
+    const opening = { message, url: request.url, host: request.host };
+    const session = await this.create(sessionId, opening, facts);
+    await this.initializeOrClose(session, session.stream, opening);
+    return session;
+  }
+
+  /**
+   * Opens both channels of a session and initializes the JSON one with `request`'s `initialize`:
+   * a streaming channel for everything that may need a stream (tools/call, tasks/result and its
+   * questions, the GET stream), and a JSON channel for the reads and cancels the spec says should
+   * not be upgraded to SSE.
+   */
+  private async create(sessionId: string, request: OpeningRequest, resumed?: SessionFacts): Promise<LiveSession> {
+    this.evictIfFull();
+    const standaloneStream = new StandaloneStreamTracker();
+    const standaloneStreamOpen = (): boolean => standaloneStream.isOpen();
+    const stream = await this.openChannel(sessionId, { role: 'stream', resumed, standaloneStreamOpen });
+    const json = await this.openChannel(sessionId, { role: 'json', resumed, standaloneStreamOpen });
+    const session: LiveSession = { id: sessionId, stream, json, standaloneStream, lastSeen: this.now() };
+    this.sessions.set(sessionId, session);
+    // Chained, not replaced: the server's own close handler (which stops its task notifier) is there.
+    const closeServer = stream.transport.onclose;
+    stream.transport.onclose = () => {
+      closeServer?.();
+      if (this.sessions.get(sessionId) === session) void this.close(session);
+    };
+    await this.initializeOrClose(session, json, request);
+    return session;
+  }
+
+  /** Initializes one channel of `session`; a session that cannot be initialized is not kept. */
+  private async initializeOrClose(session: LiveSession, channel: Channel, request: OpeningRequest): Promise<void> {
+    try {
+      await initializeSdkTransport(channel.transport, { ...request, sessionId: session.id });
+    } catch (err) {
+      await this.close(session);
+      throw err;
+    }
+  }
+
+  private async openChannel(sessionId: string, info: ChannelInfo): Promise<Channel> {
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => sessionId,
+      enableJsonResponse: info.role === 'json',
+      enableDnsRebindingProtection: this.allowedHosts.length > 0,
+      allowedHosts: this.allowedHosts,
+    });
+    const server = this.options.createSessionServer(sessionId, info);
+    await server.connect(transport);
+    return { transport, server };
+  }
+
+  private evictIfFull(): void {
+    if (this.sessions.size < this.options.maxSessions) return;
+    let oldest: LiveSession | undefined;
+    for (const session of this.sessions.values()) if (!oldest || session.lastSeen < oldest.lastSeen) oldest = session;
+    if (oldest) void this.close(oldest);
+  }
+}

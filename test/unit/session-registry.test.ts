@@ -1,0 +1,149 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { SessionIdSigner } from '../../src/mcp/session-ids';
+import { SessionRegistry, type ChannelInfo, type SessionRegistryOptions } from '../../src/mcp/session-registry';
+
+const SECRET = 'registry-test-secret-0123456789';
+const URL_ = 'http://127.0.0.1:3000/mcp';
+const HOST = '127.0.0.1:3000';
+const INITIALIZE = {
+  jsonrpc: '2.0' as const,
+  id: 1,
+  method: 'initialize' as const,
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
+};
+
+/** A registry whose servers are plain SDK servers; records every server it was asked for. */
+function makeRegistry(overrides: Partial<SessionRegistryOptions> = {}) {
+  const created: { sessionId: string; info: ChannelInfo; server: Server }[] = [];
+  const registry = new SessionRegistry({
+    sessionSecret: SECRET,
+    sessionIdleMs: 60_000,
+    maxSessions: 10,
+    createSessionServer: (sessionId, info) => {
+      const server = new Server({ name: 'test', version: '1' }, { capabilities: {} });
+      created.push({ sessionId, info, server });
+      return server;
+    },
+    ...overrides,
+  });
+  return { registry, created };
+}
+
+async function ping(transport: WebStandardStreamableHTTPServerTransport, sessionId: string): Promise<number> {
+  const body = { jsonrpc: '2.0', id: 1, method: 'ping' };
+  const response = await transport.handleRequest(
+    new Request(URL_, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        host: HOST,
+        'mcp-session-id': sessionId,
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify(body),
+    }),
+    { parsedBody: body },
+  );
+  await response.text();
+  return response.status;
+}
+
+describe('SessionRegistry', () => {
+  it('opens a session under a signed id that remembers the elicitation capability, its JSON channel ready', async () => {
+    const { registry, created } = makeRegistry();
+    const session = await registry.open({
+      message: { ...INITIALIZE, params: { ...INITIALIZE.params, capabilities: { elicitation: {} } } },
+      url: URL_,
+      host: HOST,
+    });
+    expect(new SessionIdSigner(SECRET).verify(session.id)).toEqual({ elicitation: true });
+    expect(created.map((c) => c.info)).toEqual([{ role: 'stream' }, { role: 'json' }]);
+    expect(await ping(session.json.transport, session.id)).toBe(200);
+    expect(registry.size).toBe(1);
+    expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBe(session);
+    await registry.closeAll();
+  });
+
+  it('resumes a session another process issued, both channels initialized, and refuses ids it did not issue', async () => {
+    const before = makeRegistry();
+    const issued = (await before.registry.open({ message: INITIALIZE, url: URL_, host: HOST })).id;
+    await before.registry.closeAll();
+
+    const { registry, created } = makeRegistry();
+    expect(await registry.findOrResume('made-up', { url: URL_, host: HOST })).toBeUndefined();
+    const resumed = await registry.findOrResume(issued, { url: URL_, host: HOST, protocolVersion: '2025-11-25' });
+    expect(resumed?.id).toBe(issued);
+    expect(created.map((c) => c.info)).toEqual([
+      { role: 'stream', resumed: { elicitation: false } },
+      { role: 'json', resumed: { elicitation: false } },
+    ]);
+    expect(await ping(resumed!.stream.transport, issued)).toBe(200);
+    expect(await ping(resumed!.json.transport, issued)).toBe(200);
+    await registry.closeAll();
+  });
+
+  it('shares one resumption between concurrent first requests of a session', async () => {
+    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false });
+    const { registry, created } = makeRegistry();
+    const [a, b] = await Promise.all([
+      registry.findOrResume(issued, { url: URL_, host: HOST }),
+      registry.findOrResume(issued, { url: URL_, host: HOST }),
+    ]);
+    expect(a).toBe(b);
+    expect(created).toHaveLength(2);
+    await registry.closeAll();
+  });
+
+  it('evicts the least recently seen session when full', async () => {
+    let now = 1_000;
+    const { registry } = makeRegistry({ maxSessions: 2, now: () => now });
+    const first = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    now += 10;
+    const second = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    now += 10;
+    registry.touch(first);
+    await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    expect(registry.size).toBe(2);
+    expect(await registry.findOrResume(first.id, { url: URL_, host: HOST })).toBe(first);
+    const again = await registry.findOrResume(second.id, { url: URL_, host: HOST });
+    expect(again).not.toBe(second);
+    await registry.closeAll();
+  });
+
+  it('sweeps sessions idle for longer than the idle time, and closes their servers', async () => {
+    let now = 1_000;
+    const { registry, created } = makeRegistry({ sessionIdleMs: 100, now: () => now });
+    const idle = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    now += 60;
+    const busy = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    now += 60;
+    let closed = 0;
+    for (const { sessionId, server } of created) if (sessionId === idle.id) server.onclose = () => closed++;
+    await registry.sweep();
+    expect(registry.size).toBe(1);
+    expect(await registry.findOrResume(busy.id, { url: URL_, host: HOST })).toBe(busy);
+    expect(closed).toBe(2);
+    await registry.closeAll();
+  });
+
+  it('forgets a session closed by DELETE or by its transport', async () => {
+    const { registry } = makeRegistry();
+    const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    await registry.close(session);
+    expect(registry.size).toBe(0);
+    const viaTransport = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    await viaTransport.stream.transport.close();
+    expect(registry.size).toBe(0);
+  });
+
+  it('keeps no session whose channels cannot be initialized (a Host the transports refuse)', async () => {
+    const { registry } = makeRegistry();
+    registry.allowHosts(['localhost:1']);
+    await expect(registry.open({ message: INITIALIZE, url: URL_, host: HOST })).rejects.toThrow(/HTTP 403/);
+    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false });
+    await expect(registry.findOrResume(issued, { url: URL_, host: HOST })).rejects.toThrow(/HTTP 403/);
+    expect(registry.size).toBe(0);
+  });
+});
