@@ -133,8 +133,10 @@ describe('the engine reports one truth per task in every view', () => {
   });
 
   it('lists an input_required task with the statusMessage and lastUpdatedAt tasks/get reports', async () => {
-    // This client never answers: it only calls tools, so the question stays pending.
-    const asker = await connectMcpWithElicitation(product.mcpUrl!, () => ({ action: 'cancel' }));
+    // This client opens no GET stream and never calls tasks/result, so the question stays pending.
+    const asker = await connectMcpWithElicitation(product.mcpUrl!, () => ({ action: 'cancel' }), {
+      standaloneStream: false,
+    });
     try {
       const tag = `consistency${Date.now().toString(36)}`;
       await asker.client.callTool({

@@ -367,8 +367,8 @@ describe('input_required with a slow human', () => {
       const result = await getTaskResult(mcp.client, task.taskId);
       expect(result.structuredContent).toEqual({ deleted: 1 });
       expect(mcp.questions.map((question) => question.message)).toEqual([
-        'Confirm deletion of 1 records?',
-        'Confirm deletion of 1 records?',
+        'Confirm deletion of 1 record?',
+        'Confirm deletion of 1 record?',
       ]);
     } finally {
       await mcp.close();
