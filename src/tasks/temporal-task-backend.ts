@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { TaskLimits } from '../config';
@@ -63,6 +64,8 @@ export class TemporalTaskBackend implements TaskBackend {
   private readonly lifetime = new AbortController();
 
   constructor(options: TemporalTaskBackendOptions) {
+    // Every call in flight listens on the lifetime signal until it ends; many at once is normal, not a leak.
+    setMaxListeners(0, this.lifetime.signal);
     this.client = options.client;
     this.taskQueue = options.taskQueue;
     this.limits = options.limits;
@@ -296,6 +299,9 @@ export class TemporalTaskBackend implements TaskBackend {
     const caller = options.signal;
     if (caller?.aborted) throw caller.reason ?? new Error('The operation was aborted');
     const operation = new AbortController();
+    // The client adds a listener per RPC and never removes it: an operation of many RPCs (a list
+    // page read in parallel, a cancel waiting to settle) passes ten; they go with the signal.
+    setMaxListeners(0, operation.signal);
     const stopForLifetime = (): void => operation.abort(lifetime.reason);
     const stopForCaller = (): void => operation.abort(caller?.reason);
     lifetime.addEventListener('abort', stopForLifetime, { once: true });

@@ -59,7 +59,10 @@ describe('SessionRegistry', () => {
       host: HOST,
     });
     expect(new SessionIdSigner(SECRET).verify(session.id)).toEqual({ elicitation: true });
-    expect(created.map((c) => c.info)).toEqual([{ role: 'stream' }, { role: 'json' }]);
+    expect(created.map((c) => c.info)).toEqual([
+      { role: 'stream', resumed: undefined, standaloneStreamOpen: expect.any(Function) },
+      { role: 'json', resumed: undefined, standaloneStreamOpen: expect.any(Function) },
+    ]);
     expect(await ping(session.json.transport, session.id)).toBe(200);
     expect(registry.size).toBe(1);
     expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBe(session);
@@ -76,8 +79,8 @@ describe('SessionRegistry', () => {
     const resumed = await registry.findOrResume(issued, { url: URL_, host: HOST, protocolVersion: '2025-11-25' });
     expect(resumed?.id).toBe(issued);
     expect(created.map((c) => c.info)).toEqual([
-      { role: 'stream', resumed: { elicitation: false } },
-      { role: 'json', resumed: { elicitation: false } },
+      { role: 'stream', resumed: { elicitation: false }, standaloneStreamOpen: expect.any(Function) },
+      { role: 'json', resumed: { elicitation: false }, standaloneStreamOpen: expect.any(Function) },
     ]);
     expect(await ping(resumed!.stream.transport, issued)).toBe(200);
     expect(await ping(resumed!.json.transport, issued)).toBe(200);
