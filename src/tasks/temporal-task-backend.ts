@@ -265,6 +265,15 @@ export class TemporalTaskBackend implements TaskBackend {
           const cause = (err as { cause?: { message?: string } }).cause;
           throw new InputRejectedError(cause?.message ?? (err as Error).message);
         }
+        if (options.signal?.aborted) throw err;
+        // Another answer to the same question won and the task moved on (it may even have closed,
+        // which aborts this update): this answer changed nothing, and says so.
+        const now = (await this.reader.read(owner, taskId)).view;
+        if (now.pendingInput?.requestId !== response.requestId) {
+          throw new InputRejectedError(
+            `This question was already answered; the task is ${now.status} and this answer changed nothing`,
+          );
+        }
         throw err;
       }
     });

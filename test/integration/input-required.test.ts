@@ -267,6 +267,26 @@ describe('input_required: purge_decisions asks for confirmation through elicitat
     }
   });
 
+  it('answers tasks/result when the first of two answers closes the task and the second is cut off', async () => {
+    // Both copies of the question (GET stream and tasks/result stream) are declined at once: the first
+    // decline ends the workflow, which aborts the other answer's update; that must not fail the result.
+    const mcp = await connectMcpWithElicitation(product.mcpUrl!, () => ({ action: 'decline' }));
+    try {
+      for (let round = 0; round < 5; round++) {
+        const tag = freshTag();
+        await record(mcp.client, `${tag}-1`, [tag]);
+        const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+        await waitForTask(mcp.client, task.taskId, (t) => t.status === 'input_required' || t.status === 'completed');
+        const result = await getTaskResult(mcp.client, task.taskId);
+        expect(result.isError).toBeFalsy();
+        expect(result.structuredContent).toEqual({ deleted: 0 });
+        expect(await recentTitles(mcp.client, tag)).toEqual([`${tag}-1`]);
+      }
+    } finally {
+      await mcp.close();
+    }
+  });
+
   it('treats a client whose elicitation capability is URL-only as unable to answer the form', async () => {
     const mcp = await connectMcp(product.mcpUrl!, { capabilities: { elicitation: { url: {} } } });
     try {

@@ -62,9 +62,10 @@ function taskWorkflowId(mcp: TestClient, task: Task): string {
   return workflowIdFor({ scope: `session:${mcp.sessionId()}` }, task.taskId as TaskId);
 }
 
-/** The only workflow a session started: plain (non-task) tool calls return no task id. */
+/** The only plain call a session made: plain (non-task) tool calls return no id and are not listed by owner. */
 async function onlyWorkflowOf(recorder: Recorder, mcp: TestClient): Promise<string> {
-  const query = `McpScope = "${scopeKey({ scope: `session:${mcp.sessionId()}` })}"`;
+  const prefix = `mcp-call/${scopeKey({ scope: `session:${mcp.sessionId()}` })}/`;
+  const query = `WorkflowId STARTS_WITH "${prefix}"`;
   return pollUntil(`a workflow matching ${query}`, async () => {
     const ids: string[] = [];
     for await (const info of recorder.product.client.workflow.list({ query })) ids.push(info.workflowId);
