@@ -28,10 +28,10 @@ const deps = (more: Partial<AnalyzeDatasetDeps> = {}): Partial<AnalyzeDatasetDep
 
 describe('analyzeDataset on a URL source that stalls', () => {
   it.each([
-    ['after sending a few rows', 'rows.csv', ROWS, 2],
-    ['before sending its response headers', 'silent.csv', undefined, 0],
+    ['after a few rows', 'rows.csv', ROWS, 2],
+    ['before its response headers', 'silent.csv', undefined, 0],
   ])(
-    'keeps heartbeating %s, so a cancellation delivered by a heartbeat stops it promptly',
+    'keeps heartbeating while the source is silent %s, so a cancellation delivered by a heartbeat stops it promptly',
     async (_when, name, body, rows) => {
       const source = server.urlFor(name, body);
       const cancel = new HeartbeatDeliveredCancel();
@@ -69,21 +69,18 @@ describe('analyzeDataset on a URL source that stalls', () => {
   });
 
   it.each([
-    ['after sending a few rows', 'rows.csv', ROWS],
-    ['before sending its response headers', 'silent.csv', undefined],
-  ])(
-    'fails a source that stalls %s once the stall timeout passes, naming it, and retries',
-    async (_when, name, body) => {
-      const source = server.urlFor(name, body);
-      const run = runAnalysis(root, { source }, { deps: deps({ sourceStallTimeoutMs: 300 }) });
-      await expect(within(run, 20_000, 'the stall failure')).rejects.toMatchObject({
-        type: 'SourceStalled',
-        nonRetryable: false,
-        message: `${source} sent no data for 300 ms (the source stalled); retrying from the last checkpoint`,
-      });
-      await within(server.closed(name), 10_000, 'closing the connection');
-    },
-  );
+    ['after a few rows', 'rows.csv', ROWS],
+    ['before its response headers', 'silent.csv', undefined],
+  ])('fails a source silent %s once the stall timeout passes, naming it, and retries', async (_when, name, body) => {
+    const source = server.urlFor(name, body);
+    const run = runAnalysis(root, { source }, { deps: deps({ sourceStallTimeoutMs: 300 }) });
+    await expect(within(run, 20_000, 'the stall failure')).rejects.toMatchObject({
+      type: 'SourceStalled',
+      nonRetryable: false,
+      message: `${source} sent no data for 300 ms (the source stalled); retrying from the last checkpoint`,
+    });
+    await within(server.closed(name), 10_000, 'closing the connection');
+  });
 
   it('fails for good when the source stalls again on the third attempt', async () => {
     const source = server.urlFor('rows.csv', ROWS);
