@@ -14,6 +14,11 @@ export interface ActivityDeps {
   memoryDbFile: string;
   /** Where `export_memory` writes its files. */
   exportsDir: string;
+  /**
+   * How long a dataset or import source may send nothing before the attempt fails with `SourceStalled`
+   * (retried from the last checkpoint, up to `LAST_STALL_RETRY_ATTEMPT`). @default 300_000
+   */
+  sourceStallTimeoutMs?: number;
   /** Receives lifecycle events such as cancellations. @default loggingObserver */
   observer?: ActivityObserver;
 }
@@ -27,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     analyzeDataset: createAnalyzeDataset({
       datasetRoots: deps.datasetRoots,
       allowUrlSources: deps.allowUrlSources,
+      sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
       observer,
     }),
     ...createMemoryActivities({
@@ -34,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
       exportsDir: deps.exportsDir,
       datasetRoots: deps.datasetRoots,
       allowUrlSources: deps.allowUrlSources,
+      sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
       observer,
     }),
   };

@@ -40,6 +40,8 @@ export interface Config {
   datasetRoots: string[];
   /** Whether `http(s)://` dataset sources may be fetched. @default true */
   allowUrlSources: boolean;
+  /** How long a dataset or import source may send nothing before the attempt fails, in seconds. @default 300 */
+  sourceStallTimeoutSeconds: number;
   temporal: TemporalTarget;
   /** Task queue shared by the MCP server (starting workflows) and the worker. @default 'mcp-tasks' */
   taskQueue: string;
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     datasetRoots: [path.join(dataDir, 'datasets'), ...extraRoots],
     allowUrlSources: boolFromEnv(env, 'ALLOW_URL_SOURCES', true),
+    sourceStallTimeoutSeconds: intFromEnv(env, 'SOURCE_STALL_TIMEOUT_SECONDS', 300, 1),
     temporal: env.TEMPORAL_ADDRESS
       ? { kind: 'external', address: env.TEMPORAL_ADDRESS, namespace }
       : {

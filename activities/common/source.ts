@@ -112,6 +112,11 @@ export async function resolveSource(source: string, policy: SourcePolicy): Promi
   return { kind: 'file', path: real };
 }
 
+/** How messages name a resolved source: its real path, or its URL. */
+export function sourceName(source: ResolvedSource): string {
+  return source.kind === 'file' ? source.path : source.url.href;
+}
+
 /**
  * The format to parse: `explicit` if given, else from the file or URL path's extension (`.csv`,
  * `.jsonl`, `.ndjson`). Throws `InvalidInput` when neither tells.

@@ -11,10 +11,12 @@ import {
   openSource,
   resolveSource,
   sameFingerprint,
+  sourceName,
   type DatasetFormat,
   type OpenedSource,
   type SourcePolicy,
 } from '../common/source';
+import { DEFAULT_SOURCE_STALL_TIMEOUT_MS, SourceWatch } from '../common/source-watch';
 import type { AnalyzeDatasetArgs } from '../../workflows/analyze-dataset';
 
 export type { ColumnReport } from './column-stats';
@@ -48,8 +50,10 @@ export interface DatasetAnalysis {
 /** What the activity needs from the worker. */
 export interface AnalyzeDatasetDeps extends DatasetSourceOptions {
   observer: ActivityObserver;
-  /** Longest time between two checkpoints (heartbeats). @default 1000 */
+  /** Longest time between two checkpoints (heartbeats), also while waiting for data. @default 1000 */
   checkpointIntervalMs?: number;
+  /** How long the source may send nothing before the attempt fails (`SourceStalled`). @default DEFAULT_SOURCE_STALL_TIMEOUT_MS */
+  sourceStallTimeoutMs?: number;
   /** @internal Read size for files; tests make it small to split records between chunks. @default 65536 */
   readChunkBytes?: number;
   /** @internal Largest checkpoint sent, in bytes of JSON. @default MAX_CHECKPOINT_BYTES */
@@ -76,12 +80,16 @@ const MAX_SLICE_BYTES = 256 * 1024;
  * an HTTP range), and its report is identical to the one an uninterrupted run gives.
  *
  * Cancellation arrives through the heartbeat: the open stream or download is closed, the observer is
- * told, and the `CancelledFailure` is rethrown. Bad input, forbidden, missing or unreadable sources
- * throw non-retryable `ApplicationFailure`s typed with `TaskFailureType`; network errors are retried.
+ * told, and the `CancelledFailure` is rethrown. While it waits for data the activity keeps
+ * heartbeating its last checkpoint, so a cancellation also reaches it when the source stalls; a source
+ * that sends nothing for `sourceStallTimeoutMs` fails the attempt with `SourceStalled` (see
+ * {@link SourceWatch}). Bad input, forbidden, missing or unreadable sources throw non-retryable
+ * `ApplicationFailure`s typed with `TaskFailureType`; network errors are retried.
  */
 export function createAnalyzeDataset(deps: AnalyzeDatasetDeps) {
   const intervalMs = deps.checkpointIntervalMs ?? 1000;
   const maxCheckpointBytes = deps.maxCheckpointBytes ?? MAX_CHECKPOINT_BYTES;
+  const stallTimeoutMs = deps.sourceStallTimeoutMs ?? DEFAULT_SOURCE_STALL_TIMEOUT_MS;
 
   return async function analyzeDataset(options: AnalyzeDatasetOptions): Promise<DatasetAnalysis> {
     const info = activityInfo();
@@ -93,15 +101,28 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps) {
     let totalBytes: number | undefined;
     const progress = (): ProgressDetails => describeProgress(analyzer, totalBytes);
     return reportCancellation(deps.observer, progress, async (signal) => {
+      // Until the source is open, waits heartbeat the checkpoint this attempt started from.
+      let sendHeartbeat = (): void => {
+        heartbeat({ progress: progress(), checkpoint: saved } satisfies HeartbeatDetails<DatasetCheckpoint>);
+      };
+      const watch = new SourceWatch({
+        name: sourceName(source),
+        cancellation: signal,
+        stallTimeoutMs,
+        keepAliveMs: intervalMs,
+        attempt: info.attempt,
+        keepAlive: () => sendHeartbeat(),
+      });
+      const open = (offset: number) => watch.wait(openSource(source, offset, watch.signal, deps.readChunkBytes));
       let opened: OpenedSource | undefined;
       try {
-        opened = await openSource(source, saved?.offset ?? 0, signal, deps.readChunkBytes);
+        opened = await open(saved?.offset ?? 0);
         let fingerprint = fingerprintOf({ source: options.source, format, columns, opened });
         if (saved && !sameFingerprint(saved.fingerprint, fingerprint)) {
           log.warn('Dataset checkpoint does not match the source any more; starting over', { source: options.source });
           opened.close();
           saved = undefined;
-          opened = await openSource(source, 0, signal, deps.readChunkBytes);
+          opened = await open(0);
           fingerprint = fingerprintOf({ source: options.source, format, columns, opened });
         }
         totalBytes = opened.totalBytes;
@@ -114,8 +135,9 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps) {
 
         let lastCheckpoint: DatasetCheckpoint | undefined = saved;
         let tooLarge = false;
-        const sendHeartbeat = () => {
-          if (!tooLarge) {
+        sendHeartbeat = () => {
+          // The state only changes with the offset: while waiting for data, the last checkpoint is still exact.
+          if (!tooLarge && lastCheckpoint?.offset !== active.offset) {
             const checkpoint: DatasetCheckpoint = { version: 1, fingerprint, offset: active.offset, ...active.state() };
             // Checkpoints only grow, so once one is too large the last one that fitted is kept for good.
             tooLarge = Buffer.byteLength(JSON.stringify(checkpoint)) > maxCheckpointBytes;
@@ -128,7 +150,7 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps) {
         sendHeartbeat();
         let nextHeartbeatAt = Date.now() + intervalMs;
         let bytesRead = 0;
-        for await (const chunk of opened.chunks) {
+        for await (const chunk of watch.chunks(opened.chunks)) {
           // Large chunks are parsed in slices so that heartbeats and cancellation keep their pace.
           for (let at = 0; at < chunk.length; at += MAX_SLICE_BYTES) {
             throwIfCancelled(signal);

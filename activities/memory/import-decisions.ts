@@ -7,6 +7,7 @@ import {
   openSource,
   resolveSource,
   sameFingerprint,
+  sourceName,
   type OpenedSource,
   type SourcePolicy,
 } from '../common/source';
@@ -23,6 +24,7 @@ import {
   type ImportCheckpoint,
 } from './import-progress';
 import { RecordSplitter, type RawRecord } from '../common/record-splitter';
+import { DEFAULT_SOURCE_STALL_TIMEOUT_MS, SourceWatch } from '../common/source-watch';
 import type { ImportDecisionsOptions, ImportSummary, InvalidLine } from './types';
 import { errorMessage } from '../../common/error-message';
 
@@ -32,8 +34,10 @@ export const IMPORT_BATCH_LINES = 1000;
 /** What the import needs besides the store. */
 export interface ImportDeps extends SourcePolicy {
   observer: ActivityObserver;
-  /** Longest time between two heartbeats while reading. @default 1000 */
+  /** Longest time between two heartbeats while reading, also while waiting for data. @default 1000 */
   checkpointIntervalMs?: number;
+  /** How long the source may send nothing before the attempt fails (`SourceStalled`). @default DEFAULT_SOURCE_STALL_TIMEOUT_MS */
+  sourceStallTimeoutMs?: number;
 }
 
 /**
@@ -50,10 +54,14 @@ export interface ImportDeps extends SourcePolicy {
  *
  * A batch that throws is rolled back whole. Source problems throw the dataset activity's non-retryable
  * failures; a constraint violation throws a non-retryable `ToolError` naming the lines. Cancellation
- * is reported to the observer and rethrown; batches committed before it stay.
+ * is reported to the observer and rethrown; batches committed before it stay. While waiting for data
+ * the import keeps heartbeating its last committed checkpoint, so a cancellation also reaches it when
+ * the source stalls; a source that sends nothing for `sourceStallTimeoutMs` fails the attempt with
+ * `SourceStalled` (see {@link SourceWatch}).
  */
 export function createImportDecisions(store: () => DecisionStore, deps: ImportDeps) {
   const intervalMs = deps.checkpointIntervalMs ?? 1000;
+  const stallTimeoutMs = deps.sourceStallTimeoutMs ?? DEFAULT_SOURCE_STALL_TIMEOUT_MS;
 
   return async function importDecisions(options: ImportDecisionsOptions): Promise<ImportSummary> {
     const info = activityInfo();
@@ -76,22 +84,32 @@ export function createImportDecisions(store: () => DecisionStore, deps: ImportDe
     const progress = (): ProgressDetails => describeProgress(state ?? resume);
 
     return reportCancellation(deps.observer, progress, async (signal) => {
+      // `state` is the last committed checkpoint; before the source is open, the one this attempt resumes from.
+      const sendHeartbeat = () => {
+        heartbeat({ progress: progress(), checkpoint: state ?? resume } satisfies HeartbeatDetails<ImportCheckpoint>);
+      };
+      const watch = new SourceWatch({
+        name: sourceName(source),
+        cancellation: signal,
+        stallTimeoutMs,
+        keepAliveMs: intervalMs,
+        attempt: info.attempt,
+        keepAlive: sendHeartbeat,
+      });
+      const open = (offset: number) => watch.wait(openSource(source, offset, watch.signal));
       let opened: OpenedSource | undefined;
       try {
-        opened = await openSource(source, resume?.offset ?? 0, signal);
+        opened = await open(resume?.offset ?? 0);
         let fingerprint = fingerprintOf({ source: sourceText, format, opened });
         if (resume !== undefined && !sameFingerprint(resume.fingerprint, fingerprint)) {
           log.warn('Import checkpoint does not match the source any more; starting over', { source: sourceText });
           opened.close();
           resume = undefined;
-          opened = await openSource(source, 0, signal);
+          opened = await open(0);
           fingerprint = fingerprintOf({ source: sourceText, format, opened });
         }
         let current: ImportCheckpoint = resume === undefined ? initialCheckpoint(fingerprint) : resume;
         state = current;
-        const sendHeartbeat = () => {
-          heartbeat({ progress: progress(), checkpoint: current } satisfies HeartbeatDetails<ImportCheckpoint>);
-        };
         sendHeartbeat();
         let nextHeartbeatAt = Date.now() + intervalMs;
 
@@ -142,7 +160,7 @@ export function createImportDecisions(store: () => DecisionStore, deps: ImportDe
           }
         };
 
-        for await (const chunk of opened.chunks) {
+        for await (const chunk of watch.chunks(opened.chunks)) {
           throwIfCancelled(signal);
           for (const record of splitter.push(chunk)) handle(record);
           if (Date.now() >= nextHeartbeatAt) {

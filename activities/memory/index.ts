@@ -42,6 +42,8 @@ export interface MemoryDeps {
   observer: ActivityObserver;
   /** Longest time between two heartbeats of `importDecisions`. @default 1000 */
   checkpointIntervalMs?: number;
+  /** How long an import source may send nothing before the attempt fails. @default DEFAULT_SOURCE_STALL_TIMEOUT_MS */
+  sourceStallTimeoutMs?: number;
   /** Decisions `purgeDecisions` deletes per transaction. @default PURGE_BATCH_ROWS */
   purgeBatchRows?: number;
 }
@@ -72,6 +74,7 @@ export function createMemoryActivities(deps: MemoryDeps) {
       allowUrlSources: deps.allowUrlSources,
       observer: deps.observer,
       checkpointIntervalMs: deps.checkpointIntervalMs,
+      sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
     }),
     analyzeDecisionPatterns: createAnalyzeDecisionPatterns(store, deps.observer),
     exportMemory: createExportMemory(store, { exportsDir: deps.exportsDir, observer: deps.observer }),

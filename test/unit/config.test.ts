@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(config.mcpPort).toBe(3000);
     expect(config.dataDir).toBe(path.resolve('.data'));
     expect(config.datasetRoots).toEqual([path.resolve('.data', 'datasets')]);
+    expect(config.sourceStallTimeoutSeconds).toBe(300);
     expect(config.temporal).toEqual({
       kind: 'embedded',
       grpcPort: 7233,
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
     [{ TASK_DEFAULT_TTL_MS: '5000', TASK_MAX_TTL_MS: '1000' }, /must not exceed/],
     [{ TOOL_TIME_LIMITS: 'analyze_dataset' }, /TOOL_TIME_LIMITS/],
     [{ ALLOW_URL_SOURCES: 'maybe' }, /ALLOW_URL_SOURCES/],
+    [{ SOURCE_STALL_TIMEOUT_SECONDS: '0' }, /SOURCE_STALL_TIMEOUT_SECONDS/],
   ])('refuses %p naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
