@@ -146,10 +146,12 @@ describe('TTL', () => {
   });
 
   it('answers "not found" on every operation once a finished task\'s TTL has run out', async () => {
-    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 }, { ttl: 1500 });
+    // Long enough for the task to finish within its TTL on a loaded machine (else its result is kept 60 s more).
+    const ttl = 10_000;
+    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 }, { ttl });
     await getTaskResult(mcp.client, task.taskId);
-    expect((await getTask(mcp.client, task.taskId)).ttl).toBe(1500);
-    await sleep(Date.parse(task.createdAt) + 1600 - Date.now());
+    expect((await getTask(mcp.client, task.taskId)).ttl).toBe(ttl);
+    await untilTtlPassed(task.createdAt, ttl);
     expect(await errorCodeOf(getTask(mcp.client, task.taskId))).toBe(-32602);
     expect(await errorCodeOf(getTaskResult(mcp.client, task.taskId))).toBe(-32602);
     expect(await errorCodeOf(cancelTask(mcp.client, task.taskId))).toBe(-32602);
@@ -158,7 +160,7 @@ describe('TTL', () => {
 
   it('never expires a running task, and keeps the result of a task that outlived its TTL for a while', async () => {
     const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 3, steps: 3 }, { ttl: 500 });
-    await sleep(1500);
+    await untilTtlPassed(task.createdAt, 500);
     expect((await getTask(mcp.client, task.taskId)).status).toBe('working');
     const result = await getTaskResult(mcp.client, task.taskId);
     expect(result.isError).toBeFalsy();
@@ -172,7 +174,7 @@ describe('TTL', () => {
       mcp.client,
       'long_running_operation',
       { duration: 0, steps: 1 },
-      { ttl: 1000 },
+      { ttl: 10_000 },
     );
     const kept = await callToolAsTask(
       mcp.client,
@@ -182,7 +184,7 @@ describe('TTL', () => {
     );
     await getTaskResult(mcp.client, expiring.taskId);
     await getTaskResult(mcp.client, kept.taskId);
-    await sleep(1500);
+    await untilTtlPassed(expiring.createdAt, 10_000);
     const owner = { scope: `session:${mcp.sessionId()}` };
     const expiringHandle = product.client.workflow.getHandle(workflowIdFor(owner, expiring.taskId as TaskId));
     const keptHandle = product.client.workflow.getHandle(workflowIdFor(owner, kept.taskId as TaskId));
@@ -214,3 +216,9 @@ describe('TTL', () => {
     expect((await getTask(mcp.client, kept.taskId)).status).toBe('completed');
   });
 });
+
+/** Waits until a task's TTL, counted from its creation, has run out by the local clock. */
+async function untilTtlPassed(createdAt: string, ttlMs: number): Promise<void> {
+  const expiresAt = Date.parse(createdAt) + ttlMs;
+  while (Date.now() <= expiresAt) await sleep(Math.min(500, expiresAt - Date.now() + 1));
+}
