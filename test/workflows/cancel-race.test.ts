@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { finishSignal } from './fixtures/cancel-race-workflows';
 
 const WORKFLOWS = require.resolve('./fixtures/cancel-race-workflows');
@@ -22,7 +28,8 @@ describe('task workflow cancellation', () => {
     connection = await Connection.connect({ address });
     nativeConnection = await NativeConnection.connect({ address });
     client = new Client({ connection });
-    bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS });
+    // The bundler's report goes to the log only when something is wrong.
+    bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('WARN') });
   });
 
   afterAll(async () => {
