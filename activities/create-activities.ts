@@ -3,6 +3,7 @@ import { createRunTimedSteps } from './long-running-operation';
 import { createMemoryActivities } from './memory';
 import { createDeleteExpiredTasks } from './task-cleanup';
 import { loggingObserver, type ActivityObserver } from './observer';
+import type { WorkflowActivities } from '../workflows';
 
 /** What the activities need from the process that hosts them; the worker builds it from its config. */
 export interface ActivityDeps {
@@ -23,8 +24,8 @@ export interface ActivityDeps {
   observer?: ActivityObserver;
 }
 
-/** Builds every activity of the product, closed over its dependencies. */
-export function createActivities(deps: ActivityDeps) {
+/** Builds every activity the workflows call, closed over its dependencies. */
+export function createActivities(deps: ActivityDeps): Activities {
   const observer = deps.observer ?? loggingObserver;
   return {
     runTimedSteps: createRunTimedSteps(observer),
@@ -46,5 +47,5 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
-/** The activity interface as workflows see it (types only). */
-export type Activities = ReturnType<typeof createActivities>;
+/** The activities the worker registers (by property name): those the workflow files declare. */
+export type Activities = WorkflowActivities;

@@ -2,13 +2,7 @@ import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import { reportCancellation } from './common/activity-context';
 import type { HeartbeatDetails, ProgressDetails } from '../common/task-types';
 import type { ActivityObserver } from './observer';
-import type { LongRunningOperationArgs } from '../workflows/long-running-operation';
-
-/** Arguments of `runTimedSteps`. */
-export interface TimedStepsOptions {
-  durationSeconds: LongRunningOperationArgs['duration'];
-  steps: LongRunningOperationArgs['steps'];
-}
+import type { LongRunningOperationActivities } from '../workflows/long-running-operation';
 
 /** Longest pause between two heartbeats, so that a cancellation is noticed within about a second. */
 const MAX_SLEEP_SLICE_MS = 1000;
@@ -18,8 +12,8 @@ const MAX_SLEEP_SLICE_MS = 1000;
  * worker crash the retry resumes at the last step heartbeated. Cancellation arrives through the
  * heartbeat: the activity then stops at once and reports it to the observer.
  */
-export function createRunTimedSteps(observer: ActivityObserver) {
-  return async function runTimedSteps(options: TimedStepsOptions): Promise<{ stepsRun: number }> {
+export function createRunTimedSteps(observer: ActivityObserver): LongRunningOperationActivities['runTimedSteps'] {
+  return async function runTimedSteps(options) {
     const { durationSeconds, steps } = options;
     const info = activityInfo();
     const resumed = (info.heartbeatDetails as HeartbeatDetails | undefined)?.progress;

@@ -1,6 +1,7 @@
 import { getClient, heartbeat } from '@temporalio/activity';
 import { isExpired, type ExpiryFacts } from '../common/task-expiry';
 import type { HeartbeatDetails } from '../common/task-types';
+import type { CleanupExpiredTasksActivities } from '../workflows/cleanup-expired-tasks';
 
 /** Most executions one run deletes; the next scheduled run continues. */
 const MAX_DELETIONS_PER_RUN = 1000;
@@ -10,8 +11,8 @@ const MAX_DELETIONS_PER_RUN = 1000;
  * applies), through Temporal's own API. Running tasks are never deleted. Idempotent: an execution
  * deleted twice is simply gone.
  */
-export function createDeleteExpiredTasks() {
-  return async function deleteExpiredTasks(): Promise<{ deleted: number }> {
+export function createDeleteExpiredTasks(): CleanupExpiredTasksActivities['deleteExpiredTasks'] {
+  return async function deleteExpiredTasks() {
     const client = getClient();
     const now = new Date();
     const query = `McpExpiresAt < "${now.toISOString()}" AND ExecutionStatus != "Running"`;

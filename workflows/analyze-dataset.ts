@@ -2,7 +2,6 @@ import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../common/task-types';
 import { defineWorkflowTool, structuredResult } from '../common/tool-definition';
-import type { Activities } from '../activities';
 import { DATASET_RUN_META_KEY } from '../common/meta-keys';
 import { runToolTask } from './task-lifecycle';
 
@@ -48,7 +47,31 @@ export const AnalyzeDatasetArgsSchema = z.strictObject({
 /** Arguments of `analyze_dataset` (and of its activity). */
 export type AnalyzeDatasetArgs = z.output<typeof AnalyzeDatasetArgsSchema>;
 
-const { analyzeDataset } = proxyActivities<Activities>({
+/** How the activity attempt that produced a report ran; the result's `_meta` carries it. */
+export interface DatasetRunInfo {
+  /** The activity attempt that produced the result (1 when it never had to be retried). */
+  attempt: number;
+  /** Byte offset this attempt resumed from; 0 when it started from the beginning. */
+  resumedFromByte: number;
+  /** Bytes this attempt read. */
+  bytesRead: number;
+  /** The source's size, when known. */
+  totalBytes?: number;
+}
+
+/** Result of the `analyzeDataset` activity. */
+export interface DatasetAnalysis {
+  report: DatasetReport;
+  run: DatasetRunInfo;
+}
+
+/** The activities `analyze_dataset` runs; implemented in `activities/dataset`. */
+export interface AnalyzeDatasetActivities {
+  /** One streaming pass over the source; a retry resumes from the last heartbeated checkpoint. */
+  analyzeDataset: (args: AnalyzeDatasetArgs) => Promise<DatasetAnalysis>;
+}
+
+const { analyzeDataset } = proxyActivities<AnalyzeDatasetActivities>({
   startToCloseTimeout: '25 hours',
   // A crashed worker is noticed within this time; the retry then resumes from the last checkpoint.
   heartbeatTimeout: '10 seconds',

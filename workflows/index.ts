@@ -4,8 +4,9 @@
  * that every tool's workflow is exported here under that name.
  */
 import type { WorkflowToolDefinition } from '../common/tool-definition';
-import { analyzeDatasetTool } from './analyze-dataset';
-import { longRunningOperationTool } from './long-running-operation';
+import { analyzeDatasetTool, type AnalyzeDatasetActivities } from './analyze-dataset';
+import type { CleanupExpiredTasksActivities } from './cleanup-expired-tasks';
+import { longRunningOperationTool, type LongRunningOperationActivities } from './long-running-operation';
 import {
   analyzeDecisionPatternsTool,
   exportMemoryTool,
@@ -13,6 +14,7 @@ import {
   importDecisionsTool,
   purgeDecisionsTool,
   recordDecisionTool,
+  type ProjectMemoryActivities,
 } from './project-memory';
 
 export { analyzeDatasetWorkflow } from './analyze-dataset';
@@ -38,3 +40,12 @@ export const WORKFLOW_TOOLS: readonly WorkflowToolDefinition[] = [
   exportMemoryTool,
   purgeDecisionsTool,
 ];
+
+/**
+ * Every activity the workflows call, as each workflow file declares it: the worker's activities
+ * (`createActivities` in activities/) implement this.
+ */
+export type WorkflowActivities = LongRunningOperationActivities &
+  AnalyzeDatasetActivities &
+  ProjectMemoryActivities &
+  CleanupExpiredTasksActivities;

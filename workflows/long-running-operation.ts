@@ -2,7 +2,6 @@ import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { ToolCallResult, ToolWorkflowInput } from '../common/task-types';
 import { defineWorkflowTool } from '../common/tool-definition';
-import type { Activities } from '../activities';
 import { runToolTask } from './task-lifecycle';
 
 /** Longest `duration` accepted, so that one call cannot hold a worker slot for more than an hour. */
@@ -21,7 +20,19 @@ export const LongRunningOperationArgsSchema = z.strictObject({
 /** Arguments of `long_running_operation`, after defaults. */
 export type LongRunningOperationArgs = z.output<typeof LongRunningOperationArgsSchema>;
 
-const { runTimedSteps } = proxyActivities<Activities>({
+/** Arguments of `runTimedSteps`. */
+export interface TimedStepsOptions {
+  durationSeconds: LongRunningOperationArgs['duration'];
+  steps: LongRunningOperationArgs['steps'];
+}
+
+/** The activities `long_running_operation` runs; implemented in `activities/long-running-operation.ts`. */
+export interface LongRunningOperationActivities {
+  /** Sleeps `durationSeconds` in `steps` heartbeated steps; a retry resumes at the last step heartbeated. */
+  runTimedSteps: (options: TimedStepsOptions) => Promise<{ stepsRun: number }>;
+}
+
+const { runTimedSteps } = proxyActivities<LongRunningOperationActivities>({
   startToCloseTimeout: '25 hours',
   heartbeatTimeout: '10 seconds',
   cancellationType: 'WAIT_CANCELLATION_COMPLETED',

@@ -2,12 +2,12 @@ import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../common/task-types';
 import { defineWorkflowTool, structuredResult } from '../common/tool-definition';
-import type { Activities } from '../activities';
 import { runToolTask } from './task-lifecycle';
 
 /*
- * The project-memory tools: each one's schemas, workflow and declaration. The activities take the
- * types inferred here, so a limit is written once.
+ * The project-memory tools: each one's schemas, workflow and declaration, and the interface of the
+ * activities they run (`ProjectMemoryActivities`). The activities take the types inferred here, so a
+ * limit is written once.
  */
 
 /** Largest `limit` of `get_recent_decisions`. */
@@ -29,13 +29,31 @@ export const DecisionRecordSchema = z.object({
 /** One stored decision, as every read returns it. */
 export type DecisionRecord = z.output<typeof DecisionRecordSchema>;
 
-const queries = proxyActivities<Activities>({
+/** The activities the project-memory tools run; implemented in `activities/memory`. */
+export interface ProjectMemoryActivities {
+  /** Stores one decision; a retry (or a second call from the same workflow) returns the first id. */
+  recordDecision: (args: RecordDecisionArgs) => Promise<RecordedDecision>;
+  /** The newest decisions, optionally with one tag. */
+  getRecentDecisions: (args: RecentDecisionsArgs) => Promise<RecentDecisions>;
+  /** Bulk, idempotent import; resumes from its last committed batch. */
+  importDecisions: (args: ImportDecisionsArgs) => Promise<ImportResult>;
+  /** Counts per bucket, tag trends, top tags and reversals. */
+  analyzeDecisionPatterns: (args: AnalyzePatternsArgs) => Promise<DecisionPatterns>;
+  /** Writes every decision to a new file under the exports directory. */
+  exportMemory: (args: ExportMemoryArgs) => Promise<MemoryExport>;
+  /** How many decisions the filter matches now, with the snapshot bound a purge of exactly them needs. */
+  countPurgeMatches: (filter: PurgeArgs) => Promise<PurgeCount>;
+  /** Deletes the decisions matching the filter up to `maxId`; a retry continues and reports the whole total. */
+  purgeDecisions: (args: PurgeDecisionsArgs) => Promise<PurgeResult>;
+}
+
+const queries = proxyActivities<ProjectMemoryActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
 });
 
 /** Long passes over the whole memory or a source file: heartbeated, resumable, cancellable. */
-const passes = proxyActivities<Activities>({
+const passes = proxyActivities<ProjectMemoryActivities>({
   startToCloseTimeout: '25 hours',
   heartbeatTimeout: '10 seconds',
   cancellationType: 'WAIT_CANCELLATION_COMPLETED',
@@ -300,6 +318,19 @@ export const PurgeArgsSchema = z
 export type PurgeArgs = z.output<typeof PurgeArgsSchema>;
 export const PurgeResultSchema = z.object({ deleted: z.number() });
 export type PurgeResult = z.output<typeof PurgeResultSchema>;
+
+/** Result of `countPurgeMatches`. */
+export interface PurgeCount {
+  count: number;
+  /** The largest id existing at the time of the count (0 when the store is empty). */
+  maxId: number;
+}
+
+/** Arguments of `purgeDecisions`: the filter plus the snapshot bound from `countPurgeMatches`. */
+export type PurgeDecisionsArgs = PurgeArgs & {
+  /** Only ids up to this one are deleted, so that decisions added after the count survive. */
+  maxId: number;
+};
 
 /** "1 record", "3 records". */
 export function records(count: number): string {

@@ -1,7 +1,7 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import type { ActivityObserver } from '../observer';
-import { parseCheckpoint, type DatasetAnalyzer, type DatasetCheckpoint, type DatasetReport } from './checkpoint';
+import { parseCheckpoint, type DatasetAnalyzer, type DatasetCheckpoint } from './checkpoint';
 import { CsvAnalyzer } from './csv-analyzer';
 import { reportCancellation, throwIfCancelled } from '../common/activity-context';
 import { JsonlAnalyzer } from './jsonl-analyzer';
@@ -17,35 +17,18 @@ import {
   type SourcePolicy,
 } from '../common/source';
 import { DEFAULT_SOURCE_STALL_TIMEOUT_MS, SourceWatch } from '../common/source-watch';
-import type { AnalyzeDatasetArgs } from '../../workflows/analyze-dataset';
+import type { AnalyzeDatasetActivities, AnalyzeDatasetArgs, DatasetRunInfo } from '../../workflows/analyze-dataset';
 
 export type { ColumnReport } from './column-stats';
 export { DISTINCT_CAP } from './column-stats';
 export type { DatasetCheckpoint, DatasetReport } from './checkpoint';
+export type { DatasetAnalysis, DatasetRunInfo } from '../../workflows/analyze-dataset';
 
 /** Arguments of the `analyze_dataset` tool, as its input schema parses them. */
 export type AnalyzeDatasetOptions = AnalyzeDatasetArgs;
 
 /** Where datasets may come from. */
 export type DatasetSourceOptions = SourcePolicy;
-
-/** How this attempt ran, for the result's metadata. */
-export interface DatasetRunInfo {
-  /** The activity attempt that produced the result (1 when it never had to be retried). */
-  attempt: number;
-  /** Byte offset this attempt resumed from; 0 when it started from the beginning. */
-  resumedFromByte: number;
-  /** Bytes this attempt read. */
-  bytesRead: number;
-  /** The source's size, when known. */
-  totalBytes?: number;
-}
-
-/** The activity's result. */
-export interface DatasetAnalysis {
-  report: DatasetReport;
-  run: DatasetRunInfo;
-}
 
 /** What the activity needs from the worker. */
 export interface AnalyzeDatasetDeps extends DatasetSourceOptions {
@@ -86,12 +69,12 @@ const MAX_SLICE_BYTES = 256 * 1024;
  * {@link SourceWatch}). Bad input, forbidden, missing or unreadable sources throw non-retryable
  * `ApplicationFailure`s typed with `TaskFailureType`; network errors are retried.
  */
-export function createAnalyzeDataset(deps: AnalyzeDatasetDeps) {
+export function createAnalyzeDataset(deps: AnalyzeDatasetDeps): AnalyzeDatasetActivities['analyzeDataset'] {
   const intervalMs = deps.checkpointIntervalMs ?? 1000;
   const maxCheckpointBytes = deps.maxCheckpointBytes ?? MAX_CHECKPOINT_BYTES;
   const stallTimeoutMs = deps.sourceStallTimeoutMs ?? DEFAULT_SOURCE_STALL_TIMEOUT_MS;
 
-  return async function analyzeDataset(options: AnalyzeDatasetOptions): Promise<DatasetAnalysis> {
+  return async function analyzeDataset(options) {
     const info = activityInfo();
     const { format: explicitFormat, columns } = requestedColumns(options);
     const source = await resolveSource(options.source, deps);

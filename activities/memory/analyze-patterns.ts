@@ -6,7 +6,7 @@ import { reportCancellation, yieldAndCheck } from '../common/activity-context';
 import { isoArgument } from './decision-fields';
 import type { DecisionStore } from './decision-store';
 import { ReversalDetector } from './reversals';
-import type { AnalyzePatternsOptions, BucketCount, DecisionPatterns } from './types';
+import type { AnalyzePatternsOptions, BucketCount, ProjectMemoryActivities } from './types';
 
 /** Rows read per query; between pages the event loop runs (heartbeats, cancellation). */
 const PAGE_ROWS = 2000;
@@ -58,8 +58,11 @@ function nextBucket(start: number, kind: BucketKind): number {
  * reads, so writes made during the analysis may or may not be seen. Not checkpointed: a retry starts
  * over. A range spanning more than {@link MAX_BUCKETS} buckets throws `InvalidInput`.
  */
-export function createAnalyzeDecisionPatterns(store: () => DecisionStore, observer: ActivityObserver) {
-  return async function analyzeDecisionPatterns(options: AnalyzePatternsOptions): Promise<DecisionPatterns> {
+export function createAnalyzeDecisionPatterns(
+  store: () => DecisionStore,
+  observer: ActivityObserver,
+): ProjectMemoryActivities['analyzeDecisionPatterns'] {
+  return async function analyzeDecisionPatterns(options) {
     const kind = options.bucket;
     // The schema checked the dates; this brings them to the stored form, which sorts chronologically.
     const since = isoArgument(options.since, 'since');

@@ -6,7 +6,7 @@ import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types'
 import type { ActivityObserver } from '../observer';
 import { reportCancellation, yieldAndCheck } from '../common/activity-context';
 import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
-import type { DecisionRecord, ExportMemoryOptions, MemoryExport } from './types';
+import type { DecisionRecord, ExportMemoryOptions, ProjectMemoryActivities } from './types';
 
 /** Rows read and written per step; between steps the event loop runs (heartbeats, cancellation). */
 const PAGE_ROWS = 1000;
@@ -75,8 +75,8 @@ function csvRow(record: ExportedDecision): string {
 export function createExportMemory(
   store: () => DecisionStore,
   deps: { exportsDir: string; observer: ActivityObserver },
-) {
-  return async function exportMemory(options: ExportMemoryOptions): Promise<MemoryExport> {
+): ProjectMemoryActivities['exportMemory'] {
+  return async function exportMemory(options) {
     const { format } = options;
     const { head, row, tail } = FORMATS[format];
     const dir = path.resolve(deps.exportsDir);

@@ -25,7 +25,7 @@ import {
 } from './import-progress';
 import { RecordSplitter, type RawRecord } from '../common/record-splitter';
 import { DEFAULT_SOURCE_STALL_TIMEOUT_MS, SourceWatch } from '../common/source-watch';
-import type { ImportDecisionsOptions, ImportSummary, InvalidLine } from './types';
+import type { InvalidLine, ProjectMemoryActivities } from './types';
 import { errorMessage } from '../../common/error-message';
 
 /** Records (valid or not) written per transaction and per checkpoint. */
@@ -59,11 +59,14 @@ export interface ImportDeps extends SourcePolicy {
  * the source stalls; a source that sends nothing for `sourceStallTimeoutMs` fails the attempt with
  * `SourceStalled` (see {@link SourceWatch}).
  */
-export function createImportDecisions(store: () => DecisionStore, deps: ImportDeps) {
+export function createImportDecisions(
+  store: () => DecisionStore,
+  deps: ImportDeps,
+): ProjectMemoryActivities['importDecisions'] {
   const intervalMs = deps.checkpointIntervalMs ?? 1000;
   const stallTimeoutMs = deps.sourceStallTimeoutMs ?? DEFAULT_SOURCE_STALL_TIMEOUT_MS;
 
-  return async function importDecisions(options: ImportDecisionsOptions): Promise<ImportSummary> {
+  return async function importDecisions(options) {
     const info = activityInfo();
     const { source: sourceText, format: explicitFormat } = options;
     const source = await resolveSource(sourceText, deps);

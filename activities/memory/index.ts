@@ -5,6 +5,7 @@ import { createExportMemory } from './export-memory';
 import { createImportDecisions } from './import-decisions';
 import { createCountPurgeMatches, createPurgeDecisions } from './purge';
 import { createGetRecentDecisions, createRecordDecision } from './record-decision';
+import type { ProjectMemoryActivities } from './types';
 
 export { closeMemoryDatabases } from './database';
 export { IMPORT_BATCH_LINES } from './import-decisions';
@@ -23,6 +24,7 @@ export type {
   PurgeCount,
   PurgeDecisionsOptions,
   PurgeFilterOptions,
+  ProjectMemoryActivities,
   RecentDecisions,
   RecentDecisionsOptions,
   RecordDecisionOptions,
@@ -48,7 +50,6 @@ export interface MemoryDeps {
   purgeBatchRows?: number;
 }
 
-
 /**
  * Builds the project-memory activities over one SQLite database: a store of the team's decisions
  * written only by these activities. The database is opened lazily on the first call, once per process
@@ -64,7 +65,7 @@ export interface MemoryDeps {
  * const memory = createMemoryActivities({ dbFile, exportsDir, datasetRoots, allowUrlSources: false, observer });
  * const { id } = await memory.recordDecision({ title: 'Use Postgres', decision: 'We use Postgres 16.', tags: ['db'] });
  */
-export function createMemoryActivities(deps: MemoryDeps) {
+export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
   const store = () => getStore(deps.dbFile);
   return {
     recordDecision: createRecordDecision(store),
@@ -84,4 +85,4 @@ export function createMemoryActivities(deps: MemoryDeps) {
 }
 
 /** The project-memory activities, as registered with the worker (by property name). */
-export type MemoryActivities = ReturnType<typeof createMemoryActivities>;
+export type MemoryActivities = ProjectMemoryActivities;

@@ -6,7 +6,7 @@ import type { ActivityObserver } from '../observer';
 import { activityExecutionKey, currentActivityInfo, yieldAndCheck } from '../common/activity-context';
 import { isoArgument, tagArgument } from './decision-fields';
 import type { DecisionStore } from './decision-store';
-import type { PurgeCount, PurgeDecisionsOptions, PurgeFilterOptions, PurgeResult } from './types';
+import type { ProjectMemoryActivities, PurgeFilterOptions } from './types';
 
 // `@x IS NULL OR ...` makes each filter optional while the SQL text stays constant and parameterised.
 const MATCHES = `(@tag IS NULL OR EXISTS (SELECT 1 FROM decision_tags t WHERE t.decision_id = d.id AND t.tag = @tag))
@@ -36,8 +36,8 @@ function purgeFilter(options: PurgeFilterOptions | undefined): { tag: string | n
  * empty). Passing that `maxId` to `purgeDecisions` deletes exactly the decisions counted (ids are never
  * reused), not ones added since. Requires at least one filter, like the purge (`InvalidInput`).
  */
-export function createCountPurgeMatches(store: () => DecisionStore) {
-  return async function countPurgeMatches(options: PurgeFilterOptions): Promise<PurgeCount> {
+export function createCountPurgeMatches(store: () => DecisionStore): ProjectMemoryActivities['countPurgeMatches'] {
+  return async function countPurgeMatches(options) {
     const filter = purgeFilter(options);
     const db = store();
     // One read transaction, so the count and maxId describe the same snapshot.
@@ -72,9 +72,9 @@ export const PURGE_BATCH_ROWS = 500;
 export function createPurgeDecisions(
   store: () => DecisionStore,
   settings: { observer: ActivityObserver; batchRows?: number },
-) {
+): ProjectMemoryActivities['purgeDecisions'] {
   const batchRows = settings.batchRows ?? PURGE_BATCH_ROWS;
-  return async function purgeDecisions(options: PurgeDecisionsOptions): Promise<PurgeResult> {
+  return async function purgeDecisions(options) {
     const filter = purgeFilter(options);
     const maxId = options.maxId;
     if (typeof maxId !== 'number' || !Number.isSafeInteger(maxId) || maxId < 0) {

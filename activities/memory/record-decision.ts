@@ -4,7 +4,7 @@ import { invalidInput } from '../common/failures';
 import { currentActivityInfo } from '../common/activity-context';
 import { FieldError, normaliseDecisionFields, type DecisionFields } from './decision-fields';
 import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
-import type { DecisionRecord, RecentDecisions, RecentDecisionsOptions, RecordDecisionOptions } from './types';
+import type { DecisionRecord, ProjectMemoryActivities } from './types';
 
 /** Result bytes (as JSON) after which `getRecentDecisions` stops adding rows; Temporal rejects payloads over 2 MB. */
 const RECENT_BUDGET_BYTES = 1_000_000;
@@ -36,8 +36,8 @@ function recordKey(): string {
  * a second call from the same workflow) returns the id stored first instead of inserting again. A
  * workflow therefore records at most one decision. Invalid fields throw a non-retryable `InvalidInput`.
  */
-export function createRecordDecision(store: () => DecisionStore) {
-  return async function recordDecision(options: RecordDecisionOptions): Promise<{ id: number }> {
+export function createRecordDecision(store: () => DecisionStore): ProjectMemoryActivities['recordDecision'] {
+  return async function recordDecision(options) {
     let fields: DecisionFields;
     try {
       fields = normaliseDecisionFields(options ?? {});
@@ -68,8 +68,8 @@ export function createRecordDecision(store: () => DecisionStore) {
  * Builds `getRecentDecisions`: the newest `limit` decisions (by `createdAt`, then id), optionally only
  * those carrying `tag` (arguments as `get_recent_decisions` parses them). Stops early, flagging `truncated`, if the result would pass ~1 MB.
  */
-export function createGetRecentDecisions(store: () => DecisionStore) {
-  return async function getRecentDecisions(options: RecentDecisionsOptions): Promise<RecentDecisions> {
+export function createGetRecentDecisions(store: () => DecisionStore): ProjectMemoryActivities['getRecentDecisions'] {
+  return async function getRecentDecisions(options) {
     const { limit, tag } = options;
     const db = store();
     const rows = (

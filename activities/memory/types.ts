@@ -1,8 +1,8 @@
 /**
- * Inputs and outputs of the project-memory activities. The tools' schemas in
- * `workflows/project-memory.ts` are the contract; the types here are inferred from them, plus the few
- * values only the activities exchange. Everything is a plain JSON value: Temporal serialises activity
- * arguments and results as JSON.
+ * Inputs and outputs of the project-memory activities, under the names the activities use. The
+ * contract is `ProjectMemoryActivities` in `workflows/project-memory.ts`: the tools' schemas and the
+ * few values only the workflow and its activities exchange. Everything is a plain JSON value: Temporal
+ * serialises activity arguments and results as JSON.
  */
 import type {
   AnalyzePatternsArgs,
@@ -14,7 +14,10 @@ import type {
   ImportDecisionsArgs,
   ImportResult,
   MemoryExport,
+  ProjectMemoryActivities,
   PurgeArgs,
+  PurgeCount,
+  PurgeDecisionsArgs,
   PurgeResult,
   RecentDecisions,
   RecentDecisionsArgs,
@@ -28,6 +31,8 @@ export type {
   DecisionRecord,
   DecisionReversal,
   MemoryExport,
+  ProjectMemoryActivities,
+  PurgeCount,
   PurgeResult,
   RecentDecisions,
   RecordedDecision,
@@ -52,14 +57,4 @@ export type InvalidLine = ImportResult['invalid'][number];
 export type ImportSummary = ImportResult;
 
 /** Arguments of `purgeDecisions`: the filter plus the snapshot bound from `countPurgeMatches`. */
-export type PurgeDecisionsOptions = PurgeFilterOptions & {
-  /** Only ids up to this one are deleted, so that decisions added after the count survive. */
-  maxId: number;
-};
-
-/** Result of `countPurgeMatches`. */
-export interface PurgeCount {
-  count: number;
-  /** The largest id existing at the time of the count (0 when the store is empty). */
-  maxId: number;
-}
+export type PurgeDecisionsOptions = PurgeDecisionsArgs;
