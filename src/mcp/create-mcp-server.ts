@@ -87,6 +87,9 @@ export function createMcpServer(options: McpServerOptions): Server {
     if (outcome.kind === 'rejected') audit({ event: 'task.input.rejected', taskId, reason: outcome.reason });
   };
   const statusRelay = options.statusRelay ?? new TaskStatusRelay();
+  // Tasks whose `tasks/result` this instance is serving (how many requests each): their questions are
+  // asked on those streams only, so that a client that calls `tasks/result` is not asked twice.
+  const resultStreams = new Map<string, number>();
   const standaloneStreamOpen = session.standaloneStreamOpen;
   const notifier = new TaskNotifier({
     server,
@@ -98,6 +101,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       questions: {
         isStreamOpen: standaloneStreamOpen,
         canAnswerForms: canElicit,
+        isServedByResultStream: (taskId: string) => (resultStreams.get(taskId) ?? 0) > 0,
         timeoutMs: options.limits.elicitationTimeoutMs,
         onOutcome: auditQuestion,
       },
@@ -106,17 +110,26 @@ export function createMcpServer(options: McpServerOptions): Server {
   if (session.notifications === false) notifier.close();
   server.onclose = () => notifier.close();
   if (session.resumed) void notifier.resume().catch(() => undefined);
-  const awaitResult = (taskId: string, extra: RequestExtra) =>
-    awaitTaskResult({
-      backend,
-      owner,
-      taskId,
-      pollIntervalMs: options.limits.pollIntervalMs,
-      canElicit: canElicit(),
-      extra,
-      elicitationTimeoutMs: options.limits.elicitationTimeoutMs,
-      onQuestionOutcome: (outcome) => auditQuestion(taskId, outcome),
-    });
+  const awaitResult = async (taskId: string, extra: RequestExtra): Promise<ToolCallResult> => {
+    resultStreams.set(taskId, (resultStreams.get(taskId) ?? 0) + 1);
+    notifier.handOverQuestion(taskId);
+    try {
+      return await awaitTaskResult({
+        backend,
+        owner,
+        taskId,
+        pollIntervalMs: options.limits.pollIntervalMs,
+        canElicit: canElicit(),
+        extra,
+        elicitationTimeoutMs: options.limits.elicitationTimeoutMs,
+        onQuestionOutcome: (outcome) => auditQuestion(taskId, outcome),
+      });
+    } finally {
+      const left = (resultStreams.get(taskId) ?? 1) - 1;
+      if (left > 0) resultStreams.set(taskId, left);
+      else resultStreams.delete(taskId);
+    }
+  };
 
   const limit = (kind: 'create' | 'request'): void => {
     if (options.rateLimits && !options.rateLimits[kind].take(scope)) {

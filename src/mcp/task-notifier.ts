@@ -16,6 +16,8 @@ interface WatchedTask {
   progressToken?: string | number;
   /** The `requestId` of the question now asked on the standalone GET stream. */
   askingRequestId?: string;
+  /** Withdraws that question when a `tasks/result` stream takes it over. */
+  handOver?: AbortController;
   /** Why the last answer on the GET stream was refused, to put in front of the same question. */
   rejection?: { requestId: string; reason: string };
 }
@@ -26,6 +28,11 @@ export interface StandaloneQuestionOptions {
   isStreamOpen(): boolean;
   /** Whether the client can answer form questions. */
   canAnswerForms(): boolean;
+  /**
+   * Whether a `tasks/result` request for the task is being served: it asks the question on its own
+   * stream, so the GET stream leaves it alone and the client is not asked twice.
+   */
+  isServedByResultStream?(taskId: string): boolean;
   /** How long one question waits for its answer before it is asked again. */
   timeoutMs: number;
   /** Called with what became of each question asked on the GET stream. */
@@ -77,6 +84,14 @@ export class TaskNotifier {
   /** Watches every task of the owner that is still running (after a restart or a resumed session). */
   async resume(): Promise<void> {
     for (const task of await this.options.backend.listRunningTasks(this.options.owner)) this.watch(task);
+  }
+
+  /**
+   * A `tasks/result` stream now serves the task: a question of it that waits on the GET stream is
+   * withdrawn (`notifications/cancelled`), so that the client answers it once, on that stream.
+   */
+  handOverQuestion(taskId: string): void {
+    this.watched.get(taskId)?.handOver?.abort();
   }
 
   /** Stops watching and withdraws the questions asked on the GET stream. */
@@ -161,7 +176,10 @@ export class TaskNotifier {
     const question = task.status === 'input_required' ? task.pendingInput : undefined;
     if (!questions || !question || entry.askingRequestId !== undefined) return;
     if (!questions.isStreamOpen() || !questions.canAnswerForms()) return;
+    if (questions.isServedByResultStream?.(taskId)) return;
     entry.askingRequestId = question.requestId;
+    const handOver = new AbortController();
+    entry.handOver = handOver;
     const reason = entry.rejection?.requestId === question.requestId ? entry.rejection.reason : undefined;
     void askQuestion({
       backend: this.options.backend,
@@ -175,6 +193,7 @@ export class TaskNotifier {
       timeoutMs: questions.timeoutMs,
       pollIntervalMs: this.options.intervalMs,
       signal: this.lifetime.signal,
+      handOver: handOver.signal,
     })
       .then((outcome) => {
         entry.rejection =
@@ -188,6 +207,7 @@ export class TaskNotifier {
       })
       .finally(() => {
         entry.askingRequestId = undefined;
+        if (entry.handOver === handOver) entry.handOver = undefined;
       });
   }
 

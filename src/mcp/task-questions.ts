@@ -26,6 +26,11 @@ export interface AskQuestionOptions {
   pollIntervalMs: number;
   /** Ends the wait (the request being served went away, or the session closed). */
   signal?: AbortSignal;
+  /**
+   * Withdraws the question while it waits for its answer (another stream takes it over): the outcome
+   * is then `settled-elsewhere`. An answer already received is still handed to the task.
+   */
+  handOver?: AbortSignal;
 }
 
 /** What became of one question sent to the client. */
@@ -39,7 +44,10 @@ export type QuestionOutcome =
   | { kind: 'rejected'; reason: string; stillPending: boolean }
   /** The client did not answer in time; ask again if the task still waits. */
   | { kind: 'unanswered' }
-  /** The question stopped waiting meanwhile (answered on another stream, task cancelled or ended). */
+  /**
+   * The question stopped waiting meanwhile (answered on another stream, task cancelled or ended), or
+   * was handed over to another stream before the client answered it.
+   */
   | { kind: 'settled-elsewhere' };
 
 /** Whether the task is still waiting on exactly this question. */
@@ -76,7 +84,13 @@ export async function askQuestion(options: AskQuestionOptions): Promise<Question
     withdraw.abort(options.signal?.reason);
     stopWatching.abort();
   };
+  const onHandOver = (): void => {
+    settledElsewhere = true;
+    withdraw.abort(new Error(`The question of task ${taskId} is asked on another stream`));
+  };
+  if (options.handOver?.aborted) return { kind: 'settled-elsewhere' };
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  options.handOver?.addEventListener('abort', onHandOver, { once: true });
   const watching = (async () => {
     while (!stopWatching.signal.aborted) {
       await sleep(options.pollIntervalMs, undefined, { signal: stopWatching.signal }).catch(() => undefined);
@@ -111,6 +125,7 @@ export async function askQuestion(options: AskQuestionOptions): Promise<Question
   } finally {
     stopWatching.abort();
     options.signal?.removeEventListener('abort', onOuterAbort);
+    options.handOver?.removeEventListener('abort', onHandOver);
     await watching;
   }
   try {

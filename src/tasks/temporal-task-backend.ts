@@ -51,6 +51,13 @@ const CANCEL_SETTLE_TIMEOUT_MS = 15_000;
 const CANCEL_SETTLE_POLL_MS = 50;
 
 /**
+ * Longest a task's creation waits for visibility to list it. Past it the task is answered anyway: it
+ * runs, and `tasks/list` shows it once visibility catches up.
+ */
+const LISTED_WAIT_MS = 5_000;
+const LISTED_POLL_MS = 25;
+
+/**
  * The task engine on Temporal: one workflow execution per task, id `mcp-task/<scope>/<taskId>`, and
  * one per plain call, id `mcp-call/<scope>/<id>`. Every read goes through the {@link TaskReader}: the
  * workflow records its state in its memo, so no worker is needed to read a task. Nothing is cached in
@@ -108,6 +115,7 @@ export class TemporalTaskBackend implements TaskBackend {
         staticSummary: `MCP task ${taskId}: ${spec.tool}`,
         staticDetails: argumentsDetails(spec.arguments),
       });
+      await this.awaitListed(workflowIdFor(owner, taskId));
       return {
         taskId,
         status: 'working',
@@ -142,9 +150,29 @@ export class TemporalTaskBackend implements TaskBackend {
       }),
     );
     const finished = new AbortController();
-    const watching = options.onProgress && this.watchProgress(handle.workflowId, options.onProgress, finished.signal);
+    const onProgress = options.onProgress;
+    let lastProgress: ProgressDetails | undefined;
+    const watching =
+      onProgress &&
+      this.watchProgress(
+        handle.workflowId,
+        (progress) => {
+          lastProgress = progress;
+          onProgress(progress);
+        },
+        finished.signal,
+      );
     try {
-      return (await this.guard(() => handle.result(), { signal: options.signal })) as ToolCallResult;
+      const result = (await this.guard(() => handle.result(), { signal: options.signal })) as ToolCallResult;
+      finished.abort();
+      await watching;
+      // The last step ends with the activity, after its last heartbeat: a completed call reports full
+      // progress, as a completed task does.
+      const total = lastProgress?.total;
+      if (onProgress && !result.isError && total !== undefined && lastProgress!.current < total) {
+        onProgress({ current: total, total, message: 'Completed' });
+      }
+      return result;
     } catch (err) {
       if (options.signal?.aborted) {
         // The caller is gone: nobody will read the result, so the work stops.
@@ -351,6 +379,22 @@ export class TemporalTaskBackend implements TaskBackend {
       throw new InvalidTaskRequestError(`task.ttl must be a non-negative number of milliseconds, got ${requested}`);
     }
     return Math.min(Math.floor(requested), this.limits.maxTtlMs);
+  }
+
+  /**
+   * Waits until visibility lists a workflow just started. `tasks/list` reads visibility, which lags
+   * the start by a moment, and the spec wants every task that `tasks/get` shows in `tasks/list` too:
+   * a client that lists right after `tools/call` answered must find its task.
+   */
+  private async awaitListed(workflowId: string): Promise<void> {
+    const deadline = Date.now() + LISTED_WAIT_MS;
+    while (Date.now() < deadline) {
+      const { count } = await this.client.workflow.count(`WorkflowId = "${workflowId}"`);
+      if (count > 0) return;
+      // Shutting down: the task is started all the same, so it is answered, not failed.
+      const stopped = await sleep(LISTED_POLL_MS, false, { signal: this.lifetime.signal }).catch(() => true);
+      if (stopped) return;
+    }
   }
 
   private async enforceRunningLimit(owner: TaskOwner): Promise<void> {

@@ -223,6 +223,35 @@ describe('input_required: purge_decisions asks for confirmation through elicitat
     }
   });
 
+  it('asks a client that calls tasks/result at once only on that stream, not also on its open GET stream', async () => {
+    // The client thinks before it answers: long enough for the GET stream's poll (every 200 ms here) to
+    // ask a second copy if it were going to; a second copy ends the wait at once.
+    const thinkMs = 3_000;
+    const mcp = await connectMcpWithElicitation(product.mcpUrl!, async () => {
+      const deadline = Date.now() + thinkMs;
+      while (mcp.questions.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      return { action: 'accept', content: { confirmed: true } };
+    });
+    try {
+      const tag = freshTag();
+      await record(mcp.client, `${tag}-1`, [tag]);
+      const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
+      const result = await getTaskResult(mcp.client, task.taskId);
+      expect(result.structuredContent).toEqual({ deleted: 1 });
+      expect(mcp.questions).toEqual([
+        expect.objectContaining({
+          message: 'Confirm deletion of 1 record?',
+          _meta: { 'io.modelcontextprotocol/related-task': { taskId: task.taskId } },
+        }),
+      ]);
+      expect(audit.filter((event) => event.taskId === task.taskId && event.event === 'task.input.rejected')).toEqual(
+        [],
+      );
+    } finally {
+      await mcp.close();
+    }
+  });
+
   it('applies the first answer when the question is asked on two streams; the second answer changes nothing', async () => {
     let releaseFirst: () => void = () => undefined;
     const firstReleased = new Promise<void>((resolve) => (releaseFirst = resolve));

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningProduct } from '../../src/app';
 import { startTestProduct, testConfig } from '../helpers/product';
-import { callToolAsTask, connectMcp, listTasks, type TestClient } from '../helpers/mcp-client';
+import { callToolAsTask, cancelTask, connectMcp, listTasks, type TestClient } from '../helpers/mcp-client';
 
 const TASKS = 40;
 const PAGE_SIZE = 3;
@@ -53,5 +53,17 @@ describe('tasks/list pagination', () => {
     expect(pages).toBeGreaterThanOrEqual(Math.ceil(TASKS / PAGE_SIZE));
     expect(ids).toHaveLength(new Set(ids).size);
     expect([...ids].sort()).toEqual(expected);
+  });
+
+  it('§1.16 #37: lists a task as soon as tools/call has answered with it', async () => {
+    // A client that creates a task and lists at once must find it: what tasks/get shows, tasks/list shows.
+    const missing: string[] = [];
+    for (let round = 0; round < 15; round++) {
+      const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 30, steps: 1 });
+      const page = await listTasks(mcp.client);
+      if (!page.tasks.some((listed) => listed.taskId === task.taskId)) missing.push(task.taskId);
+      await cancelTask(mcp.client, task.taskId);
+    }
+    expect(missing).toEqual([]);
   });
 });

@@ -107,21 +107,30 @@ describe('progress and status notifications', () => {
     expect(mine).toEqual([{ ...answer }]);
   });
 
-  it('reports progress to the progressToken of an optional tool called without a task', async () => {
+  it('reports progress to the progressToken of an optional tool called without a task, up to full progress', async () => {
     // A client of its own: another test replaced the shared client's progress handler.
     const fresh = await connectMcp(product.mcpUrl!);
     try {
       const progress: number[] = [];
+      let last: { progress: number; total?: number } | undefined;
       const result = await fresh.client.callTool(
         { name: 'long_running_operation', arguments: { duration: 3, steps: 3 } },
         undefined,
-        { onprogress: (p) => progress.push(p.progress), timeout: 60_000 },
+        {
+          onprogress: (p) => {
+            progress.push(p.progress);
+            last = p;
+          },
+          timeout: 60_000,
+        },
       );
       expect(result.content).toEqual([
         { type: 'text', text: 'Long running operation completed. Duration: 3 seconds, Steps: 3.' },
       ]);
       expect(progress.length).toBeGreaterThanOrEqual(1);
       expect(progress).toEqual([...progress].sort((x, y) => x - y));
+      // The progress bar ends full when the call answers, not one step short.
+      expect(last).toMatchObject({ progress: 3, total: 3 });
     } finally {
       await fresh.close();
     }
