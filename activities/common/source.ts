@@ -68,6 +68,36 @@ export function fingerprintOf(options: {
   };
 }
 
+/** A source opened where a run continues: at its checkpoint, or from the start. */
+export interface ResumedSource {
+  opened: OpenedSource;
+  fingerprint: SourceFingerprint;
+  /** False when there was no checkpoint, or the source changed since it was taken. */
+  resumed: boolean;
+}
+
+/**
+ * Opens a source at the offset of the checkpoint a run resumes from. When the source changed since
+ * the checkpoint was taken (its fingerprint differs), the checkpoint is worthless: the source is
+ * opened again from its start and `resumed` is false.
+ */
+export async function openFromCheckpoint(options: {
+  request: Omit<Parameters<typeof fingerprintOf>[0], 'opened'>;
+  checkpoint?: { offset: number; fingerprint: SourceFingerprint };
+  open: (offset: number) => Promise<OpenedSource>;
+  onStale: () => void;
+}): Promise<ResumedSource> {
+  const { request, checkpoint, open } = options;
+  const opened = await open(checkpoint?.offset ?? 0);
+  const fingerprint = fingerprintOf({ ...request, opened });
+  if (checkpoint === undefined) return { opened, fingerprint, resumed: false };
+  if (sameFingerprint(checkpoint.fingerprint, fingerprint)) return { opened, fingerprint, resumed: true };
+  options.onStale();
+  opened.close();
+  const fresh = await open(0);
+  return { opened: fresh, fingerprint: fingerprintOf({ ...request, opened: fresh }), resumed: false };
+}
+
 const SCHEME = /^[a-z][a-z0-9+.-]+:/i;
 
 /**

@@ -6,11 +6,10 @@ import { CsvAnalyzer } from './csv-analyzer';
 import { reportCancellation, throwIfCancelled } from '../common/activity-context';
 import { JsonlAnalyzer } from './jsonl-analyzer';
 import {
-  fingerprintOf,
   inferFormat,
+  openFromCheckpoint,
   openSource,
   resolveSource,
-  sameFingerprint,
   sourceName,
   type DatasetFormat,
   type OpenedSource,
@@ -99,15 +98,19 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps): AnalyzeDatasetAc
       const open = (offset: number) => watch.wait(openSource(source, offset, watch.signal, deps.readChunkBytes));
       let opened: OpenedSource | undefined;
       try {
-        opened = await open(saved?.offset ?? 0);
-        let fingerprint = fingerprintOf({ source: options.source, format, columns, opened });
-        if (saved && !sameFingerprint(saved.fingerprint, fingerprint)) {
-          log.warn('Dataset checkpoint does not match the source any more; starting over', { source: options.source });
-          opened.close();
-          saved = undefined;
-          opened = await open(0);
-          fingerprint = fingerprintOf({ source: options.source, format, columns, opened });
-        }
+        const start = await openFromCheckpoint({
+          request: { source: options.source, format, columns },
+          checkpoint: saved,
+          open,
+          onStale: () => {
+            log.warn('Dataset checkpoint does not match the source any more; starting over', {
+              source: options.source,
+            });
+          },
+        });
+        opened = start.opened;
+        const { fingerprint } = start;
+        if (!start.resumed) saved = undefined;
         totalBytes = opened.totalBytes;
         const startOffset = saved?.offset ?? 0;
         const active =

@@ -2,11 +2,10 @@ import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { TaskFailureType, type HeartbeatDetails, type ProgressDetails } from '../../common/task-types';
 import { toolFailure } from '../common/failures';
 import {
-  fingerprintOf,
   inferFormat,
+  openFromCheckpoint,
   openSource,
   resolveSource,
-  sameFingerprint,
   sourceName,
   type OpenedSource,
   type SourcePolicy,
@@ -102,15 +101,17 @@ export function createImportDecisions(
       const open = (offset: number) => watch.wait(openSource(source, offset, watch.signal));
       let opened: OpenedSource | undefined;
       try {
-        opened = await open(resume?.offset ?? 0);
-        let fingerprint = fingerprintOf({ source: sourceText, format, opened });
-        if (resume !== undefined && !sameFingerprint(resume.fingerprint, fingerprint)) {
-          log.warn('Import checkpoint does not match the source any more; starting over', { source: sourceText });
-          opened.close();
-          resume = undefined;
-          opened = await open(0);
-          fingerprint = fingerprintOf({ source: sourceText, format, opened });
-        }
+        const start = await openFromCheckpoint({
+          request: { source: sourceText, format },
+          checkpoint: resume,
+          open,
+          onStale: () => {
+            log.warn('Import checkpoint does not match the source any more; starting over', { source: sourceText });
+          },
+        });
+        opened = start.opened;
+        const { fingerprint } = start;
+        if (!start.resumed) resume = undefined;
         let current: ImportCheckpoint = resume === undefined ? initialCheckpoint(fingerprint) : resume;
         state = current;
         sendHeartbeat();
