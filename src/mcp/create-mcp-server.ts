@@ -11,7 +11,7 @@ import { toToolJsonSchema, type ToolDefinition } from '../tools/tool-definition'
 import { noAuditSink, type AuditEvent, type AuditSink } from './audit-log';
 import { ProtocolError, invalidParams, toProtocolError } from './protocol-errors';
 import type { RateLimiter } from './rate-limiter';
-import { TaskNotifier } from './task-notifier';
+import { TaskNotifier, progressNotificationParams } from './task-notifier';
 import { canAnswerForms, type QuestionOutcome } from './task-questions';
 import { awaitTaskResult } from './task-result-stream';
 import { TaskStatusRelay } from './task-status-relay';
@@ -205,12 +205,7 @@ export function createMcpServer(options: McpServerOptions): Server {
             void extra
               .sendNotification({
                 method: 'notifications/progress',
-                params: {
-                  progressToken,
-                  progress: progress.current,
-                  ...(progress.total !== undefined && { total: progress.total }),
-                  ...(progress.message !== undefined && { message: progress.message }),
-                },
+                params: progressNotificationParams(progressToken, progress),
               })
               .catch(() => undefined),
         }),

@@ -1,7 +1,8 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ElicitResultSchema, RELATED_TASK_META_KEY } from '@modelcontextprotocol/sdk/types.js';
-import { isTerminalStatus, type TaskStatus } from '../../common/task-types';
+import { isTerminalStatus, type ProgressDetails, type TaskStatus } from '../../common/task-types';
 import { TaskNotFoundError } from '../tasks/errors';
+import { ProgressTracker } from '../tasks/progress-tracker';
 import { scopeKey, type TaskOwner } from '../tasks/owner';
 import type { TaskBackend, TaskView } from '../tasks/task-backend';
 import { askQuestion, type QuestionOutcome } from './task-questions';
@@ -10,9 +11,8 @@ import { toWireTask } from './wire-task';
 
 interface WatchedTask {
   lastStatus: TaskStatus;
-  /** The highest progress sent: progress never goes backwards, even when a retried activity resumes lower. */
-  lastProgress?: number;
-  lastTotal?: number;
+  /** What progress was sent: it never goes backwards, even when a retried activity resumes lower. */
+  progress: ProgressTracker;
   progressToken?: string | number;
   /** The `requestId` of the question now asked on the standalone GET stream. */
   askingRequestId?: string;
@@ -77,7 +77,11 @@ export class TaskNotifier {
   /** Starts watching a task of this session. */
   watch(task: TaskView): void {
     if (this.lifetime.signal.aborted || isTerminalStatus(task.status)) return;
-    this.watched.set(task.taskId, { lastStatus: task.status, progressToken: task.progressToken });
+    this.watched.set(task.taskId, {
+      lastStatus: task.status,
+      progressToken: task.progressToken,
+      progress: new ProgressTracker(),
+    });
     this.schedule();
   }
 
@@ -141,28 +145,15 @@ export class TaskNotifier {
 
   private async reportProgress(taskId: string, entry: WatchedTask, task: TaskView): Promise<void> {
     if (entry.progressToken === undefined) return;
-    const related = { [RELATED_TASK_META_KEY]: { taskId } };
-    const progress = task.progress;
-    if (progress && progress.current > (entry.lastProgress ?? Number.NEGATIVE_INFINITY)) {
-      entry.lastProgress = progress.current;
-      entry.lastTotal = progress.total ?? entry.lastTotal;
+    const reports = [
+      entry.progress.advance(task.progress),
+      task.status === 'completed' ? entry.progress.complete() : undefined,
+    ];
+    for (const report of reports) {
+      if (!report) continue;
       await this.send('notifications/progress', {
-        progressToken: entry.progressToken,
-        progress: progress.current,
-        ...(progress.total !== undefined && { total: progress.total }),
-        ...(progress.message !== undefined && { message: progress.message }),
-        _meta: related,
-      });
-    }
-    // The last heartbeat may land after the final poll: a completed task reports full progress.
-    if (task.status === 'completed' && entry.lastTotal !== undefined && (entry.lastProgress ?? 0) < entry.lastTotal) {
-      entry.lastProgress = entry.lastTotal;
-      await this.send('notifications/progress', {
-        progressToken: entry.progressToken,
-        progress: entry.lastTotal,
-        total: entry.lastTotal,
-        message: 'Completed',
-        _meta: related,
+        ...progressNotificationParams(entry.progressToken, report),
+        _meta: { [RELATED_TASK_META_KEY]: { taskId } },
       });
     }
   }
@@ -237,4 +228,17 @@ export class TaskNotifier {
       // The session has no open stream right now; the client will see the state when it polls.
     }
   }
+}
+
+/** The params of `notifications/progress` for one reading of a task's or a call's progress. */
+export function progressNotificationParams(
+  progressToken: string | number,
+  progress: ProgressDetails,
+): { progressToken: string | number; progress: number; total?: number; message?: string } {
+  return {
+    progressToken,
+    progress: progress.current,
+    ...(progress.total !== undefined && { total: progress.total }),
+    ...(progress.message !== undefined && { message: progress.message }),
+  };
 }

@@ -30,6 +30,7 @@ import {
   type ListCursor,
   type ListedExecution,
 } from './list-cursor';
+import { ProgressTracker } from './progress-tracker';
 import { callWorkflowIdFor, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
 import type { CallSpec, ListTasksPage, RunCallOptions, TaskBackend, TaskSpec, TaskView } from './task-backend';
 import { CANCELLED_MESSAGE, TaskReader, type TaskMemo } from './task-reader';
@@ -151,27 +152,14 @@ export class TemporalTaskBackend implements TaskBackend {
     );
     const finished = new AbortController();
     const onProgress = options.onProgress;
-    let lastProgress: ProgressDetails | undefined;
-    const watching =
-      onProgress &&
-      this.watchProgress(
-        handle.workflowId,
-        (progress) => {
-          lastProgress = progress;
-          onProgress(progress);
-        },
-        finished.signal,
-      );
+    const progress = new ProgressTracker();
+    const watching = onProgress && this.watchProgress(handle.workflowId, progress, onProgress, finished.signal);
     try {
       const result = (await this.guard(() => handle.result(), { signal: options.signal })) as ToolCallResult;
       finished.abort();
       await watching;
-      // The last step ends with the activity, after its last heartbeat: a completed call reports full
-      // progress, as a completed task does.
-      const total = lastProgress?.total;
-      if (onProgress && !result.isError && total !== undefined && lastProgress!.current < total) {
-        onProgress({ current: total, total, message: 'Completed' });
-      }
+      const full = result.isError ? undefined : progress.complete();
+      if (onProgress && full) onProgress(full);
       return result;
     } catch (err) {
       if (options.signal?.aborted) {
@@ -354,19 +342,16 @@ export class TemporalTaskBackend implements TaskBackend {
   /** Reports each new progress of a plain call's running activity until `stop` aborts. */
   private async watchProgress(
     workflowId: string,
+    tracker: ProgressTracker,
     onProgress: (progress: ProgressDetails) => void,
     stop: AbortSignal,
   ): Promise<void> {
-    let last: number | undefined;
     while (!stop.aborted) {
       await sleep(this.limits.pollIntervalMs, undefined, { signal: stop }).catch(() => undefined);
       if (stop.aborted) return;
       try {
-        const progress = await this.guard(() => this.reader.progress(workflowId), { signal: stop });
-        if (progress && progress.current !== last) {
-          last = progress.current;
-          onProgress(progress);
-        }
+        const report = tracker.advance(await this.guard(() => this.reader.progress(workflowId), { signal: stop }));
+        if (report) onProgress(report);
       } catch {
         // Progress is best effort; the call's result still arrives.
       }
