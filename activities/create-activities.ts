@@ -1,51 +1,36 @@
-import { createAnalyzeDataset } from './dataset/analyze-dataset';
-import { createRunTimedSteps } from './long-running-operation';
-import { createMemoryActivities } from './memory';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { isToolModuleFileName } from '../common/tool-modules';
+import type { ActivityDeps, ToolActivitiesFactory } from './activity-deps';
+import { loggingObserver } from './observer';
 import { createDeleteExpiredTasks } from './task-cleanup';
-import { loggingObserver, type ActivityObserver } from './observer';
-import type { WorkflowActivities } from '../workflows';
 
-/** What the activities need from the process that hosts them; the worker builds it from its config. */
-export interface ActivityDeps {
-  /** Roots that dataset paths may resolve into; the first is where relative paths start. */
-  datasetRoots: string[];
-  /** Whether `http(s)://` dataset sources may be fetched. */
-  allowUrlSources: boolean;
-  /** The project memory's SQLite file. */
-  memoryDbFile: string;
-  /** Where `export_memory` writes its files. */
-  exportsDir: string;
-  /**
-   * How long a dataset or import source may send nothing before the attempt fails with `SourceStalled`
-   * (retried from the last checkpoint, up to `LAST_STALL_RETRY_ATTEMPT`). @default 300_000
-   */
-  sourceStallTimeoutMs?: number;
-  /** Receives lifecycle events such as cancellations. @default loggingObserver */
-  observer?: ActivityObserver;
+export type { ActivityDeps, ToolActivityDeps, ToolActivitiesFactory } from './activity-deps';
+
+/** Where the tools' activity modules are: each exports a {@link ToolActivitiesFactory} as `createToolActivities`. */
+export const TOOL_ACTIVITY_MODULES_DIR = path.join(__dirname, 'tools');
+
+/** The activities the worker registers, by the name workflows call them by. */
+export type Activities = ReturnType<ToolActivitiesFactory>;
+
+/**
+ * Builds every activity the workflows call, closed over its dependencies: the clean-up schedule's, and
+ * those of every module in `activities/tools/` (found there, so adding a tool needs no line here). Two
+ * modules registering one name would shadow each other, so that fails when the worker starts.
+ */
+export function createActivities(deps: ActivityDeps, directory: string = TOOL_ACTIVITY_MODULES_DIR): Activities {
+  const toolDeps = { ...deps, observer: deps.observer ?? loggingObserver };
+  const activities: Activities = { deleteExpiredTasks: createDeleteExpiredTasks() };
+  for (const fileName of readdirSync(directory).filter(isToolModuleFileName).sort()) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the modules are found at run time
+    const module = require(path.join(directory, fileName)) as { createToolActivities?: unknown };
+    if (typeof module.createToolActivities !== 'function') {
+      throw new Error(`activities/tools/${fileName} must export createToolActivities(deps)`);
+    }
+    for (const [name, activity] of Object.entries((module.createToolActivities as ToolActivitiesFactory)(toolDeps))) {
+      if (name in activities) throw new Error(`Activity ${name} is registered twice (again by ${fileName})`);
+      activities[name] = activity;
+    }
+  }
+  return activities;
 }
-
-/** Builds every activity the workflows call, closed over its dependencies. */
-export function createActivities(deps: ActivityDeps): Activities {
-  const observer = deps.observer ?? loggingObserver;
-  return {
-    runTimedSteps: createRunTimedSteps(observer),
-    deleteExpiredTasks: createDeleteExpiredTasks(),
-    analyzeDataset: createAnalyzeDataset({
-      datasetRoots: deps.datasetRoots,
-      allowUrlSources: deps.allowUrlSources,
-      sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
-      observer,
-    }),
-    ...createMemoryActivities({
-      dbFile: deps.memoryDbFile,
-      exportsDir: deps.exportsDir,
-      datasetRoots: deps.datasetRoots,
-      allowUrlSources: deps.allowUrlSources,
-      sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
-      observer,
-    }),
-  };
-}
-
-/** The activities the worker registers (by property name): those the workflow files declare. */
-export type Activities = WorkflowActivities;

@@ -32,7 +32,7 @@ export interface WorkflowToolDefinition<
   defaultTimeLimitSeconds: number;
   /**
    * The workflow that runs the tool. Started by reference: Temporal uses its function name as the
-   * workflow type, so it must be exported under that name by `workflows/index.ts`.
+   * workflow type; the worker's bundle finds it through this definition (see common/tool-modules.ts).
    */
   workflow: ToolWorkflow<z.output<Input>>;
 }

@@ -1,51 +1,42 @@
 /**
- * The workflows the worker runs, and the tools they implement. Temporal finds a workflow by its export
- * name, which must equal its function name (the type the MCP server starts it by); a unit test checks
- * that every tool's workflow is exported here under that name.
+ * The workflow bundle's entry: the workflows the worker runs. Temporal calls the exported function
+ * named by the workflow type, else the default export. The tools' workflows are found by webpack in
+ * `./tools` (every tool module there, see common/tool-modules.ts), so adding a tool needs no line
+ * here; the default export runs the one the workflow type names. The MCP server finds the same tools
+ * on disk (src/tools/workflow-tools.ts).
  */
-import type { WorkflowToolDefinition } from '../common/tool-definition';
-import { analyzeDatasetTool, type AnalyzeDatasetActivities } from './analyze-dataset';
-import type { CleanupExpiredTasksActivities } from './cleanup-expired-tasks';
-import { longRunningOperationTool, type LongRunningOperationActivities } from './long-running-operation';
-import {
-  analyzeDecisionPatternsTool,
-  exportMemoryTool,
-  getRecentDecisionsTool,
-  importDecisionsTool,
-  purgeDecisionsTool,
-  recordDecisionTool,
-  type ProjectMemoryActivities,
-} from './project-memory';
+import { workflowInfo } from '@temporalio/workflow';
+import { collectWorkflowTools, isToolModuleFileName, type ToolModule } from '../common/tool-modules';
+import type { ToolWorkflowInput } from '../common/task-types';
 
-export { analyzeDatasetWorkflow } from './analyze-dataset';
 export { cleanupExpiredTasksWorkflow } from './cleanup-expired-tasks';
-export { longRunningOperationWorkflow } from './long-running-operation';
-export {
-  analyzeDecisionPatternsWorkflow,
-  exportMemoryWorkflow,
-  getRecentDecisionsWorkflow,
-  importDecisionsWorkflow,
-  purgeDecisionsWorkflow,
-  recordDecisionWorkflow,
-} from './project-memory';
 
-/** Every workflow tool, in `tools/list` order. */
-export const WORKFLOW_TOOLS: readonly WorkflowToolDefinition[] = [
-  longRunningOperationTool,
-  analyzeDatasetTool,
-  recordDecisionTool,
-  getRecentDecisionsTool,
-  importDecisionsTool,
-  analyzeDecisionPatternsTool,
-  exportMemoryTool,
-  purgeDecisionsTool,
-];
+/** Webpack's `require.context`: every module of a directory, resolved when the bundle is built. */
+interface ModuleContext {
+  keys(): string[];
+  (key: string): Record<string, unknown>;
+}
+declare const require: { context(directory: string, recursive: boolean, pattern: RegExp): ModuleContext };
+
+const toolContext = require.context('./tools', false, /^\.\/[^/]+(?<!\.d)\.[jt]s$/);
+const toolModules: ToolModule[] = toolContext
+  .keys()
+  .filter((key) => isToolModuleFileName(key))
+  .map((key) => ({ fileName: key.replace(/^\.\//, ''), exports: toolContext(key) }));
+
+/** The tools' workflows by workflow type. */
+const toolWorkflows = collectWorkflowTools(toolModules).workflows;
 
 /**
- * Every activity the workflows call, as each workflow file declares it: the worker's activities
- * (`createActivities` in activities/) implement this.
+ * Runs the tool workflow the workflow type names. An unknown type throws a plain error, which fails
+ * the workflow task (retried) rather than the workflow, as Temporal does for a missing export: a worker
+ * deployed with the tool will pick it up.
  */
-export type WorkflowActivities = LongRunningOperationActivities &
-  AnalyzeDatasetActivities &
-  ProjectMemoryActivities &
-  CleanupExpiredTasksActivities;
+export default async function runToolWorkflow(
+  input: ToolWorkflowInput<Record<string, unknown>>,
+): ReturnType<(typeof toolWorkflows)[string]> {
+  const { workflowType } = workflowInfo();
+  const workflow = toolWorkflows[workflowType];
+  if (workflow === undefined) throw new TypeError(`No workflow of type ${workflowType} is in this worker's bundle`);
+  return workflow(input);
+}

@@ -16,12 +16,16 @@ import {
   type SourcePolicy,
 } from '../common/source';
 import { DEFAULT_SOURCE_STALL_TIMEOUT_MS, SourceWatch } from '../common/source-watch';
-import type { AnalyzeDatasetActivities, AnalyzeDatasetArgs, DatasetRunInfo } from '../../workflows/analyze-dataset';
+import type {
+  AnalyzeDatasetActivities,
+  AnalyzeDatasetArgs,
+  DatasetRunInfo,
+} from '../../workflows/tools/analyze-dataset';
 
 export type { ColumnReport } from './column-stats';
 export { DISTINCT_CAP } from './column-stats';
 export type { DatasetCheckpoint, DatasetReport } from './checkpoint';
-export type { DatasetAnalysis, DatasetRunInfo } from '../../workflows/analyze-dataset';
+export type { DatasetAnalysis, DatasetRunInfo } from '../../workflows/tools/analyze-dataset';
 
 /** Arguments of the `analyze_dataset` tool, as its input schema parses them. */
 export type AnalyzeDatasetOptions = AnalyzeDatasetArgs;

@@ -1,4 +1,4 @@
-import type { DatasetReport } from '../../workflows/analyze-dataset';
+import type { DatasetReport } from '../../workflows/tools/analyze-dataset';
 import type { ColumnCheckpoint } from './column-stats';
 import type { SourceFingerprint } from '../common/source';
 

@@ -1,4 +1,4 @@
-import type { ColumnReport } from '../../workflows/analyze-dataset';
+import type { ColumnReport } from '../../workflows/tools/analyze-dataset';
 /**
  * Most distinct values counted exactly per column. Past it, `distinct` reports the cap with
  * `distinctCapped: true`, values already seen keep being counted, and values first seen afterwards

@@ -1,6 +1,6 @@
 /**
  * Inputs and outputs of the project-memory activities, under the names the activities use. The
- * contract is `ProjectMemoryActivities` in `workflows/project-memory.ts`: the tools' schemas and the
+ * contract is `ProjectMemoryActivities` in `workflows/tools/project-memory.ts`: the tools' schemas and the
  * few values only the workflow and its activities exchange. Everything is a plain JSON value: Temporal
  * serialises activity arguments and results as JSON.
  */
@@ -23,7 +23,7 @@ import type {
   RecentDecisionsArgs,
   RecordDecisionArgs,
   RecordedDecision,
-} from '../../workflows/project-memory';
+} from '../../workflows/tools/project-memory';
 
 export type {
   BucketCount,

@@ -1,9 +1,9 @@
-import { WORKFLOW_TOOLS } from '../../workflows';
+import { WORKFLOW_TOOLS } from './workflow-tools';
 import { describeTaskLimitsTool } from './describe-task-limits';
 import type { ToolDefinition } from './tool-definition';
 
 /**
- * Every tool the product serves, in `tools/list` order: the workflow tools the workflows declare, then
+ * Every tool the product serves, in `tools/list` order: the workflow tools that `workflows/tools/` declares, then
  * the tools answered in the MCP server process. Importing the workflows here only takes references to
  * their functions; their code runs in the worker's sandbox.
  */

@@ -5,7 +5,7 @@ import type { Config } from '../../src/config';
 import { TemporalTaskBackend } from '../../src/tasks/temporal-task-backend';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
 import { startTestProduct, testConfig } from '../helpers/product';
-import { longRunningOperationWorkflow } from '../../workflows';
+import { longRunningOperationWorkflow } from '../../workflows/tools/long-running-operation';
 import {
   callToolAsTask,
   cancelTask,

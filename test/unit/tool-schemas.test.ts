@@ -1,8 +1,8 @@
-import { AnalyzeDatasetArgsSchema } from '../../workflows/analyze-dataset';
+import { AnalyzeDatasetArgsSchema } from '../../workflows/tools/analyze-dataset';
 import { TOOL_CATALOG } from '../../src/tools/catalog';
-import { LongRunningOperationArgsSchema } from '../../workflows/long-running-operation';
+import { LongRunningOperationArgsSchema } from '../../workflows/tools/long-running-operation';
 import { toToolJsonSchema } from '../../src/tools/tool-definition';
-import * as workflows from '../../workflows';
+import { loadWorkflowTools } from '../../src/tools/workflow-tools';
 import {
   analyzeDecisionPatternsTool,
   exportMemoryTool,
@@ -10,7 +10,7 @@ import {
   importDecisionsTool,
   MAX_RECENT_LIMIT,
   purgeDecisionsTool,
-} from '../../workflows/project-memory';
+} from '../../workflows/tools/project-memory';
 
 describe('tool argument schemas', () => {
   it('defaults long_running_operation to 10 seconds in 5 steps', () => {
@@ -55,10 +55,10 @@ describe('tool declarations', () => {
   const workflowTools = TOOL_CATALOG.filter((tool) => tool.kind === 'workflow');
 
   it.each(workflowTools.map((tool) => [tool.name, tool] as const))(
-    '%s: its workflow is exported by the workflows barrel under its function name (its workflow type)',
+    '%s: its workflow is found in workflows/tools/ under its function name (its workflow type)',
     (_name, tool) => {
       expect(tool.workflow.name).toMatch(/Workflow$/);
-      expect((workflows as Record<string, unknown>)[tool.workflow.name]).toBe(tool.workflow);
+      expect(loadWorkflowTools().workflows[tool.workflow.name]).toBe(tool.workflow);
     },
   );
 

@@ -1,4 +1,4 @@
-import { RecentDecisionsArgsSchema } from '../../../workflows/project-memory';
+import { RecentDecisionsArgsSchema } from '../../../workflows/tools/project-memory';
 import { makeEnv, makeHarness, NO_WORKFLOW, rejectionOf, type Harness } from './helpers';
 
 let h: Harness;

@@ -1,8 +1,9 @@
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
-import { reportCancellation } from './common/activity-context';
-import type { HeartbeatDetails, ProgressDetails } from '../common/task-types';
-import type { ActivityObserver } from './observer';
-import type { LongRunningOperationActivities } from '../workflows/long-running-operation';
+import { reportCancellation } from '../common/activity-context';
+import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
+import type { ActivityObserver } from '../observer';
+import type { ToolActivityDeps } from '../activity-deps';
+import type { LongRunningOperationActivities } from '../../workflows/tools/long-running-operation';
 
 /** Longest pause between two heartbeats, so that a cancellation is noticed within about a second. */
 const MAX_SLEEP_SLICE_MS = 1000;
@@ -44,3 +45,8 @@ export function createRunTimedSteps(observer: ActivityObserver): LongRunningOper
     );
   };
 }
+
+/** The activities of `long_running_operation` (see activities/create-activities.ts). */
+export const createToolActivities = ((deps) => ({
+  runTimedSteps: createRunTimedSteps(deps.observer),
+})) satisfies (deps: ToolActivityDeps) => LongRunningOperationActivities;

@@ -1,8 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { ToolCallResult, ToolWorkflowInput } from '../common/task-types';
-import { defineWorkflowTool } from '../common/tool-definition';
-import { runToolTask } from './task-lifecycle';
+import type { ToolCallResult, ToolWorkflowInput } from '../../common/task-types';
+import { defineWorkflowTool } from '../../common/tool-definition';
+import { runToolTask } from '../task-lifecycle';
 
 /** Longest `duration` accepted, so that one call cannot hold a worker slot for more than an hour. */
 export const MAX_OPERATION_SECONDS = 3600;
@@ -26,7 +26,7 @@ export interface TimedStepsOptions {
   steps: LongRunningOperationArgs['steps'];
 }
 
-/** The activities `long_running_operation` runs; implemented in `activities/long-running-operation.ts`. */
+/** The activities `long_running_operation` runs; implemented in `activities/tools/long-running-operation.ts`. */
 export interface LongRunningOperationActivities {
   /** Sleeps `durationSeconds` in `steps` heartbeated steps; a retry resumes at the last step heartbeated. */
   runTimedSteps: (options: TimedStepsOptions) => Promise<{ stepsRun: number }>;

@@ -1,8 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
-import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../common/task-types';
-import { defineWorkflowTool, structuredResult } from '../common/tool-definition';
-import { runToolTask } from './task-lifecycle';
+import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../../common/task-types';
+import { defineWorkflowTool, structuredResult } from '../../common/tool-definition';
+import { runToolTask } from '../task-lifecycle';
 
 /*
  * The project-memory tools: each one's schemas, workflow and declaration, and the interface of the

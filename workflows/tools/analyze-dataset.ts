@@ -1,9 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
-import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../common/task-types';
-import { defineWorkflowTool, structuredResult } from '../common/tool-definition';
-import { DATASET_RUN_META_KEY } from '../common/meta-keys';
-import { runToolTask } from './task-lifecycle';
+import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../../common/task-types';
+import { defineWorkflowTool, structuredResult } from '../../common/tool-definition';
+import { DATASET_RUN_META_KEY } from '../../common/meta-keys';
+import { runToolTask } from '../task-lifecycle';
 
 export const ColumnReportSchema = z.object({
   count: z.number().describe('Non-null values'),

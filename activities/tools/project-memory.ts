@@ -1,0 +1,14 @@
+import type { ProjectMemoryActivities } from '../../workflows/tools/project-memory';
+import type { ToolActivityDeps } from '../activity-deps';
+import { createMemoryActivities } from '../memory';
+
+/** The activities of the project-memory tools (see activities/create-activities.ts). */
+export const createToolActivities = ((deps) =>
+  createMemoryActivities({
+    dbFile: deps.memoryDbFile,
+    exportsDir: deps.exportsDir,
+    datasetRoots: deps.datasetRoots,
+    allowUrlSources: deps.allowUrlSources,
+    sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
+    observer: deps.observer,
+  })) satisfies (deps: ToolActivityDeps) => ProjectMemoryActivities;
