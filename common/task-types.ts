@@ -85,3 +85,24 @@ export type TaskFailureType = (typeof TaskFailureType)[keyof typeof TaskFailureT
 
 /** Failure types that retrying cannot fix. */
 export const NON_RETRYABLE_FAILURE_TYPES: string[] = Object.values(TaskFailureType);
+
+/** Failures of a source that a retry may fix; their last attempt's message is still for the user. */
+export const RetryableSourceFailureType = {
+  /** The source answered with a temporary error (HTTP 429 or 5xx). */
+  SourceTemporarilyUnavailable: 'SourceTemporarilyUnavailable',
+  /** The source sent nothing for `SOURCE_STALL_TIMEOUT_SECONDS`. */
+  SourceStalled: 'SourceStalled',
+} as const;
+
+/**
+ * Failure types whose message is written for the client. Any other error (a bug, a database error) is
+ * reported to the client as an internal error with a reference only, since its message may carry
+ * internal details; the full error stays in the worker's log and the task's history.
+ */
+export const CLIENT_FACING_FAILURE_TYPES: ReadonlySet<string> = new Set([
+  ...NON_RETRYABLE_FAILURE_TYPES,
+  ...Object.values(RetryableSourceFailureType),
+]);
+
+/** The failure type of an error the client sees only as "internal error (reference …)". */
+export const INTERNAL_FAILURE_TYPE = 'InternalError';

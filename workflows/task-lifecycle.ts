@@ -10,6 +10,7 @@ import {
   upsertMemo,
   upsertSearchAttributes,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import {
   validateElicitationContent,
@@ -18,7 +19,12 @@ import {
   type InputRequest,
   type InputResponse,
 } from '../common/elicitation';
-import { TaskFailureType, type LiveTaskState, type ToolCallResult } from '../common/task-types';
+import {
+  CLIENT_FACING_FAILURE_TYPES,
+  INTERNAL_FAILURE_TYPE,
+  type LiveTaskState,
+  type ToolCallResult,
+} from '../common/task-types';
 import { TASK_STATE_MEMO_KEY, TaskStatusSearchAttribute, provideInputUpdate, taskStateQuery } from './definitions';
 
 /**
@@ -150,16 +156,24 @@ export async function runToolTask(body: (state: TaskState) => Promise<ToolCallRe
   }
 }
 
+/**
+ * The failure a task closes with. A failure of a client-facing type keeps its message; anything else
+ * (a bug, a database error) may carry internal details, so the client gets a reference instead: the
+ * run id, under which operators find the full error in the task's history and the worker's log.
+ */
 function toToolFailure(err: unknown): ApplicationFailure {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
+  if (cause instanceof ApplicationFailure && cause.type && CLIENT_FACING_FAILURE_TYPES.has(cause.type)) {
     return ApplicationFailure.create({
-      type: cause.type ?? TaskFailureType.ToolError,
+      type: cause.type,
       message: cause.message,
       nonRetryable: true,
       details: cause.details ? [...cause.details] : undefined,
     });
   }
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return ApplicationFailure.create({ type: TaskFailureType.ToolError, message, nonRetryable: true });
+  return ApplicationFailure.create({
+    type: INTERNAL_FAILURE_TYPE,
+    message: `The task failed because of an internal error (reference ${workflowInfo().runId}).`,
+    nonRetryable: true,
+  });
 }

@@ -1,11 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { RetryableSourceFailureType } from '../../common/task-types';
 
 /**
  * Failure type of a source that stopped sending data. Retryable on the first attempts: a stall is
  * most often a dropped connection or a server that hung on one request, and a new attempt reconnects
  * and resumes from the last checkpoint (an HTTP range) without losing any work.
  */
-export const SOURCE_STALLED_FAILURE_TYPE = 'SourceStalled';
+export const SOURCE_STALLED_FAILURE_TYPE = RetryableSourceFailureType.SourceStalled;
 
 /** How long a source may send nothing before the attempt gives up on it. */
 export const DEFAULT_SOURCE_STALL_TIMEOUT_MS = 5 * 60_000;

@@ -6,7 +6,7 @@ import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprot
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeMessage } from './sdk-session-resumption';
 import { SessionRegistry, type ChannelInfo, type LiveSession } from './session-registry';
-import { errorMessage } from '../../common/error-message';
+import { internalError } from './protocol-errors';
 
 export interface HttpServerOptions {
   host: string;
@@ -94,7 +94,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 
   const listener = getRequestListener(handle, {
-    errorHandler: (err) => jsonError(500, -32603, `Internal error: ${errorMessage(err)}`),
+    errorHandler: (err) => jsonError(500, -32603, internalError(err).message),
   });
   const httpServer: NodeHttpServer = createServer((incoming, outgoing) => void listener(incoming, outgoing));
   await new Promise<void>((resolve, reject) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { TaskEngineError } from '../tasks/errors';
@@ -46,6 +47,22 @@ export function toProtocolError(err: unknown): Error {
         return new ProtocolError(ErrorCode.InternalError, err.message);
     }
   }
-  const message = errorMessage(err);
-  return new ProtocolError(ErrorCode.InternalError, `Internal error: ${message}`);
+  return internalError(err);
+}
+
+/** Where the full text of internal errors goes: one JSON line on stderr, where log collectors pick it up. */
+export type InternalErrorLog = (entry: { reference: string; error: string; stack?: string }) => void;
+
+const stderrInternalErrorLog: InternalErrorLog = (entry) => {
+  process.stderr.write(`${JSON.stringify({ level: 'error', event: 'internal-error', ...entry })}\n`);
+};
+
+/**
+ * -32603 for an unexpected error. Its message may carry internal details (paths, SQL, addresses), so
+ * the client gets only a reference, which is also in the log line that holds the full error.
+ */
+export function internalError(err: unknown, log: InternalErrorLog = stderrInternalErrorLog): ProtocolError {
+  const reference = randomUUID();
+  log({ reference, error: errorMessage(err), stack: (err as { stack?: string } | null)?.stack });
+  return new ProtocolError(ErrorCode.InternalError, `Internal error (reference ${reference})`, { reference });
 }

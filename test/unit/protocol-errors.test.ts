@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProtocolError, invalidParams, toProtocolError } from '../../src/mcp/protocol-errors';
+import { ProtocolError, internalError, invalidParams, toProtocolError } from '../../src/mcp/protocol-errors';
 import {
   InvalidCursorError,
   InvalidTaskRequestError,
@@ -15,9 +15,19 @@ describe('engine errors to JSON-RPC errors', () => {
     [new InvalidCursorError('zzz'), -32602, 'Invalid cursor: zzz'],
     [new InvalidTaskRequestError('bad ttl'), -32602, 'bad ttl'],
     [new TaskLimitError('too many'), -32603, 'too many'],
-    [new Error('boom'), -32603, 'Internal error: boom'],
   ])('maps %p to code %p', (error, code, message) => {
     expect(toProtocolError(error)).toMatchObject({ code, message });
+  });
+
+  it('answers an unexpected error with a reference only, and logs the full error under it', () => {
+    const logged: { reference: string; error: string }[] = [];
+    const error = internalError(new Error('ENOENT: /srv/mcp/data/memory.db'), (entry) => logged.push(entry));
+    expect(error.code).toBe(-32603);
+    expect(error.message).toMatch(/^Internal error \(reference [0-9a-f-]{36}\)$/);
+    expect(error.message).not.toContain('/srv');
+    expect(logged).toEqual([expect.objectContaining({ error: 'ENOENT: /srv/mcp/data/memory.db' })]);
+    expect(error.message).toContain(logged[0]!.reference);
+    expect(error.data).toEqual({ reference: logged[0]!.reference });
   });
 
   it('passes a ProtocolError through unchanged', () => {
