@@ -67,6 +67,13 @@ describe('Streamable HTTP wire behaviour', () => {
     await product?.close();
   });
 
+  it('answers /healthz without revealing anything about other clients', async () => {
+    await new RawSession(product.mcpUrl!).initialize();
+    const response = await fetch(new URL('/healthz', product.mcpUrl));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
   it('§1.16 #20: answers tasks/get, tasks/list and tasks/cancel with plain JSON, not an SSE stream', async () => {
     const raw = new RawSession(product.mcpUrl!);
     await raw.initialize();
