@@ -50,6 +50,18 @@ export function toProtocolError(err: unknown): Error {
   return internalError(err);
 }
 
+/** The message of `err` and of each error in its `cause` chain (a gRPC status is often only there). */
+function describeWithCauses(err: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = err; current !== undefined && current !== null && parts.length < 5;) {
+    const code = (current as { code?: unknown }).code;
+    const suffix = typeof code === 'string' || typeof code === 'number' ? ` (code ${code})` : '';
+    parts.push(`${errorMessage(current)}${suffix}`);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return parts.join(' <- ');
+}
+
 /** Where the full text of internal errors goes: one JSON line on stderr, where log collectors pick it up. */
 export type InternalErrorLog = (entry: { reference: string; error: string; stack?: string }) => void;
 
@@ -63,6 +75,6 @@ const stderrInternalErrorLog: InternalErrorLog = (entry) => {
  */
 export function internalError(err: unknown, log: InternalErrorLog = stderrInternalErrorLog): ProtocolError {
   const reference = randomUUID();
-  log({ reference, error: errorMessage(err), stack: (err as { stack?: string } | null)?.stack });
+  log({ reference, error: describeWithCauses(err), stack: (err as { stack?: string } | null)?.stack });
   return new ProtocolError(ErrorCode.InternalError, `Internal error (reference ${reference})`, { reference });
 }
