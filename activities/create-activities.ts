@@ -4,13 +4,14 @@ import { createMemoryActivities } from './memory';
 import { createDeleteExpiredTasks } from './task-cleanup';
 import { loggingObserver, type ActivityObserver } from './observer';
 import type { WorkflowActivities } from '../workflows';
+import type { UrlSourcePolicy } from './common/url-policy';
 
 /** What the activities need from the process that hosts them; the worker builds it from its config. */
 export interface ActivityDeps {
   /** Roots that dataset paths may resolve into; the first is where relative paths start. */
   datasetRoots: string[];
-  /** Whether `http(s)://` dataset sources may be fetched. */
-  allowUrlSources: boolean;
+  /** Which `http(s)://` dataset and import sources may be fetched (`hosts: []`: none), and how much of them. */
+  urlSources: UrlSourcePolicy;
   /** The project memory's SQLite file. */
   memoryDbFile: string;
   /** Where `export_memory` writes its files. */
@@ -32,7 +33,7 @@ export function createActivities(deps: ActivityDeps): Activities {
     deleteExpiredTasks: createDeleteExpiredTasks(),
     analyzeDataset: createAnalyzeDataset({
       datasetRoots: deps.datasetRoots,
-      allowUrlSources: deps.allowUrlSources,
+      urlSources: deps.urlSources,
       sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
       observer,
     }),
@@ -40,7 +41,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       dbFile: deps.memoryDbFile,
       exportsDir: deps.exportsDir,
       datasetRoots: deps.datasetRoots,
-      allowUrlSources: deps.allowUrlSources,
+      urlSources: deps.urlSources,
       sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
       observer,
     }),

@@ -88,7 +88,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         taskQueue: config.taskQueue,
         activities: {
           datasetRoots: config.datasetRoots,
-          allowUrlSources: config.allowUrlSources,
+          urlSources: config.urlSources,
           sourceStallTimeoutMs: config.sourceStallTimeoutSeconds * 1000,
           memoryDbFile,
           exportsDir: path.join(config.dataDir, 'exports'),

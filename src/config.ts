@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseUrlHostRules, type UrlSourcePolicy } from '../activities/common/url-policy';
 
 /** Where the product finds its Temporal server. */
 export type TemporalTarget =
@@ -38,8 +39,12 @@ export interface Config {
   dataDir: string;
   /** Roots that dataset paths may resolve into; `DATA_DIR/datasets` is always first. */
   datasetRoots: string[];
-  /** Whether `http(s)://` dataset sources may be fetched. @default true */
-  allowUrlSources: boolean;
+  /**
+   * Which `http(s)://` dataset and import sources may be fetched (`DATASET_URL_HOSTS`; none by default),
+   * the most bytes one may send (`DATASET_URL_MAX_BYTES`, default 1 GiB) and how long connecting and
+   * receiving its headers may take (`DATASET_URL_TIMEOUT_SECONDS`, default 30).
+   */
+  urlSources: UrlSourcePolicy;
   /** How long a dataset or import source may send nothing before the attempt fails, in seconds. @default 300 */
   sourceStallTimeoutSeconds: number;
   temporal: TemporalTarget;
@@ -92,12 +97,9 @@ function auditLogFromEnv(raw: string | undefined): 'stderr' | 'off' {
   throw new Error(`AUDIT_LOG must be stderr or off, got "${raw}"`);
 }
 
-function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new Error(`${name} must be true or false, got "${raw}"`);
+/** A comma- or space-separated list; empty entries are dropped. */
+function listFromEnv(raw: string | undefined): string[] {
+  return (raw ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
 }
 
 /**
@@ -105,6 +107,10 @@ function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): b
  * misconfigured process stops at start-up rather than misbehaving later.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  if (env.ALLOW_URL_SOURCES !== undefined) {
+    // Silently ignoring it would turn URL sources off (or leave an operator believing they are off).
+    throw new Error('ALLOW_URL_SOURCES was replaced by DATASET_URL_HOSTS (the hosts URL sources may reach)');
+  }
   const dataDir = path.resolve(env.DATA_DIR || './.data');
   const namespace = env.TEMPORAL_NAMESPACE || 'default';
   const grpcPort = intFromEnv(env, 'TEMPORAL_PORT', 7233, 1);
@@ -120,7 +126,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mcpPort: intFromEnv(env, 'MCP_PORT', 3000),
     dataDir,
     datasetRoots: [path.join(dataDir, 'datasets'), ...extraRoots],
-    allowUrlSources: boolFromEnv(env, 'ALLOW_URL_SOURCES', true),
+    urlSources: {
+      hosts: parseUrlHostRules(listFromEnv(env.DATASET_URL_HOSTS)),
+      maxBytes: intFromEnv(env, 'DATASET_URL_MAX_BYTES', 1024 ** 3, 1),
+      timeoutMs: intFromEnv(env, 'DATASET_URL_TIMEOUT_SECONDS', 30, 1) * 1000,
+    },
     sourceStallTimeoutSeconds: intFromEnv(env, 'SOURCE_STALL_TIMEOUT_SECONDS', 300, 1),
     temporal: env.TEMPORAL_ADDRESS
       ? { kind: 'external', address: env.TEMPORAL_ADDRESS, namespace }

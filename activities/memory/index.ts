@@ -1,4 +1,5 @@
 import type { ActivityObserver } from '../observer';
+import type { UrlSourcePolicy } from '../common/url-policy';
 import { createAnalyzeDecisionPatterns } from './analyze-patterns';
 import { getStore } from './decision-store';
 import { createExportMemory } from './export-memory';
@@ -38,8 +39,8 @@ export interface MemoryDeps {
   exportsDir: string;
   /** Roots that import paths must resolve into; the first is where relative paths start. */
   datasetRoots: string[];
-  /** Whether `http(s)://` import sources may be fetched. */
-  allowUrlSources: boolean;
+  /** Which `http(s)://` import sources may be fetched (`hosts: []`: none), and how much of them. */
+  urlSources: UrlSourcePolicy;
   /** Receives cancellations of the long activities. */
   observer: ActivityObserver;
   /** Longest time between two heartbeats of `importDecisions`. @default 1000 */
@@ -62,7 +63,7 @@ export interface MemoryDeps {
  * analysis, export) heartbeat and report a cancellation to `observer` before rethrowing it.
  *
  * @example
- * const memory = createMemoryActivities({ dbFile, exportsDir, datasetRoots, allowUrlSources: false, observer });
+ * const memory = createMemoryActivities({ dbFile, exportsDir, datasetRoots, urlSources: NO_URL_SOURCES, observer });
  * const { id } = await memory.recordDecision({ title: 'Use Postgres', decision: 'We use Postgres 16.', tags: ['db'] });
  */
 export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
@@ -72,7 +73,7 @@ export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
     getRecentDecisions: createGetRecentDecisions(store),
     importDecisions: createImportDecisions(store, {
       datasetRoots: deps.datasetRoots,
-      allowUrlSources: deps.allowUrlSources,
+      urlSources: deps.urlSources,
       observer: deps.observer,
       checkpointIntervalMs: deps.checkpointIntervalMs,
       sourceStallTimeoutMs: deps.sourceStallTimeoutMs,

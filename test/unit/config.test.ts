@@ -9,6 +9,7 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe(path.resolve('.data'));
     expect(config.datasetRoots).toEqual([path.resolve('.data', 'datasets')]);
     expect(config.sourceStallTimeoutSeconds).toBe(300);
+    expect(config.urlSources).toEqual({ hosts: [], maxBytes: 1024 ** 3, timeoutMs: 30_000 });
     expect(config.temporal).toEqual({
       kind: 'embedded',
       grpcPort: 7233,
@@ -36,6 +37,23 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the hosts URL sources may reach, their size cap and their timeout', () => {
+    const config = loadConfig({
+      DATASET_URL_HOSTS: 'data.example.com, http://10.0.0.5:8080 *.files.example.org',
+      DATASET_URL_MAX_BYTES: '1000',
+      DATASET_URL_TIMEOUT_SECONDS: '5',
+    });
+    expect(config.urlSources).toEqual({
+      hosts: [
+        { match: 'exact', host: 'data.example.com', http: false },
+        { match: 'exact', host: '10.0.0.5', port: 8080, http: true },
+        { match: 'suffix', host: 'files.example.org', http: false },
+      ],
+      maxBytes: 1000,
+      timeoutMs: 5000,
+    });
+  });
+
   it('parses per-tool time limits and extra dataset roots', () => {
     const config = loadConfig({
       TOOL_TIME_LIMITS: 'analyze_dataset=600, long_running_operation=30',
@@ -50,7 +68,10 @@ describe('loadConfig', () => {
     [{ TASK_MAX_TTL_MS: '-1' }, /TASK_MAX_TTL_MS/],
     [{ TASK_DEFAULT_TTL_MS: '5000', TASK_MAX_TTL_MS: '1000' }, /must not exceed/],
     [{ TOOL_TIME_LIMITS: 'analyze_dataset' }, /TOOL_TIME_LIMITS/],
-    [{ ALLOW_URL_SOURCES: 'maybe' }, /ALLOW_URL_SOURCES/],
+    [{ ALLOW_URL_SOURCES: 'true' }, /ALLOW_URL_SOURCES was replaced by DATASET_URL_HOSTS/],
+    [{ DATASET_URL_HOSTS: 'data.example.com, ftp://files.example.com' }, /DATASET_URL_HOSTS: "ftp:\/\/files/],
+    [{ DATASET_URL_MAX_BYTES: '0' }, /DATASET_URL_MAX_BYTES/],
+    [{ DATASET_URL_TIMEOUT_SECONDS: 'soon' }, /DATASET_URL_TIMEOUT_SECONDS/],
     [{ SOURCE_STALL_TIMEOUT_SECONDS: '0' }, /SOURCE_STALL_TIMEOUT_SECONDS/],
   ])('refuses %p naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);

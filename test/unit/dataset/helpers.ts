@@ -1,3 +1,4 @@
+import { NO_URL_SOURCES } from '../../../activities/common/url-policy';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,7 +61,7 @@ export function runAnalysis(
   });
   const analyzeDataset = createAnalyzeDataset({
     datasetRoots: Array.isArray(root) ? root : [root],
-    allowUrlSources: false,
+    urlSources: NO_URL_SOURCES,
     observer: { onCancelled: (report) => outcome.cancellations.push(report) },
     ...setup.deps,
   });

@@ -88,10 +88,14 @@ describe('analyzeDataset source resolution', () => {
   });
 
   it.each([
-    ['an http URL when URLs are not allowed', 'http://127.0.0.1:1/data.csv'],
-    ['a file: URL', 'file:///etc/passwd'],
-    ['an ftp: URL', 'ftp://example.com/data.csv'],
-  ])('denies %s', async (_title, source) => {
-    await expect(runAnalysis(root, { source })).rejects.toMatchObject(accessDenied(source));
+    ['an http URL when URLs are not allowed', 'http://127.0.0.1:1/data.csv', 'URL sources are not enabled'],
+    ['a file: URL', 'file:///etc/passwd', 'only https and http URLs'],
+    ['an ftp: URL', 'ftp://example.com/data.csv', 'only https and http URLs'],
+  ])('denies %s, saying why', async (_title, source, why) => {
+    await expect(runAnalysis(root, { source })).rejects.toMatchObject({
+      type: 'AccessDenied',
+      nonRetryable: true,
+      message: `access denied: ${new URL(source).href} (${why}${why.startsWith('only') ? ' are sources)' : ' on this server)'}`,
+    });
   });
 });

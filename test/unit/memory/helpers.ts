@@ -1,3 +1,4 @@
+import { NO_URL_SOURCES } from '../../../activities/common/url-policy';
 import { toRecord, type DecisionRow } from '../../../activities/memory/decision-store';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,7 +49,7 @@ export function makeHarness(deps: Partial<MemoryDeps> = {}): Harness {
     dbFile,
     exportsDir,
     datasetRoots: [root],
-    allowUrlSources: false,
+    urlSources: NO_URL_SOURCES,
     observer: { onCancelled: (report) => cancellations.push(report) },
     ...deps,
   });
