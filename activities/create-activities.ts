@@ -5,6 +5,7 @@ import { createDeleteExpiredTasks } from './task-cleanup';
 import { loggingObserver, type ActivityObserver } from './observer';
 import type { WorkflowActivities } from '../workflows';
 import type { UrlSourcePolicy } from './common/url-policy';
+import type { DataLimits } from './common/data-limits';
 
 /** What the activities need from the process that hosts them; the worker builds it from its config. */
 export interface ActivityDeps {
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   datasetRoots: string[];
   /** Which `http(s)://` dataset and import sources may be fetched (`hosts: []`: none), and how much of them. */
   urlSources: UrlSourcePolicy;
+  /** Caps on what one task may consume (columns, record length, distinct values, result size, stored text). @default DEFAULT_DATA_LIMITS */
+  dataLimits?: DataLimits;
   /** The project memory's SQLite file. */
   memoryDbFile: string;
   /** Where `export_memory` writes its files. */
@@ -35,6 +38,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       datasetRoots: deps.datasetRoots,
       urlSources: deps.urlSources,
       sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
+      limits: deps.dataLimits,
       observer,
     }),
     ...createMemoryActivities({
@@ -43,6 +47,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       datasetRoots: deps.datasetRoots,
       urlSources: deps.urlSources,
       sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
+      limits: deps.dataLimits,
       observer,
     }),
   };

@@ -89,6 +89,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         activities: {
           datasetRoots: config.datasetRoots,
           urlSources: config.urlSources,
+          dataLimits: config.dataLimits,
           sourceStallTimeoutMs: config.sourceStallTimeoutSeconds * 1000,
           memoryDbFile,
           exportsDir: path.join(config.dataDir, 'exports'),

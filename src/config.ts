@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseUrlHostRules, type UrlSourcePolicy } from '../activities/common/url-policy';
+import { DEFAULT_DATA_LIMITS, MAX_RESULT_BYTES_LIMIT, type DataLimits } from '../activities/common/data-limits';
 
 /** Where the product finds its Temporal server. */
 export type TemporalTarget =
@@ -45,6 +46,11 @@ export interface Config {
    * receiving its headers may take (`DATASET_URL_TIMEOUT_SECONDS`, default 30).
    */
   urlSources: UrlSourcePolicy;
+  /**
+   * What one task may consume and return: `DATASET_MAX_COLUMNS`, `DATASET_MAX_RECORD_BYTES`,
+   * `DATASET_MAX_DISTINCT_VALUES`, `TOOL_RESULT_MAX_BYTES`, `MEMORY_VALUE_MAX_CHARS`.
+   */
+  dataLimits: DataLimits;
   /** How long a dataset or import source may send nothing before the attempt fails, in seconds. @default 300 */
   sourceStallTimeoutSeconds: number;
   temporal: TemporalTarget;
@@ -74,6 +80,12 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min 
   if (!Number.isInteger(value) || value < min) {
     throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
   }
+  return value;
+}
+
+function boundedInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const value = intFromEnv(env, name, fallback, min);
+  if (value > max) throw new Error(`${name} must be at most ${max}, got "${env[name]}"`);
   return value;
 }
 
@@ -130,6 +142,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       hosts: parseUrlHostRules(listFromEnv(env.DATASET_URL_HOSTS)),
       maxBytes: intFromEnv(env, 'DATASET_URL_MAX_BYTES', 1024 ** 3, 1),
       timeoutMs: intFromEnv(env, 'DATASET_URL_TIMEOUT_SECONDS', 30, 1) * 1000,
+    },
+    dataLimits: {
+      maxColumns: intFromEnv(env, 'DATASET_MAX_COLUMNS', DEFAULT_DATA_LIMITS.maxColumns, 1),
+      maxRecordBytes: intFromEnv(env, 'DATASET_MAX_RECORD_BYTES', DEFAULT_DATA_LIMITS.maxRecordBytes, 1024),
+      maxDistinctValues: intFromEnv(env, 'DATASET_MAX_DISTINCT_VALUES', DEFAULT_DATA_LIMITS.maxDistinctValues, 1),
+      maxResultBytes: boundedInt(
+        env,
+        'TOOL_RESULT_MAX_BYTES',
+        DEFAULT_DATA_LIMITS.maxResultBytes,
+        10_000,
+        MAX_RESULT_BYTES_LIMIT,
+      ),
+      maxStoredTextChars: boundedInt(env, 'MEMORY_VALUE_MAX_CHARS', DEFAULT_DATA_LIMITS.maxStoredTextChars, 1, 10_000),
     },
     sourceStallTimeoutSeconds: intFromEnv(env, 'SOURCE_STALL_TIMEOUT_SECONDS', 300, 1),
     temporal: env.TEMPORAL_ADDRESS

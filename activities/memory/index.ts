@@ -1,5 +1,6 @@
 import type { ActivityObserver } from '../observer';
 import type { UrlSourcePolicy } from '../common/url-policy';
+import { DEFAULT_DATA_LIMITS, type DataLimits } from '../common/data-limits';
 import { createAnalyzeDecisionPatterns } from './analyze-patterns';
 import { getStore } from './decision-store';
 import { createExportMemory } from './export-memory';
@@ -49,6 +50,8 @@ export interface MemoryDeps {
   sourceStallTimeoutMs?: number;
   /** Decisions `purgeDecisions` deletes per transaction. @default PURGE_BATCH_ROWS */
   purgeBatchRows?: number;
+  /** Caps on import sources, stored text and results. @default DEFAULT_DATA_LIMITS */
+  limits?: DataLimits;
 }
 
 /**
@@ -68,15 +71,17 @@ export interface MemoryDeps {
  */
 export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
   const store = () => getStore(deps.dbFile);
+  const limits = deps.limits ?? DEFAULT_DATA_LIMITS;
   return {
-    recordDecision: createRecordDecision(store),
-    getRecentDecisions: createGetRecentDecisions(store),
+    recordDecision: createRecordDecision(store, limits.maxStoredTextChars),
+    getRecentDecisions: createGetRecentDecisions(store, limits.maxResultBytes),
     importDecisions: createImportDecisions(store, {
       datasetRoots: deps.datasetRoots,
       urlSources: deps.urlSources,
       observer: deps.observer,
       checkpointIntervalMs: deps.checkpointIntervalMs,
       sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
+      limits,
     }),
     analyzeDecisionPatterns: createAnalyzeDecisionPatterns(store, deps.observer),
     exportMemory: createExportMemory(store, { exportsDir: deps.exportsDir, observer: deps.observer }),

@@ -10,6 +10,13 @@ describe('loadConfig', () => {
     expect(config.datasetRoots).toEqual([path.resolve('.data', 'datasets')]);
     expect(config.sourceStallTimeoutSeconds).toBe(300);
     expect(config.urlSources).toEqual({ hosts: [], maxBytes: 1024 ** 3, timeoutMs: 30_000 });
+    expect(config.dataLimits).toEqual({
+      maxColumns: 1000,
+      maxRecordBytes: 4 * 1024 * 1024,
+      maxDistinctValues: 10_000,
+      maxResultBytes: 800_000,
+      maxStoredTextChars: 10_000,
+    });
     expect(config.temporal).toEqual({
       kind: 'embedded',
       grpcPort: 7233,
@@ -71,6 +78,11 @@ describe('loadConfig', () => {
     [{ ALLOW_URL_SOURCES: 'true' }, /ALLOW_URL_SOURCES was replaced by DATASET_URL_HOSTS/],
     [{ DATASET_URL_HOSTS: 'data.example.com, ftp://files.example.com' }, /DATASET_URL_HOSTS: "ftp:\/\/files/],
     [{ DATASET_URL_MAX_BYTES: '0' }, /DATASET_URL_MAX_BYTES/],
+    [{ DATASET_MAX_COLUMNS: '0' }, /DATASET_MAX_COLUMNS/],
+    [{ DATASET_MAX_RECORD_BYTES: '100' }, /DATASET_MAX_RECORD_BYTES must be an integer >= 1024/],
+    [{ DATASET_MAX_DISTINCT_VALUES: 'many' }, /DATASET_MAX_DISTINCT_VALUES/],
+    [{ TOOL_RESULT_MAX_BYTES: '2000000' }, /TOOL_RESULT_MAX_BYTES must be at most 1000000/],
+    [{ MEMORY_VALUE_MAX_CHARS: '20000' }, /MEMORY_VALUE_MAX_CHARS must be at most 10000/],
     [{ DATASET_URL_TIMEOUT_SECONDS: 'soon' }, /DATASET_URL_TIMEOUT_SECONDS/],
     [{ SOURCE_STALL_TIMEOUT_SECONDS: '0' }, /SOURCE_STALL_TIMEOUT_SECONDS/],
   ])('refuses %p naming the variable', (env, message) => {
