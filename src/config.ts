@@ -28,6 +28,12 @@ export interface TaskLimits {
    * again on the same stream. A slow human never fails the task or the request. @default 600_000
    */
   elicitationTimeoutMs: number;
+  /** Largest validated arguments of one tool call, in bytes of JSON; larger calls get −32602. @default 524_288 */
+  maxArgumentBytes: number;
+  /** Longest string `progressToken` accepted on a tool call; longer calls get −32602. @default 256 */
+  maxProgressTokenChars: number;
+  /** Largest content of an answer to a task's question, in bytes of JSON; a larger one is refused and the question asked again. @default 65_536 */
+  maxAnswerBytes: number;
 }
 
 /** The product's configuration, read once from the environment by {@link loadConfig}. */
@@ -180,6 +186,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       createRatePerMinute: intFromEnv(env, 'TASK_CREATE_RATE_PER_MINUTE', 120, 1),
       requestRatePerMinute: intFromEnv(env, 'TASK_REQUEST_RATE_PER_MINUTE', 1200, 1),
       elicitationTimeoutMs: intFromEnv(env, 'ELICITATION_TIMEOUT_MS', 600_000, 100),
+      maxArgumentBytes: boundedInt(env, 'TOOL_ARGUMENTS_MAX_BYTES', 524_288, 1024, 1_000_000),
+      maxProgressTokenChars: intFromEnv(env, 'PROGRESS_TOKEN_MAX_CHARS', 256, 1),
+      maxAnswerBytes: boundedInt(env, 'ELICITATION_ANSWER_MAX_BYTES', 65_536, 1024, 1_000_000),
     },
     toolTimeLimitsSeconds: timeLimitsFromEnv(env.TOOL_TIME_LIMITS),
     cleanupIntervalSeconds: intFromEnv(env, 'TASK_CLEANUP_INTERVAL_SECONDS', 300, 1),

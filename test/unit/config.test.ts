@@ -33,6 +33,9 @@ describe('loadConfig', () => {
       createRatePerMinute: 120,
       requestRatePerMinute: 1200,
       elicitationTimeoutMs: 600_000,
+      maxArgumentBytes: 524_288,
+      maxProgressTokenChars: 256,
+      maxAnswerBytes: 65_536,
     });
   });
 
@@ -79,6 +82,9 @@ describe('loadConfig', () => {
     [{ DATASET_URL_HOSTS: 'data.example.com, ftp://files.example.com' }, /DATASET_URL_HOSTS: "ftp:\/\/files/],
     [{ DATASET_URL_MAX_BYTES: '0' }, /DATASET_URL_MAX_BYTES/],
     [{ DATASET_MAX_COLUMNS: '0' }, /DATASET_MAX_COLUMNS/],
+    [{ TOOL_ARGUMENTS_MAX_BYTES: '5000000' }, /TOOL_ARGUMENTS_MAX_BYTES must be at most 1000000/],
+    [{ PROGRESS_TOKEN_MAX_CHARS: '0' }, /PROGRESS_TOKEN_MAX_CHARS/],
+    [{ ELICITATION_ANSWER_MAX_BYTES: '10' }, /ELICITATION_ANSWER_MAX_BYTES must be an integer >= 1024/],
     [{ DATASET_MAX_RECORD_BYTES: '100' }, /DATASET_MAX_RECORD_BYTES must be an integer >= 1024/],
     [{ DATASET_MAX_DISTINCT_VALUES: 'many' }, /DATASET_MAX_DISTINCT_VALUES/],
     [{ TOOL_RESULT_MAX_BYTES: '2000000' }, /TOOL_RESULT_MAX_BYTES must be at most 1000000/],
