@@ -234,9 +234,14 @@ async function openedPath(handle: fsp.FileHandle, file: string): Promise<string 
   try {
     return await fsp.readlink(`/proc/self/fd/${handle.fd}`);
   } catch {
-    const real = await fsp.realpath(file);
-    const [opened, named] = await Promise.all([handle.stat(), fsp.stat(real)]);
-    return opened.dev === named.dev && opened.ino === named.ino ? real : undefined;
+    try {
+      const real = await fsp.realpath(file);
+      const [opened, named] = await Promise.all([handle.stat(), fsp.stat(real)]);
+      return opened.dev === named.dev && opened.ino === named.ino ? real : undefined;
+    } catch {
+      // The path vanished after it was opened: it was swapped.
+      return undefined;
+    }
   }
 }
 
@@ -265,7 +270,6 @@ async function openUrl(
       TaskFailureType.SourceUnreadable,
       `${url.href} is larger than ${policy.maxBytes} bytes, the most a URL source may send (${size} bytes)`,
     );
-  if (range?.total !== undefined && range.total > policy.maxBytes) tooLarge(range.total);
   if (response.status === 416 && offset > 0) {
     // Resuming exactly at the end: nothing is left to read.
     close();
@@ -285,6 +289,7 @@ async function openUrl(
   }
   if (response.status === 206) {
     if (range?.start !== offset) fail(TaskFailureType.SourceUnreadable, `${url.href} answered an unexpected range`);
+    if (range?.total !== undefined && range.total > policy.maxBytes) tooLarge(range.total);
     const body = capBytes(response.body, offset, policy.maxBytes, url.href, cancel);
     return { chunks: body, totalBytes: range?.total, version, close };
   }
