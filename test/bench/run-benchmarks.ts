@@ -2,7 +2,6 @@
  * `npm run bench`: prints throughput, latency and memory figures. Each figure is printed beside a
  * baseline measured in the same run on the same machine, so the numbers can be compared across runs.
  */
-import { NO_URL_SOURCES } from '../../activities/common/url-policy';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { createAnalyzeDataset, type DatasetAnalysis } from '../../activities/dataset/analyze-dataset';
 import { closeMemoryDatabases, createMemoryActivities } from '../../activities/memory';
+import { NO_URL_SOURCES } from '../../activities/common/url-policy';
 import { startProduct } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { installRuntime } from '../../src/runtime';

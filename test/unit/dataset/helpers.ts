@@ -1,4 +1,3 @@
-import { NO_URL_SOURCES } from '../../../activities/common/url-policy';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import {
   type DatasetCheckpoint,
 } from '../../../activities/dataset/analyze-dataset';
 import type { CancellationReport } from '../../../activities/observer';
+import { NO_URL_SOURCES } from '../../../activities/common/url-policy';
 import type { HeartbeatDetails } from '../../../common/task-types';
 
 /** A fresh directory under the OS temp dir; removed by {@link removeTempDir}. */

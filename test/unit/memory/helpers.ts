@@ -1,4 +1,3 @@
-import { NO_URL_SOURCES } from '../../../activities/common/url-policy';
 import { toRecord, type DecisionRow } from '../../../activities/memory/decision-store';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +15,7 @@ import {
   type MemoryDeps,
 } from '../../../activities/memory';
 import type { CancellationReport } from '../../../activities/observer';
+import { NO_URL_SOURCES } from '../../../activities/common/url-policy';
 import type { HeartbeatDetails } from '../../../common/task-types';
 
 export type ImportHeartbeat = HeartbeatDetails<ImportCheckpoint>;
