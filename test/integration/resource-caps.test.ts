@@ -112,6 +112,15 @@ describe('caps on what a task may consume', () => {
     expect(requests).toBe(0);
   });
 
+  it('tells clients the caps on what a tool call may carry', async () => {
+    const result = await mcp.client.callTool({ name: 'describe_task_limits', arguments: {} });
+    expect(result.structuredContent).toMatchObject({
+      maxArgumentBytes: 2048,
+      maxProgressTokenChars: 16,
+      maxAnswerBytes: 1024,
+    });
+  });
+
   it('refuses tool arguments larger than TOOL_ARGUMENTS_MAX_BYTES with -32602', async () => {
     const columns = Array.from({ length: 20 }, (_, i) => `column-${i}-${'c'.repeat(200)}`);
     const err = await failureOf(callToolAsTask(mcp.client, 'analyze_dataset', { source: 'small.csv', columns }));
