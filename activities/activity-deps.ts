@@ -1,11 +1,15 @@
+import type { DataLimits } from './common/data-limits';
+import type { UrlSourcePolicy } from './common/url-policy';
 import type { ActivityObserver } from './observer';
 
 /** What the activities need from the process that hosts them; the worker builds it from its config. */
 export interface ActivityDeps {
   /** Roots that dataset paths may resolve into; the first is where relative paths start. */
   datasetRoots: string[];
-  /** Whether `http(s)://` dataset sources may be fetched. */
-  allowUrlSources: boolean;
+  /** Which `http(s)://` dataset and import sources may be fetched (`hosts: []`: none), and how much of them. */
+  urlSources: UrlSourcePolicy;
+  /** Caps on what one task may consume (columns, record length, distinct values, result size, stored text). @default DEFAULT_DATA_LIMITS */
+  dataLimits?: DataLimits;
   /** The project memory's SQLite file. */
   memoryDbFile: string;
   /** Where `export_memory` writes its files. */

@@ -88,7 +88,8 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         taskQueue: config.taskQueue,
         activities: {
           datasetRoots: config.datasetRoots,
-          allowUrlSources: config.allowUrlSources,
+          urlSources: config.urlSources,
+          dataLimits: config.dataLimits,
           sourceStallTimeoutMs: config.sourceStallTimeoutSeconds * 1000,
           memoryDbFile,
           exportsDir: path.join(config.dataDir, 'exports'),

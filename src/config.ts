@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { parseUrlHostRules, type UrlSourcePolicy } from '../activities/common/url-policy';
+import { DEFAULT_DATA_LIMITS, MAX_RESULT_BYTES_LIMIT, type DataLimits } from '../activities/common/data-limits';
 
 /** Where the product finds its Temporal server. */
 export type TemporalTarget =
@@ -26,6 +28,12 @@ export interface TaskLimits {
    * again on the same stream. A slow human never fails the task or the request. @default 600_000
    */
   elicitationTimeoutMs: number;
+  /** Largest validated arguments of one tool call, in bytes of JSON; larger calls get −32602. @default 524_288 */
+  maxArgumentBytes: number;
+  /** Longest string `progressToken` accepted on a tool call; longer calls get −32602. @default 256 */
+  maxProgressTokenChars: number;
+  /** Largest content of an answer to a task's question, in bytes of JSON; a larger one is refused and the question asked again. @default 65_536 */
+  maxAnswerBytes: number;
 }
 
 /** The product's configuration, read once from the environment by {@link loadConfig}. */
@@ -38,8 +46,17 @@ export interface Config {
   dataDir: string;
   /** Roots that dataset paths may resolve into; `DATA_DIR/datasets` is always first. */
   datasetRoots: string[];
-  /** Whether `http(s)://` dataset sources may be fetched. @default true */
-  allowUrlSources: boolean;
+  /**
+   * Which `http(s)://` dataset and import sources may be fetched (`DATASET_URL_HOSTS`; none by default),
+   * the most bytes one may send (`DATASET_URL_MAX_BYTES`, default 1 GiB) and how long connecting and
+   * receiving its headers may take (`DATASET_URL_TIMEOUT_SECONDS`, default 30).
+   */
+  urlSources: UrlSourcePolicy;
+  /**
+   * What one task may consume and return: `DATASET_MAX_COLUMNS`, `DATASET_MAX_RECORD_BYTES`,
+   * `DATASET_MAX_DISTINCT_VALUES`, `TOOL_RESULT_MAX_BYTES`, `MEMORY_VALUE_MAX_CHARS`.
+   */
+  dataLimits: DataLimits;
   /** How long a dataset or import source may send nothing before the attempt fails, in seconds. @default 300 */
   sourceStallTimeoutSeconds: number;
   temporal: TemporalTarget;
@@ -72,6 +89,12 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min 
   return value;
 }
 
+function boundedInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const value = intFromEnv(env, name, fallback, min);
+  if (value > max) throw new Error(`${name} must be at most ${max}, got "${env[name]}"`);
+  return value;
+}
+
 function timeLimitsFromEnv(raw: string | undefined): Record<string, number> {
   const limits: Record<string, number> = {};
   for (const entry of (raw ?? '').split(',')) {
@@ -92,12 +115,9 @@ function auditLogFromEnv(raw: string | undefined): 'stderr' | 'off' {
   throw new Error(`AUDIT_LOG must be stderr or off, got "${raw}"`);
 }
 
-function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new Error(`${name} must be true or false, got "${raw}"`);
+/** A comma- or space-separated list; empty entries are dropped. */
+function listFromEnv(raw: string | undefined): string[] {
+  return (raw ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
 }
 
 /**
@@ -105,6 +125,10 @@ function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): b
  * misconfigured process stops at start-up rather than misbehaving later.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  if (env.ALLOW_URL_SOURCES !== undefined) {
+    // Silently ignoring it would turn URL sources off (or leave an operator believing they are off).
+    throw new Error('ALLOW_URL_SOURCES was replaced by DATASET_URL_HOSTS (the hosts URL sources may reach)');
+  }
   const dataDir = path.resolve(env.DATA_DIR || './.data');
   const namespace = env.TEMPORAL_NAMESPACE || 'default';
   const grpcPort = intFromEnv(env, 'TEMPORAL_PORT', 7233, 1);
@@ -120,7 +144,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mcpPort: intFromEnv(env, 'MCP_PORT', 3000),
     dataDir,
     datasetRoots: [path.join(dataDir, 'datasets'), ...extraRoots],
-    allowUrlSources: boolFromEnv(env, 'ALLOW_URL_SOURCES', true),
+    urlSources: {
+      hosts: parseUrlHostRules(listFromEnv(env.DATASET_URL_HOSTS)),
+      maxBytes: intFromEnv(env, 'DATASET_URL_MAX_BYTES', 1024 ** 3, 1),
+      timeoutMs: intFromEnv(env, 'DATASET_URL_TIMEOUT_SECONDS', 30, 1) * 1000,
+    },
+    dataLimits: {
+      maxColumns: intFromEnv(env, 'DATASET_MAX_COLUMNS', DEFAULT_DATA_LIMITS.maxColumns, 1),
+      maxRecordBytes: intFromEnv(env, 'DATASET_MAX_RECORD_BYTES', DEFAULT_DATA_LIMITS.maxRecordBytes, 1024),
+      maxDistinctValues: intFromEnv(env, 'DATASET_MAX_DISTINCT_VALUES', DEFAULT_DATA_LIMITS.maxDistinctValues, 1),
+      maxResultBytes: boundedInt(
+        env,
+        'TOOL_RESULT_MAX_BYTES',
+        DEFAULT_DATA_LIMITS.maxResultBytes,
+        10_000,
+        MAX_RESULT_BYTES_LIMIT,
+      ),
+      maxStoredTextChars: boundedInt(env, 'MEMORY_VALUE_MAX_CHARS', DEFAULT_DATA_LIMITS.maxStoredTextChars, 1, 10_000),
+    },
     sourceStallTimeoutSeconds: intFromEnv(env, 'SOURCE_STALL_TIMEOUT_SECONDS', 300, 1),
     temporal: env.TEMPORAL_ADDRESS
       ? { kind: 'external', address: env.TEMPORAL_ADDRESS, namespace }
@@ -145,6 +186,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       createRatePerMinute: intFromEnv(env, 'TASK_CREATE_RATE_PER_MINUTE', 120, 1),
       requestRatePerMinute: intFromEnv(env, 'TASK_REQUEST_RATE_PER_MINUTE', 1200, 1),
       elicitationTimeoutMs: intFromEnv(env, 'ELICITATION_TIMEOUT_MS', 600_000, 100),
+      maxArgumentBytes: boundedInt(env, 'TOOL_ARGUMENTS_MAX_BYTES', 524_288, 1024, 1_000_000),
+      maxProgressTokenChars: intFromEnv(env, 'PROGRESS_TOKEN_MAX_CHARS', 256, 1),
+      maxAnswerBytes: boundedInt(env, 'ELICITATION_ANSWER_MAX_BYTES', 65_536, 1024, 1_000_000),
     },
     toolTimeLimitsSeconds: timeLimitsFromEnv(env.TOOL_TIME_LIMITS),
     cleanupIntervalSeconds: intFromEnv(env, 'TASK_CLEANUP_INTERVAL_SECONDS', 300, 1),

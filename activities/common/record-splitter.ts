@@ -56,7 +56,7 @@ export class RecordSplitter extends ByteRecordParser {
     start: SplitterStart,
     maxRecordBytes = MAX_DECISION_RECORD_BYTES,
   ) {
-    super(start.offset, maxRecordBytes);
+    super(start.offset, maxRecordBytes, format.toUpperCase());
     this.line = start.line;
   }
 
@@ -146,6 +146,7 @@ export class RecordSplitter extends ByteRecordParser {
   /** Delivers the record `buf[start, newline)` spanning `lines` physical lines; blank ones only advance the count. */
   private emit(buf: Buffer, start: number, newline: number, lines: number, out: RawRecord[]): void {
     const endByte = newline > start && buf[newline - 1] === CR ? newline - 1 : newline;
+    this.checkLength(start, endByte);
     const text = buf.toString('utf8', start, endByte);
     const line = this.line;
     this.line += lines;

@@ -1,14 +1,21 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { TaskFailureType } from '../../common/task-types';
 import { toolFailure, invalidInput } from './failures';
+import { SOURCE_UNAVAILABLE_FAILURE_TYPE, fetchWithPolicy } from './url-fetch';
+import { checkUrl, type UrlSourcePolicy } from './url-policy';
 
 /** The formats the analyser can parse. */
 export type DatasetFormat = 'csv' | 'jsonl';
 
-/** A dataset source after validation: a real path inside an allowed root, or an allowed URL. */
-export type ResolvedSource = { kind: 'file'; path: string } | { kind: 'url'; url: URL };
+/**
+ * A dataset source after validation: a real path inside an allowed root (with the roots, which the
+ * opened file is checked against again), or an allowed URL (with the policy every request obeys).
+ */
+export type ResolvedSource =
+  | { kind: 'file'; path: string; realRoots: string[]; given: string }
+  | { kind: 'url'; url: URL; policy: UrlSourcePolicy };
 
 /** An open byte stream over a source, starting at a given offset. */
 export interface OpenedSource {
@@ -25,7 +32,8 @@ export interface OpenedSource {
 /** Where datasets may come from; `datasetRoots[0]` is the base for relative paths. */
 export interface SourcePolicy {
   datasetRoots: string[];
-  allowUrlSources: boolean;
+  /** Which URLs may be fetched, and how much of them; `hosts: []` turns URL sources off. */
+  urlSources: UrlSourcePolicy;
 }
 
 /**
@@ -103,8 +111,9 @@ const SCHEME = /^[a-z][a-z0-9+.-]+:/i;
 /**
  * Validates `source` against the policy without reading it. Paths are resolved against the first root
  * and must stay inside a root both lexically and after `realpath` (so neither `..` nor a symlink can
- * escape); URLs must be `http(s)` and allowed. Throws `AccessDenied`, `SourceNotFound`,
- * `SourceUnreadable` (directories) or `InvalidInput` failures, all non-retryable.
+ * escape; {@link openSource} checks the opened file again); URLs must pass the URL policy
+ * ({@link checkUrl}). Throws `AccessDenied`, `SourceNotFound`, `SourceUnreadable` (directories) or
+ * `InvalidInput` failures, all non-retryable.
  */
 export async function resolveSource(source: string, policy: SourcePolicy): Promise<ResolvedSource> {
   if (source.includes('\0')) throw invalidInput('source contains a NUL character');
@@ -116,8 +125,8 @@ export async function resolveSource(source: string, policy: SourcePolicy): Promi
     } catch {
       throw invalidInput(`invalid URL: ${source}`);
     }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !policy.allowUrlSources) throw denied();
-    return { kind: 'url', url };
+    checkUrl(url, policy.urlSources);
+    return { kind: 'url', url, policy: policy.urlSources };
   }
   const [baseRoot] = policy.datasetRoots;
   if (baseRoot === undefined) throw denied();
@@ -139,7 +148,7 @@ export async function resolveSource(source: string, policy: SourcePolicy): Promi
   if (!realRoots.some((root) => isInside(root, real))) throw denied();
   const stat = await fsp.stat(real);
   if (!stat.isFile()) throw toolFailure(TaskFailureType.SourceUnreadable, `not a regular file: ${absolute}`);
-  return { kind: 'file', path: real };
+  return { kind: 'file', path: real, realRoots, given: source };
 }
 
 /** How messages name a resolved source: its real path, or its URL. */
@@ -164,10 +173,13 @@ export function inferFormat(source: ResolvedSource, explicit: DatasetFormat | un
 }
 
 /**
- * Opens `source` at byte `offset`. Files are read through a handle from `offset`; URLs are fetched
- * with `Range: bytes=<offset>-`, and when the server ignores the range (200) the first `offset` bytes
- * are skipped. `signal` aborts a download in flight. HTTP 404 throws `SourceNotFound`, any other
- * non-2xx `SourceUnreadable`; network errors propagate unchanged so that the activity is retried.
+ * Opens `source` at byte `offset`. Files are opened first and then checked: the real path of the
+ * opened descriptor must lie inside the roots, so a symlink swapped in after {@link resolveSource}
+ * cannot lead outside them, and only that descriptor is read. URLs are fetched under their policy
+ * ({@link fetchWithPolicy}) with `Range: bytes=<offset>-`, and when the server ignores the range (200)
+ * the first `offset` bytes are skipped; a source larger than `policy.maxBytes` fails. `signal` aborts a
+ * download in flight. HTTP 404 throws `SourceNotFound`, any other non-2xx `SourceUnreadable`; network
+ * errors propagate unchanged so that the activity is retried.
  */
 export async function openSource(
   source: ResolvedSource,
@@ -175,18 +187,31 @@ export async function openSource(
   signal: AbortSignal,
   chunkBytes?: number,
 ): Promise<OpenedSource> {
-  return source.kind === 'file' ? openFile(source.path, offset, chunkBytes) : openUrl(source.url, offset, signal);
+  return source.kind === 'file' ? openFile(source, offset, chunkBytes) : openUrl(source, offset, signal);
 }
 
-async function openFile(file: string, offset: number, chunkBytes: number | undefined): Promise<OpenedSource> {
+async function openFile(
+  source: Extract<ResolvedSource, { kind: 'file' }>,
+  offset: number,
+  chunkBytes: number | undefined,
+): Promise<OpenedSource> {
+  const file = source.path;
   let handle: fsp.FileHandle;
   try {
-    handle = await fsp.open(file, 'r');
+    // Non-blocking: opening a FIFO must not hang the worker; it is refused below as not a regular file.
+    handle = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (err) {
-    throw toolFailure(TaskFailureType.SourceUnreadable, `cannot read ${file}: ${errorCode(err) ?? String(err)}`);
+    const code = errorCode(err);
+    if (code === 'ENOENT') throw toolFailure(TaskFailureType.SourceNotFound, `file not found: ${file}`);
+    throw toolFailure(TaskFailureType.SourceUnreadable, `cannot read ${file}: ${code ?? String(err)}`);
   }
   try {
+    const real = await openedPath(handle, file);
+    if (real === undefined || !source.realRoots.some((root) => isInside(root, real))) {
+      throw toolFailure(TaskFailureType.AccessDenied, `access denied: ${source.given}`);
+    }
     const stat = await handle.stat();
+    if (!stat.isFile()) throw toolFailure(TaskFailureType.SourceUnreadable, `not a regular file: ${file}`);
     const stream = handle.createReadStream({ start: offset, highWaterMark: chunkBytes ?? 64 * 1024 });
     return {
       chunks: stream,
@@ -200,18 +225,51 @@ async function openFile(file: string, offset: number, chunkBytes: number | undef
   }
 }
 
-async function openUrl(url: URL, offset: number, cancel: AbortSignal): Promise<OpenedSource> {
-  const local = new AbortController();
-  const close = () => local.abort();
+/**
+ * The real path of the file behind an open handle, read from the descriptor itself where the system
+ * tells it (`/proc/self/fd`). Elsewhere, the path's real path, accepted only if it is the same file
+ * (device and inode) as the one opened. `undefined` when the two differ: the path was swapped.
+ */
+async function openedPath(handle: fsp.FileHandle, file: string): Promise<string | undefined> {
+  try {
+    return await fsp.readlink(`/proc/self/fd/${handle.fd}`);
+  } catch {
+    try {
+      const real = await fsp.realpath(file);
+      const [opened, named] = await Promise.all([handle.stat(), fsp.stat(real)]);
+      return opened.dev === named.dev && opened.ino === named.ino ? real : undefined;
+    } catch {
+      // The path vanished after it was opened: it was swapped.
+      return undefined;
+    }
+  }
+}
+
+async function openUrl(
+  source: Extract<ResolvedSource, { kind: 'url' }>,
+  offset: number,
+  cancel: AbortSignal,
+): Promise<OpenedSource> {
+  const { url, policy } = source;
   const headers: Record<string, string> = { 'accept-encoding': 'identity' };
   if (offset > 0) headers.range = `bytes=${offset}-`;
-  const response = await fetch(url, { headers, signal: AbortSignal.any([cancel, local.signal]) });
+  const response = await fetchWithPolicy(url, { policy, headers, signal: cancel });
+  const close = () => response.close();
   const fail = (type: TaskFailureType, message: string): never => {
     close();
     throw toolFailure(type, message);
   };
-  const version = response.headers.get('etag') ?? response.headers.get('last-modified') ?? undefined;
-  const range = parseContentRange(response.headers.get('content-range'));
+  const header = (name: string): string | undefined => {
+    const value = response.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const version = header('etag') ?? header('last-modified') ?? undefined;
+  const range = parseContentRange(header('content-range') ?? null);
+  const tooLarge = (size: number) =>
+    fail(
+      TaskFailureType.SourceUnreadable,
+      `${url.href} is larger than ${policy.maxBytes} bytes, the most a URL source may send (${size} bytes)`,
+    );
   if (response.status === 416 && offset > 0) {
     // Resuming exactly at the end: nothing is left to read.
     close();
@@ -222,25 +280,53 @@ async function openUrl(url: URL, offset: number, cancel: AbortSignal): Promise<O
     // The server may recover: a retryable failure lets Temporal retry and resume from the checkpoint.
     close();
     throw ApplicationFailure.create({
-      type: 'SourceTemporarilyUnavailable',
+      type: SOURCE_UNAVAILABLE_FAILURE_TYPE,
       message: `${url.href} answered HTTP ${response.status}`,
     });
   }
   if (response.status < 200 || response.status > 299) {
     fail(TaskFailureType.SourceUnreadable, `cannot read ${url.href}: HTTP ${response.status}`);
   }
-  const body = response.body === null ? emptyChunks() : toBuffers(response.body);
   if (response.status === 206) {
     if (range?.start !== offset) fail(TaskFailureType.SourceUnreadable, `${url.href} answered an unexpected range`);
+    if (range?.total !== undefined && range.total > policy.maxBytes) tooLarge(range.total);
+    const body = capBytes(response.body, offset, policy.maxBytes, url.href, cancel);
     return { chunks: body, totalBytes: range?.total, version, close };
   }
-  const length = Number(response.headers.get('content-length') ?? NaN);
+  const length = Number(header('content-length') ?? NaN);
   const totalBytes = Number.isSafeInteger(length) ? length : undefined;
+  if (totalBytes !== undefined && totalBytes > policy.maxBytes) tooLarge(totalBytes);
+  const body = capBytes(response.body, 0, policy.maxBytes, url.href, cancel);
   return { chunks: offset > 0 ? skipBytes(body, offset, url.href) : body, totalBytes, version, close };
 }
 
-async function* toBuffers(body: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  for await (const chunk of body) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+/**
+ * The body's chunks, failing once the source passes `maxBytes` (counted from its start, `startOffset`
+ * being where this body begins). A body cut by a cancellation ends with the cancellation itself.
+ */
+async function* capBytes(
+  body: AsyncIterable<Buffer>,
+  startOffset: number,
+  maxBytes: number,
+  name: string,
+  cancel: AbortSignal,
+): AsyncGenerator<Buffer> {
+  let position = startOffset;
+  try {
+    for await (const chunk of body) {
+      position += chunk.length;
+      if (position > maxBytes) {
+        throw toolFailure(
+          TaskFailureType.SourceUnreadable,
+          `${name} is larger than ${maxBytes} bytes, the most a URL source may send`,
+        );
+      }
+      yield chunk;
+    }
+  } catch (err) {
+    if (cancel.aborted) throw cancel.reason;
+    throw err;
+  }
 }
 
 async function* skipBytes(chunks: AsyncIterable<Buffer>, count: number, name: string): AsyncGenerator<Buffer> {

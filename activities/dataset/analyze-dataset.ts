@@ -5,6 +5,8 @@ import { parseCheckpoint, type DatasetAnalyzer, type DatasetCheckpoint } from '.
 import { CsvAnalyzer } from './csv-analyzer';
 import { reportCancellation, throwIfCancelled } from '../common/activity-context';
 import { JsonlAnalyzer } from './jsonl-analyzer';
+import { fitReport } from './report-size';
+import { DEFAULT_DATA_LIMITS, type DataLimits } from '../common/data-limits';
 import {
   inferFormat,
   openFromCheckpoint,
@@ -44,6 +46,8 @@ export interface AnalyzeDatasetDeps extends DatasetSourceOptions {
   readChunkBytes?: number;
   /** @internal Largest checkpoint sent, in bytes of JSON. @default MAX_CHECKPOINT_BYTES */
   maxCheckpointBytes?: number;
+  /** Caps on columns, record length, distinct values and the result's size. @default DEFAULT_DATA_LIMITS */
+  limits?: DataLimits;
 }
 
 /**
@@ -58,7 +62,9 @@ const MAX_SLICE_BYTES = 256 * 1024;
 /**
  * Builds the `analyzeDataset` activity: one streaming pass over a CSV or JSONL file or URL computing
  * per-column statistics in memory that does not grow with the data (only the distinct-value maps
- * grow, up to `DISTINCT_CAP` entries per column).
+ * grow, up to `limits.maxDistinctValues` entries per column). A source past a cap of `limits` (columns,
+ * record length) fails with a message naming it; a report past `limits.maxResultBytes` has its long
+ * `top` values shortened (`truncated: true`), or fails when that is not enough.
  *
  * Durability: after every `checkpointIntervalMs` of work, and at the end, it heartbeats
  * `{ progress, checkpoint }`, the checkpoint holding the offset of the next unread record and all
@@ -76,6 +82,7 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps): AnalyzeDatasetAc
   const intervalMs = deps.checkpointIntervalMs ?? 1000;
   const maxCheckpointBytes = deps.maxCheckpointBytes ?? MAX_CHECKPOINT_BYTES;
   const stallTimeoutMs = deps.sourceStallTimeoutMs ?? DEFAULT_SOURCE_STALL_TIMEOUT_MS;
+  const limits = deps.limits ?? DEFAULT_DATA_LIMITS;
 
   return async function analyzeDataset(options) {
     const info = activityInfo();
@@ -119,8 +126,8 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps): AnalyzeDatasetAc
         const startOffset = saved?.offset ?? 0;
         const active =
           format === 'csv'
-            ? new CsvAnalyzer(columns, startOffset, saved)
-            : new JsonlAnalyzer(columns, startOffset, saved);
+            ? new CsvAnalyzer(columns, startOffset, saved, limits)
+            : new JsonlAnalyzer(columns, startOffset, saved, limits);
         analyzer = active;
 
         let lastCheckpoint: DatasetCheckpoint | undefined = saved;
@@ -158,7 +165,7 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps): AnalyzeDatasetAc
         sendHeartbeat();
         const run: DatasetRunInfo = { attempt: info.attempt, resumedFromByte: startOffset, bytesRead };
         if (totalBytes !== undefined) run.totalBytes = totalBytes;
-        return { report: active.report(), run };
+        return { report: fitReport(active.report(), limits.maxResultBytes), run };
       } finally {
         opened?.close();
       }

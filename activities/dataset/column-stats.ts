@@ -1,11 +1,12 @@
 import type { ColumnReport } from '../../workflows/tools/analyze-dataset';
+import { DEFAULT_DATA_LIMITS } from '../common/data-limits';
 /**
- * Most distinct values counted exactly per column. Past it, `distinct` reports the cap with
+ * Most distinct values counted exactly per column by default (`DATASET_MAX_DISTINCT_VALUES`). Past it, `distinct` reports the cap with
  * `distinctCapped: true`, values already seen keep being counted, and values first seen afterwards
  * are not counted at all, so `top` is exact only while the column is not capped. The cap is what keeps
  * memory (and checkpoints) bounded on high-cardinality columns such as ids.
  */
-export const DISTINCT_CAP = 10_000;
+export const DISTINCT_CAP = DEFAULT_DATA_LIMITS.maxDistinctValues;
 
 /** How many of the most frequent values a column report lists. */
 export const TOP_VALUES = 5;
@@ -44,6 +45,9 @@ export class ColumnStats {
   private max = -Infinity;
   private capped = false;
   private readonly values = new Map<string, number>();
+
+  /** @param maxDistinct Distinct values counted exactly; see {@link DISTINCT_CAP}. */
+  constructor(private readonly maxDistinct: number = DISTINCT_CAP) {}
 
   /** Adds a non-empty CSV field; it is numeric when its trimmed text is a finite decimal number. */
   addText(text: string): void {
@@ -100,8 +104,8 @@ export class ColumnStats {
   }
 
   /** Rebuilds the statistics from {@link toCheckpoint}'s output. */
-  static fromCheckpoint(saved: ColumnCheckpoint): ColumnStats {
-    const stats = new ColumnStats();
+  static fromCheckpoint(saved: ColumnCheckpoint, maxDistinct: number = DISTINCT_CAP): ColumnStats {
+    const stats = new ColumnStats(maxDistinct);
     stats.count = saved.count;
     stats.numeric = saved.numeric;
     stats.mean = saved.mean;
@@ -128,7 +132,7 @@ export class ColumnStats {
     this.count++;
     const seen = this.values.get(key);
     if (seen !== undefined) this.values.set(key, seen + 1);
-    else if (this.values.size < DISTINCT_CAP) this.values.set(key, 1);
+    else if (this.values.size < this.maxDistinct) this.values.set(key, 1);
     else this.capped = true;
   }
 }

@@ -1,7 +1,9 @@
 import type { AnalyzerState, DatasetAnalyzer, DatasetReport } from './checkpoint';
 import { ColumnStats } from './column-stats';
 import { CsvParser } from './csv-parser';
-import { invalidInput } from '../common/failures';
+import { DEFAULT_DATA_LIMITS, type DataLimits } from '../common/data-limits';
+import { invalidInput, toolFailure } from '../common/failures';
+import { TaskFailureType } from '../../common/task-types';
 import { RecordAnalyzer } from './record-analyzer';
 
 /** How many header names an "unknown columns" message lists at most. */
@@ -24,11 +26,13 @@ export class CsvAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
   /**
    * @param requested Columns to report, in that order; all of them when undefined.
    * @param saved State restored from a checkpoint taken at `startOffset`.
+   * @param limits The caps on columns, record length and distinct values.
    */
   constructor(
     private readonly requested: readonly string[] | undefined,
     startOffset: number,
-    saved?: AnalyzerState,
+    saved: AnalyzerState | undefined,
+    private readonly limits: DataLimits = DEFAULT_DATA_LIMITS,
   ) {
     super(saved);
     this.parser = new CsvParser(
@@ -36,14 +40,17 @@ export class CsvAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
         onRecord: (fields, fieldCount) => this.onRecord(fields, fieldCount),
         onInvalidRecord: () => this.invalidRows++,
       },
-      { startOffset },
+      // A row with more fields than the header is invalid, so fields past the cap are never needed.
+      { startOffset, maxRecordBytes: limits.maxRecordBytes, maxFields: limits.maxColumns },
     );
     if (saved?.header) {
       this.useHeader(saved.header);
       const restored = new Map(saved.columns);
       this.stats = this.names.map((name) => {
         const column = restored.get(name);
-        return column ? ColumnStats.fromCheckpoint(column) : new ColumnStats();
+        return column
+          ? ColumnStats.fromCheckpoint(column, limits.maxDistinctValues)
+          : new ColumnStats(limits.maxDistinctValues);
       });
     }
   }
@@ -74,8 +81,14 @@ export class CsvAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
 
   private onRecord(fields: readonly string[], fieldCount: number): void {
     if (this.header === null) {
+      if (fieldCount > this.limits.maxColumns) {
+        throw toolFailure(
+          TaskFailureType.SourceUnreadable,
+          `the CSV header has ${fieldCount} columns, more than ${this.limits.maxColumns}, the most a dataset may have`,
+        );
+      }
       this.useHeader(uniqueNames(fields.slice(0, fieldCount)));
-      this.stats = this.names.map(() => new ColumnStats());
+      this.stats = this.names.map(() => new ColumnStats(this.limits.maxDistinctValues));
       return;
     }
     if (fieldCount !== this.header.length) {

@@ -8,8 +8,9 @@ const LF = 0x0a;
 /** Receives the parser's output. */
 export interface CsvRecordHandler {
   /**
-   * One record. `fields` is reused between calls: read its first `fieldCount` entries before returning
-   * and copy them if they must be kept. An empty string stands for an empty (null) field.
+   * One record. `fields` is reused between calls: read its first `min(fieldCount, maxFields)` entries
+   * before returning and copy them if they must be kept. An empty string stands for an empty (null)
+   * field. `fieldCount` counts every field, also those past `maxFields`, which are not decoded.
    */
   onRecord(fields: readonly string[], fieldCount: number): void;
   /** A record that can never be completed: a quote still open at the end of the source. */
@@ -36,11 +37,15 @@ export class CsvParser extends ByteRecordParser {
   /** Whether the current quoted field contains an escaped `""`. */
   private escaped = false;
 
+  private readonly maxFields: number;
+
+  /** `maxFields`: fields of a record decoded at most; the rest are only counted. @default Infinity */
   constructor(
     private readonly handler: CsvRecordHandler,
-    options: { startOffset: number; maxRecordBytes?: number },
+    options: { startOffset: number; maxRecordBytes?: number; maxFields?: number },
   ) {
-    super(options.startOffset, options.maxRecordBytes ?? MAX_RECORD_BYTES);
+    super(options.startOffset, options.maxRecordBytes ?? MAX_RECORD_BYTES, 'CSV');
+    this.maxFields = options.maxFields ?? Infinity;
   }
 
   protected parse(buf: Buffer): number {
@@ -71,15 +76,20 @@ export class CsvParser extends ByteRecordParser {
       }
       const c = buf[i];
       if (c === COMMA) {
-        this.fields[this.fieldCount++] = this.fieldValue(buf, fieldStart, i, quoteEnd);
+        if (this.fieldCount < this.maxFields)
+          this.fields[this.fieldCount] = this.fieldValue(buf, fieldStart, i, quoteEnd);
+        this.fieldCount++;
         fieldStart = i + 1;
         quoteEnd = -1;
       } else if (c === LF) {
         const end = i > fieldStart && buf[i - 1] === CR ? i - 1 : i;
+        this.checkLength(recordStart, end);
         if (this.fieldCount === 0 && end === fieldStart && quoteEnd === -1) {
           // A blank line: not a record.
         } else {
-          this.fields[this.fieldCount++] = this.fieldValue(buf, fieldStart, end, quoteEnd);
+          if (this.fieldCount < this.maxFields)
+            this.fields[this.fieldCount] = this.fieldValue(buf, fieldStart, end, quoteEnd);
+          this.fieldCount++;
           this.handler.onRecord(this.fields, this.fieldCount);
         }
         this.fieldCount = 0;

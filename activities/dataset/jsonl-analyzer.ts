@@ -1,13 +1,10 @@
 import type { AnalyzerState, DatasetAnalyzer, DatasetReport } from './checkpoint';
 import { ColumnStats } from './column-stats';
 import { JsonlParser } from './jsonl-parser';
+import { DEFAULT_DATA_LIMITS, type DataLimits } from '../common/data-limits';
+import { toolFailure } from '../common/failures';
+import { TaskFailureType } from '../../common/task-types';
 import { RecordAnalyzer } from './record-analyzer';
-
-/**
- * Most JSONL columns tracked. Keys first seen after that are ignored, so that objects with
- * data-dependent keys (ids as keys, say) cannot grow memory and checkpoints without bound.
- */
-export const MAX_JSONL_COLUMNS = 1_000;
 
 /**
  * Analyses JSON Lines: each non-blank line must be a JSON object, or it is an invalid row. Columns
@@ -24,16 +21,23 @@ export class JsonlAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
    * @param requested Columns to report, in that order; a requested column never seen is reported with
    *   no values. All columns when undefined.
    * @param saved State restored from a checkpoint taken at `startOffset`.
+   * @param limits The caps on columns (distinct keys), line length and distinct values.
    */
   constructor(
     private readonly requestedOrder: readonly string[] | undefined,
     startOffset: number,
-    saved?: AnalyzerState,
+    saved: AnalyzerState | undefined,
+    private readonly limits: DataLimits = DEFAULT_DATA_LIMITS,
   ) {
     super(saved);
     this.requested = requestedOrder ? new Set(requestedOrder) : undefined;
-    this.parser = new JsonlParser((line) => this.onLine(line), { startOffset });
-    for (const [name, column] of saved?.columns ?? []) this.columns.set(name, ColumnStats.fromCheckpoint(column));
+    this.parser = new JsonlParser((line) => this.onLine(line), {
+      startOffset,
+      maxRecordBytes: limits.maxRecordBytes,
+    });
+    for (const [name, column] of saved?.columns ?? []) {
+      this.columns.set(name, ColumnStats.fromCheckpoint(column, limits.maxDistinctValues));
+    }
   }
 
   state(): AnalyzerState {
@@ -56,6 +60,14 @@ export class JsonlAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
     };
   }
 
+  private tooManyColumns(): Error {
+    return toolFailure(
+      TaskFailureType.SourceUnreadable,
+      `the JSONL rows have more than ${this.limits.maxColumns} distinct keys, the most a dataset may have ` +
+        '(pass `columns` to analyse some of them)',
+    );
+  }
+
   private onLine(line: string): void {
     let row: unknown;
     try {
@@ -70,15 +82,25 @@ export class JsonlAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
       return;
     }
     const values = row as Record<string, unknown>;
-    for (const key in values) {
-      let stats = this.columns.get(key);
-      if (stats === undefined) {
-        if ((this.requested && !this.requested.has(key)) || this.columns.size >= MAX_JSONL_COLUMNS) continue;
-        stats = new ColumnStats();
-        this.columns.set(key, stats);
+    try {
+      for (const key in values) {
+        let stats = this.columns.get(key);
+        if (stats === undefined) {
+          if (this.requested && !this.requested.has(key)) continue;
+          if (this.columns.size >= this.limits.maxColumns) throw this.tooManyColumns();
+          stats = new ColumnStats(this.limits.maxDistinctValues);
+          this.columns.set(key, stats);
+        }
+        const value = values[key];
+        if (value !== null) stats.addJson(value);
       }
-      const value = values[key];
-      if (value !== null) stats.addJson(value);
+    } catch (err) {
+      // JSON.parse accepts any depth, but turning a value back into text recurses and overflows the stack.
+      if (!(err instanceof RangeError)) throw err;
+      throw toolFailure(
+        TaskFailureType.SourceUnreadable,
+        `row ${this.records + 1} of the JSONL nests its values too deeply to be compared`,
+      );
     }
     this.rows++;
   }

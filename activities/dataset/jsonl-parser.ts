@@ -14,7 +14,7 @@ export class JsonlParser extends ByteRecordParser {
     private readonly onLine: (line: string) => void,
     options: { startOffset: number; maxRecordBytes?: number },
   ) {
-    super(options.startOffset, options.maxRecordBytes ?? MAX_RECORD_BYTES);
+    super(options.startOffset, options.maxRecordBytes ?? MAX_RECORD_BYTES, 'JSONL');
   }
 
   protected parse(buf: Buffer): number {
@@ -22,6 +22,7 @@ export class JsonlParser extends ByteRecordParser {
     let newline = buf.indexOf(LF, this.scan);
     while (newline !== -1) {
       const end = newline > start && buf[newline - 1] === CR ? newline - 1 : newline;
+      this.checkLength(start, end);
       if (end > start) this.onLine(buf.toString('utf8', start, end));
       start = newline + 1;
       newline = buf.indexOf(LF, start);

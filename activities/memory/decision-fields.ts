@@ -29,17 +29,22 @@ export interface DecisionFields {
 /**
  * Validates and normalises the content fields shared by `recordDecision` and the import: title and
  * decision are trimmed and required, the rationale is trimmed and blank becomes `null`, tags go through
- * {@link normaliseTags}. Throws `FieldError`.
+ * {@link normaliseTags}. No text is longer than `maxTextChars` (the `MEMORY_VALUE_MAX_CHARS` setting),
+ * nor than its field's own limit. Throws `FieldError`.
  */
-export function normaliseDecisionFields(input: {
-  title: unknown;
-  decision: unknown;
-  rationale?: unknown;
-  tags?: unknown;
-}): DecisionFields {
-  const title = requiredText(input.title, 'title', DECISION_LIMITS.titleMax);
-  const decision = requiredText(input.decision, 'decision', DECISION_LIMITS.decisionMax);
-  const rationale = optionalText(input.rationale, 'rationale', DECISION_LIMITS.rationaleMax);
+export function normaliseDecisionFields(
+  input: {
+    title: unknown;
+    decision: unknown;
+    rationale?: unknown;
+    tags?: unknown;
+  },
+  maxTextChars: number = Infinity,
+): DecisionFields {
+  const cap = (fieldMax: number) => Math.min(fieldMax, maxTextChars);
+  const title = requiredText(input.title, 'title', cap(DECISION_LIMITS.titleMax));
+  const decision = requiredText(input.decision, 'decision', cap(DECISION_LIMITS.decisionMax));
+  const rationale = optionalText(input.rationale, 'rationale', cap(DECISION_LIMITS.rationaleMax));
   return { title, decision, rationale, tags: normaliseTags(input.tags) };
 }
 

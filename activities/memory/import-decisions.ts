@@ -26,6 +26,7 @@ import { RecordSplitter, type RawRecord } from '../common/record-splitter';
 import { DEFAULT_SOURCE_STALL_TIMEOUT_MS, SourceWatch } from '../common/source-watch';
 import type { InvalidLine, ProjectMemoryActivities } from './types';
 import { errorMessage } from '../../common/error-message';
+import { DEFAULT_DATA_LIMITS, type DataLimits } from '../common/data-limits';
 
 /** Records (valid or not) written per transaction and per checkpoint. */
 export const IMPORT_BATCH_LINES = 1000;
@@ -37,6 +38,8 @@ export interface ImportDeps extends SourcePolicy {
   checkpointIntervalMs?: number;
   /** How long the source may send nothing before the attempt fails (`SourceStalled`). @default DEFAULT_SOURCE_STALL_TIMEOUT_MS */
   sourceStallTimeoutMs?: number;
+  /** Caps on the header's columns and on stored text. @default DEFAULT_DATA_LIMITS */
+  limits?: DataLimits;
 }
 
 /**
@@ -64,6 +67,7 @@ export function createImportDecisions(
 ): ProjectMemoryActivities['importDecisions'] {
   const intervalMs = deps.checkpointIntervalMs ?? 1000;
   const stallTimeoutMs = deps.sourceStallTimeoutMs ?? DEFAULT_SOURCE_STALL_TIMEOUT_MS;
+  const limits = deps.limits ?? DEFAULT_DATA_LIMITS;
 
   return async function importDecisions(options) {
     const info = activityInfo();
@@ -118,12 +122,12 @@ export function createImportDecisions(
         let nextHeartbeatAt = Date.now() + intervalMs;
 
         const splitter = new RecordSplitter(format, { offset: current.offset, line: current.line });
-        let columns = current.header === null ? undefined : new CsvColumns(current.header);
+        let columns = current.header === null ? undefined : new CsvColumns(current.header, limits.maxStoredTextChars);
         let batch: RawRecord[] = [];
         let cursor = { end: current.offset, nextLine: current.line };
 
         const commit = (finished: boolean) => {
-          const results = batch.map((record) => parse(record, columns));
+          const results = batch.map((record) => parse(record, columns, limits.maxStoredTextChars));
           // A fresh object: the SDK may serialise heartbeat details after this call returns.
           const next: ImportCheckpoint = {
             ...current,
@@ -154,7 +158,7 @@ export function createImportDecisions(
         const handle = (record: RawRecord) => {
           cursor = record;
           if (format === 'csv' && columns === undefined) {
-            columns = new CsvColumns(readCsvHeader(record));
+            columns = new CsvColumns(readCsvHeader(record, limits.maxColumns), limits.maxStoredTextChars);
             return;
           }
           batch.push(record);
@@ -183,8 +187,8 @@ export function createImportDecisions(
   };
 }
 
-function parse(record: RawRecord, columns: CsvColumns | undefined): LineResult {
-  return columns === undefined ? parseJsonRecord(record) : columns.parse(record);
+function parse(record: RawRecord, columns: CsvColumns | undefined, maxTextChars: number): LineResult {
+  return columns === undefined ? parseJsonRecord(record, maxTextChars) : columns.parse(record);
 }
 
 /** Constraint violations cannot pass on a retry: fail for good, naming the lines. Anything else (SQLITE_BUSY, I/O) is retried. */

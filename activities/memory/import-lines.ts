@@ -33,10 +33,10 @@ export function importExternalId(id: string | undefined, title: string, decision
   return `import:${hash}`;
 }
 
-function toDecision(raw: RawFields, dateField: string): KeyedDecision {
+function toDecision(raw: RawFields, dateField: string, maxTextChars: number): KeyedDecision {
   const key = exportedKey(raw.key);
   const id = sourceId(raw.id);
-  const fields = normaliseDecisionFields(raw);
+  const fields = normaliseDecisionFields(raw, maxTextChars);
   const createdAt = optionalIsoDate(raw.createdAt, dateField);
   return { ...fields, createdAt, externalId: key ?? importExternalId(id, fields.title, fields.decision, createdAt) };
 }
@@ -70,8 +70,11 @@ function outcome(record: RawRecord, build: () => KeyedDecision): LineResult {
   }
 }
 
-/** Parses a JSONL line: `{id?, title, decision, rationale?, tags?, createdAt?}`; other keys are ignored. */
-export function parseJsonRecord(record: RawRecord): LineResult {
+/**
+ * Parses a JSONL line: `{id?, title, decision, rationale?, tags?, createdAt?}`; other keys are ignored.
+ * A text longer than `maxTextChars` makes the line invalid.
+ */
+export function parseJsonRecord(record: RawRecord, maxTextChars: number = Infinity): LineResult {
   let value: unknown;
   try {
     value = JSON.parse(record.text);
@@ -95,6 +98,7 @@ export function parseJsonRecord(record: RawRecord): LineResult {
         createdAt: object.createdAt ?? object.created_at,
       },
       dateField,
+      maxTextChars,
     ),
   );
 }
@@ -113,10 +117,18 @@ const CSV_COLUMNS: Record<string, keyof RawFields> = {
 
 /**
  * Reads a CSV header record into normalised column names. Throws a non-retryable `SourceUnreadable`
- * when `title` or `decision` is missing, since no row could then be valid.
+ * when it has more than `maxColumns` columns, or when `title` or `decision` is missing, since no row
+ * could then be valid.
  */
-export function readCsvHeader(record: RawRecord): string[] {
-  const header = parseCsvFields(record.text).map((name) => name.trim().toLowerCase());
+export function readCsvHeader(record: RawRecord, maxColumns: number = Infinity): string[] {
+  const fields = parseCsvFields(record.text);
+  if (fields.length > maxColumns) {
+    throw toolFailure(
+      TaskFailureType.SourceUnreadable,
+      `CSV header (line ${record.line}) has ${fields.length} columns, more than ${maxColumns}, the most a source may have`,
+    );
+  }
+  const header = fields.map((name) => name.trim().toLowerCase());
   for (const required of ['title', 'decision']) {
     if (!header.includes(required)) {
       throw toolFailure(
@@ -133,7 +145,11 @@ export class CsvColumns {
   /** For each known field, the index of the first column carrying it. */
   private readonly index = new Map<keyof RawFields, number>();
 
-  constructor(readonly header: readonly string[]) {
+  /** @param maxTextChars Longest stored text; a row with a longer one is invalid. */
+  constructor(
+    readonly header: readonly string[],
+    private readonly maxTextChars: number = Infinity,
+  ) {
     header.forEach((name, i) => {
       const field = CSV_COLUMNS[name];
       if (field !== undefined && !this.index.has(field)) this.index.set(field, i);
@@ -166,6 +182,7 @@ export class CsvColumns {
           createdAt: get('createdAt'),
         },
         'created_at',
+        this.maxTextChars,
       ),
     );
   }

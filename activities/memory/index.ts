@@ -1,4 +1,6 @@
 import type { ActivityObserver } from '../observer';
+import type { UrlSourcePolicy } from '../common/url-policy';
+import { DEFAULT_DATA_LIMITS, type DataLimits } from '../common/data-limits';
 import { createAnalyzeDecisionPatterns } from './analyze-patterns';
 import { getStore } from './decision-store';
 import { createExportMemory } from './export-memory';
@@ -38,8 +40,8 @@ export interface MemoryDeps {
   exportsDir: string;
   /** Roots that import paths must resolve into; the first is where relative paths start. */
   datasetRoots: string[];
-  /** Whether `http(s)://` import sources may be fetched. */
-  allowUrlSources: boolean;
+  /** Which `http(s)://` import sources may be fetched (`hosts: []`: none), and how much of them. */
+  urlSources: UrlSourcePolicy;
   /** Receives cancellations of the long activities. */
   observer: ActivityObserver;
   /** Longest time between two heartbeats of `importDecisions`. @default 1000 */
@@ -48,6 +50,8 @@ export interface MemoryDeps {
   sourceStallTimeoutMs?: number;
   /** Decisions `purgeDecisions` deletes per transaction. @default PURGE_BATCH_ROWS */
   purgeBatchRows?: number;
+  /** Caps on import sources, stored text and results. @default DEFAULT_DATA_LIMITS */
+  limits?: DataLimits;
 }
 
 /**
@@ -62,20 +66,22 @@ export interface MemoryDeps {
  * analysis, export) heartbeat and report a cancellation to `observer` before rethrowing it.
  *
  * @example
- * const memory = createMemoryActivities({ dbFile, exportsDir, datasetRoots, allowUrlSources: false, observer });
+ * const memory = createMemoryActivities({ dbFile, exportsDir, datasetRoots, urlSources: NO_URL_SOURCES, observer });
  * const { id } = await memory.recordDecision({ title: 'Use Postgres', decision: 'We use Postgres 16.', tags: ['db'] });
  */
 export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
   const store = () => getStore(deps.dbFile);
+  const limits = deps.limits ?? DEFAULT_DATA_LIMITS;
   return {
-    recordDecision: createRecordDecision(store),
-    getRecentDecisions: createGetRecentDecisions(store),
+    recordDecision: createRecordDecision(store, limits.maxStoredTextChars),
+    getRecentDecisions: createGetRecentDecisions(store, limits.maxResultBytes),
     importDecisions: createImportDecisions(store, {
       datasetRoots: deps.datasetRoots,
-      allowUrlSources: deps.allowUrlSources,
+      urlSources: deps.urlSources,
       observer: deps.observer,
       checkpointIntervalMs: deps.checkpointIntervalMs,
       sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
+      limits,
     }),
     analyzeDecisionPatterns: createAnalyzeDecisionPatterns(store, deps.observer),
     exportMemory: createExportMemory(store, { exportsDir: deps.exportsDir, observer: deps.observer }),

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { log } from '@temporalio/activity';
+import { DEFAULT_DATA_LIMITS } from '../common/data-limits';
 import { invalidInput } from '../common/failures';
 import { currentActivityInfo } from '../common/activity-context';
 import { FieldError, normaliseDecisionFields, type DecisionFields } from './decision-fields';
 import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
 import type { DecisionRecord, ProjectMemoryActivities } from './types';
-
-/** Result bytes (as JSON) after which `getRecentDecisions` stops adding rows; Temporal rejects payloads over 2 MB. */
-const RECENT_BUDGET_BYTES = 1_000_000;
 
 const SQL = {
   recent: `SELECT ${ROW_COLUMNS} FROM decisions ORDER BY created_at DESC, id DESC LIMIT ?`,
@@ -34,13 +32,17 @@ function recordKey(): string {
  *
  * Idempotent per workflow: the decision is stored under `task:<workflowId>`, so a retried attempt (or
  * a second call from the same workflow) returns the id stored first instead of inserting again. A
- * workflow therefore records at most one decision. Invalid fields throw a non-retryable `InvalidInput`.
+ * workflow therefore records at most one decision. Invalid fields, or a text longer than
+ * `maxTextChars`, throw a non-retryable `InvalidInput`.
  */
-export function createRecordDecision(store: () => DecisionStore): ProjectMemoryActivities['recordDecision'] {
+export function createRecordDecision(
+  store: () => DecisionStore,
+  maxTextChars: number = DEFAULT_DATA_LIMITS.maxStoredTextChars,
+): ProjectMemoryActivities['recordDecision'] {
   return async function recordDecision(options) {
     let fields: DecisionFields;
     try {
-      fields = normaliseDecisionFields(options ?? {});
+      fields = normaliseDecisionFields(options ?? {}, maxTextChars);
     } catch (err) {
       if (err instanceof FieldError) throw invalidInput(err.message);
       throw err;
@@ -66,9 +68,14 @@ export function createRecordDecision(store: () => DecisionStore): ProjectMemoryA
 
 /**
  * Builds `getRecentDecisions`: the newest `limit` decisions (by `createdAt`, then id), optionally only
- * those carrying `tag` (arguments as `get_recent_decisions` parses them). Stops early, flagging `truncated`, if the result would pass ~1 MB.
+ * those carrying `tag` (arguments as `get_recent_decisions` parses them). Stops early, flagging
+ * `truncated`, before the result passes `maxResultBytes`: the records as JSON plus the line of text the
+ * tool's answer gives each (Temporal refuses payloads over 2 MB).
  */
-export function createGetRecentDecisions(store: () => DecisionStore): ProjectMemoryActivities['getRecentDecisions'] {
+export function createGetRecentDecisions(
+  store: () => DecisionStore,
+  maxResultBytes: number = DEFAULT_DATA_LIMITS.maxResultBytes,
+): ProjectMemoryActivities['getRecentDecisions'] {
   return async function getRecentDecisions(options) {
     const { limit, tag } = options;
     const db = store();
@@ -79,8 +86,9 @@ export function createGetRecentDecisions(store: () => DecisionStore): ProjectMem
     let bytes = 0;
     for (const row of rows) {
       const record = toRecord(row);
-      bytes += Buffer.byteLength(JSON.stringify(record));
-      if (bytes > RECENT_BUDGET_BYTES && decisions.length > 0) return { decisions, truncated: true };
+      // The text line repeats title and decision (see getRecentDecisionsWorkflow).
+      bytes += Buffer.byteLength(JSON.stringify(record)) + Buffer.byteLength(record.title + record.decision) + 40;
+      if (bytes > maxResultBytes && decisions.length > 0) return { decisions, truncated: true };
       decisions.push(record);
     }
     return { decisions };

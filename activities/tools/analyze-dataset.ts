@@ -6,8 +6,9 @@ import { createAnalyzeDataset } from '../dataset/analyze-dataset';
 export const createToolActivities = ((deps) => ({
   analyzeDataset: createAnalyzeDataset({
     datasetRoots: deps.datasetRoots,
-    allowUrlSources: deps.allowUrlSources,
+    urlSources: deps.urlSources,
     sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
+    limits: deps.dataLimits,
     observer: deps.observer,
   }),
 })) satisfies (deps: ToolActivityDeps) => AnalyzeDatasetActivities;

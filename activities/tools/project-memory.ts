@@ -8,7 +8,8 @@ export const createToolActivities = ((deps) =>
     dbFile: deps.memoryDbFile,
     exportsDir: deps.exportsDir,
     datasetRoots: deps.datasetRoots,
-    allowUrlSources: deps.allowUrlSources,
+    urlSources: deps.urlSources,
     sourceStallTimeoutMs: deps.sourceStallTimeoutMs,
+    limits: deps.dataLimits,
     observer: deps.observer,
   })) satisfies (deps: ToolActivityDeps) => ProjectMemoryActivities;

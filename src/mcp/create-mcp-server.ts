@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { TaskLimits } from '../config';
 import type { ToolCallResult } from '../../common/task-types';
 import { scopeKey, type TaskOwner } from '../tasks/owner';
+import { checkToolCallSize } from '../tasks/request-limits';
 import type { TaskBackend } from '../tasks/task-backend';
 import { toToolJsonSchema, type ToolDefinition } from '../tools/tool-definition';
 import { noAuditSink, type AuditEvent, type AuditSink } from './audit-log';
@@ -193,6 +194,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     }
     const timeLimitSeconds = options.timeLimitsSeconds[tool.name] ?? tool.defaultTimeLimitSeconds;
     const progressToken = extra._meta?.progressToken;
+    checkToolCallSize({ arguments: args.data, progressToken }, options.limits);
     if (!wantsTask) {
       // A plain call is not a task: no task id, no listing, no status notifications. It answers on this
       // request, reports progress to the request's progressToken, and stops when the request is

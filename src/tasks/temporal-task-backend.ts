@@ -31,6 +31,7 @@ import {
   type ListedExecution,
 } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
+import { checkAnswerSize } from './request-limits';
 import { callWorkflowIdFor, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
 import type { CallSpec, ListTasksPage, RunCallOptions, TaskBackend, TaskSpec, TaskView } from './task-backend';
 import { CANCELLED_MESSAGE, TaskReader, type TaskMemo } from './task-reader';
@@ -269,6 +270,7 @@ export class TemporalTaskBackend implements TaskBackend {
   ): Promise<void> {
     return this.guard(async () => {
       const loaded = await this.reader.read(owner, taskId);
+      checkAnswerSize(response.content, this.limits);
       if (loaded.view.status !== 'input_required') {
         throw new InputRejectedError(`Task ${taskId} is not waiting for input (it is ${loaded.view.status})`);
       }

@@ -9,6 +9,9 @@ const TaskLimitsReportSchema = z.object({
   maxRunningTasksPerOwner: z.number(),
   createRatePerMinute: z.number(),
   requestRatePerMinute: z.number(),
+  maxArgumentBytes: z.number().describe('Largest arguments of one tool call, in bytes of JSON'),
+  maxProgressTokenChars: z.number().describe('Longest string progressToken accepted'),
+  maxAnswerBytes: z.number().describe("Largest content of an answer to a task's question, in bytes of JSON"),
   timeLimitsSeconds: z.record(z.string(), z.number()).describe('Time limit of each task tool'),
 });
 
@@ -32,6 +35,9 @@ export const describeTaskLimitsTool: LocalToolDefinition = {
       maxRunningTasksPerOwner: context.limits.maxRunningTasksPerOwner,
       createRatePerMinute: context.limits.createRatePerMinute,
       requestRatePerMinute: context.limits.requestRatePerMinute,
+      maxArgumentBytes: context.limits.maxArgumentBytes,
+      maxProgressTokenChars: context.limits.maxProgressTokenChars,
+      maxAnswerBytes: context.limits.maxAnswerBytes,
       timeLimitsSeconds: context.timeLimitsSeconds,
     };
     return { content: [{ type: 'text', text: JSON.stringify(report) }], structuredContent: report };

@@ -17,6 +17,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { createAnalyzeDataset, type DatasetAnalysis } from '../../activities/dataset/analyze-dataset';
 import { closeMemoryDatabases, createMemoryActivities } from '../../activities/memory';
+import { NO_URL_SOURCES } from '../../activities/common/url-policy';
 import { startProduct } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { installRuntime } from '../../src/runtime';
@@ -75,7 +76,7 @@ async function benchDatasets(dir: string): Promise<void> {
   console.log('\n## analyze_dataset activity (one pass, checkpoint every second)');
   console.log('| input | rows | baseline: read lines | analyse | rows/s | vs baseline | peak heap growth |');
   console.log('|---|---|---|---|---|---|---|');
-  const analyse = createAnalyzeDataset({ datasetRoots: [dir], allowUrlSources: false, observer: silentObserver });
+  const analyse = createAnalyzeDataset({ datasetRoots: [dir], urlSources: NO_URL_SOURCES, observer: silentObserver });
   const cases: [string, number, (file: string, rows: number) => Promise<void>][] = [
     ['csv', 250_000, writeCsv],
     ['csv', 1_000_000, writeCsv],
@@ -106,7 +107,7 @@ async function benchMemoryImport(dir: string): Promise<void> {
     dbFile: path.join(dir, 'bench-memory.db'),
     exportsDir: path.join(dir, 'exports'),
     datasetRoots: [dir],
-    allowUrlSources: false,
+    urlSources: NO_URL_SOURCES,
     observer: silentObserver,
   });
   const lines = 200_000;

@@ -18,7 +18,7 @@ describe('tasks/cancel on a task whose URL source stalled', () => {
 
   beforeAll(async () => {
     sources = await startStallingServer();
-    product = await startTestProduct(testConfig({ ALLOW_URL_SOURCES: 'true' }), { activityObserver: observer });
+    product = await startTestProduct(testConfig({ DATASET_URL_HOSTS: sources.origin }), { activityObserver: observer });
     mcp = await connectMcp(product.mcpUrl!);
   });
 

@@ -9,6 +9,14 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe(path.resolve('.data'));
     expect(config.datasetRoots).toEqual([path.resolve('.data', 'datasets')]);
     expect(config.sourceStallTimeoutSeconds).toBe(300);
+    expect(config.urlSources).toEqual({ hosts: [], maxBytes: 1024 ** 3, timeoutMs: 30_000 });
+    expect(config.dataLimits).toEqual({
+      maxColumns: 1000,
+      maxRecordBytes: 4 * 1024 * 1024,
+      maxDistinctValues: 10_000,
+      maxResultBytes: 800_000,
+      maxStoredTextChars: 10_000,
+    });
     expect(config.temporal).toEqual({
       kind: 'embedded',
       grpcPort: 7233,
@@ -25,6 +33,9 @@ describe('loadConfig', () => {
       createRatePerMinute: 120,
       requestRatePerMinute: 1200,
       elicitationTimeoutMs: 600_000,
+      maxArgumentBytes: 524_288,
+      maxProgressTokenChars: 256,
+      maxAnswerBytes: 65_536,
     });
   });
 
@@ -33,6 +44,23 @@ describe('loadConfig', () => {
       kind: 'external',
       address: 'temporal:7233',
       namespace: 'prod',
+    });
+  });
+
+  it('reads the hosts URL sources may reach, their size cap and their timeout', () => {
+    const config = loadConfig({
+      DATASET_URL_HOSTS: 'data.example.com, http://10.0.0.5:8080 *.files.example.org',
+      DATASET_URL_MAX_BYTES: '1000',
+      DATASET_URL_TIMEOUT_SECONDS: '5',
+    });
+    expect(config.urlSources).toEqual({
+      hosts: [
+        { match: 'exact', host: 'data.example.com', http: false },
+        { match: 'exact', host: '10.0.0.5', port: 8080, http: true },
+        { match: 'suffix', host: 'files.example.org', http: false },
+      ],
+      maxBytes: 1000,
+      timeoutMs: 5000,
     });
   });
 
@@ -50,7 +78,18 @@ describe('loadConfig', () => {
     [{ TASK_MAX_TTL_MS: '-1' }, /TASK_MAX_TTL_MS/],
     [{ TASK_DEFAULT_TTL_MS: '5000', TASK_MAX_TTL_MS: '1000' }, /must not exceed/],
     [{ TOOL_TIME_LIMITS: 'analyze_dataset' }, /TOOL_TIME_LIMITS/],
-    [{ ALLOW_URL_SOURCES: 'maybe' }, /ALLOW_URL_SOURCES/],
+    [{ ALLOW_URL_SOURCES: 'true' }, /ALLOW_URL_SOURCES was replaced by DATASET_URL_HOSTS/],
+    [{ DATASET_URL_HOSTS: 'data.example.com, ftp://files.example.com' }, /DATASET_URL_HOSTS: "ftp:\/\/files/],
+    [{ DATASET_URL_MAX_BYTES: '0' }, /DATASET_URL_MAX_BYTES/],
+    [{ DATASET_MAX_COLUMNS: '0' }, /DATASET_MAX_COLUMNS/],
+    [{ TOOL_ARGUMENTS_MAX_BYTES: '5000000' }, /TOOL_ARGUMENTS_MAX_BYTES must be at most 1000000/],
+    [{ PROGRESS_TOKEN_MAX_CHARS: '0' }, /PROGRESS_TOKEN_MAX_CHARS/],
+    [{ ELICITATION_ANSWER_MAX_BYTES: '10' }, /ELICITATION_ANSWER_MAX_BYTES must be an integer >= 1024/],
+    [{ DATASET_MAX_RECORD_BYTES: '100' }, /DATASET_MAX_RECORD_BYTES must be an integer >= 1024/],
+    [{ DATASET_MAX_DISTINCT_VALUES: 'many' }, /DATASET_MAX_DISTINCT_VALUES/],
+    [{ TOOL_RESULT_MAX_BYTES: '2000000' }, /TOOL_RESULT_MAX_BYTES must be at most 1000000/],
+    [{ MEMORY_VALUE_MAX_CHARS: '20000' }, /MEMORY_VALUE_MAX_CHARS must be at most 10000/],
+    [{ DATASET_URL_TIMEOUT_SECONDS: 'soon' }, /DATASET_URL_TIMEOUT_SECONDS/],
     [{ SOURCE_STALL_TIMEOUT_SECONDS: '0' }, /SOURCE_STALL_TIMEOUT_SECONDS/],
   ])('refuses %p naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { NO_URL_SOURCES } from '../../activities/common/url-policy';
 import { collectWorkflowTools, isToolModuleFileName } from '../../common/tool-modules';
 import { defineWorkflowTool } from '../../common/tool-definition';
 import { loadWorkflowTools } from '../../src/tools/workflow-tools';
@@ -69,7 +70,7 @@ describe('tool modules', () => {
 describe('tool activity modules', () => {
   const deps: ActivityDeps = {
     datasetRoots: [os.tmpdir()],
-    allowUrlSources: false,
+    urlSources: NO_URL_SOURCES,
     memoryDbFile: path.join(os.tmpdir(), 'never-opened.db'),
     exportsDir: os.tmpdir(),
   };

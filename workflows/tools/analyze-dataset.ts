@@ -8,7 +8,7 @@ import { runToolTask } from '../task-lifecycle';
 export const ColumnReportSchema = z.object({
   count: z.number().describe('Non-null values'),
   nulls: z.number().describe('Rows where the value is empty, missing or JSON null'),
-  distinct: z.number().describe('Distinct non-null values, exact up to 10,000'),
+  distinct: z.number().describe('Distinct non-null values, exact up to a cap (10,000 by default)'),
   distinctCapped: z.boolean().describe('True when `distinct` stopped at the cap'),
   min: z.number().optional().describe('Numeric columns only'),
   max: z.number().optional().describe('Numeric columns only'),
@@ -25,6 +25,10 @@ export const DatasetReportSchema = z.object({
   columns: z
     .record(z.string(), ColumnReportSchema)
     .describe('Per column, in header order (CSV), first-seen order (JSONL) or the requested order'),
+  truncated: z
+    .boolean()
+    .optional()
+    .describe('true when long values in `top` were shortened (ending in …) to keep the result under its size limit'),
 });
 
 /** Statistics of one column. */

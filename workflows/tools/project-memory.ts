@@ -104,7 +104,7 @@ export const RecentDecisionsSchema = z.object({
   truncated: z
     .boolean()
     .optional()
-    .describe('true when fewer than `limit` were returned to keep the result under 1 MB'),
+    .describe('true when fewer than `limit` were returned to keep the result under its size limit'),
 });
 export type RecentDecisions = z.output<typeof RecentDecisionsSchema>;
 
@@ -115,7 +115,7 @@ export async function getRecentDecisionsWorkflow(
   return runToolTask(async () => {
     const result = await queries.getRecentDecisions(input.arguments);
     const lines = result.decisions.map((d) => `#${d.id} ${d.createdAt.slice(0, 10)} ${d.title}: ${d.decision}`);
-    if (result.truncated) lines.push(`(only ${result.decisions.length} shown: the result reached 1 MB)`);
+    if (result.truncated) lines.push(`(only ${result.decisions.length} shown: the result reached its size limit)`);
     return structuredResult<RecentDecisions>(
       lines.length > 0 ? lines.join('\n') : 'No decisions recorded yet.',
       result,

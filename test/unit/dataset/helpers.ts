@@ -12,6 +12,7 @@ import {
   type DatasetCheckpoint,
 } from '../../../activities/dataset/analyze-dataset';
 import type { CancellationReport } from '../../../activities/observer';
+import { NO_URL_SOURCES } from '../../../activities/common/url-policy';
 import type { HeartbeatDetails } from '../../../common/task-types';
 
 /** A fresh directory under the OS temp dir; removed by {@link removeTempDir}. */
@@ -60,7 +61,7 @@ export function runAnalysis(
   });
   const analyzeDataset = createAnalyzeDataset({
     datasetRoots: Array.isArray(root) ? root : [root],
-    allowUrlSources: false,
+    urlSources: NO_URL_SOURCES,
     observer: { onCancelled: (report) => outcome.cancellations.push(report) },
     ...setup.deps,
   });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { allowHttpFrom } from '../../helpers/url-sources';
 import { generateCsv, generateJsonl } from './fixtures';
 import {
   makeTempDir,
@@ -75,13 +76,14 @@ beforeEach(async () => {
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
+/** Lets the activity reach the test server over plain http, with checkpoints as often as possible. */
+const urlsAllowed = () => ({ urlSources: allowHttpFrom(baseUrl), checkpointIntervalMs: 0 });
+
 afterEach(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   removeTempDir(root);
 });
-
-const URLS_ALLOWED = { allowUrlSources: true, checkpointIntervalMs: 0 };
 
 describe.each([
   ['with Range support', true],
@@ -98,7 +100,7 @@ describe.each([
     const local = await runRecorded(root, { source: `local${path.extname(pathname)}` });
 
     const source = baseUrl + urlPath;
-    const straight = await runRecorded(root, { source }, { deps: URLS_ALLOWED });
+    const straight = await runRecorded(root, { source }, { deps: urlsAllowed() });
     expect(straight.report).toEqual(local.report);
     expect(straight.run).toMatchObject({ resumedFromByte: 0, bytesRead: body.length, totalBytes: body.length });
 
@@ -107,7 +109,7 @@ describe.each([
     const resumed = await runRecorded(
       root,
       { source },
-      { deps: URLS_ALLOWED, info: { attempt: 3, heartbeatDetails: { progress: { current: 0 }, checkpoint } } },
+      { deps: urlsAllowed(), info: { attempt: 3, heartbeatDetails: { progress: { current: 0 }, checkpoint } } },
     );
     expect(seen).toEqual([{ url: urlPath, range: `bytes=${checkpoint!.offset}-`, status: ranges ? 206 : 200 }]);
     expect(resumed.run).toEqual({
@@ -122,13 +124,13 @@ describe.each([
   it('resumes from a checkpoint taken at the very end', async () => {
     const body = Buffer.from('a,b\n1,2\n');
     files.set('/end.csv', { body, ranges });
-    const straight = await runRecorded(root, { source: `${baseUrl}/end.csv` }, { deps: URLS_ALLOWED });
+    const straight = await runRecorded(root, { source: `${baseUrl}/end.csv` }, { deps: urlsAllowed() });
     const checkpoint = straight.heartbeats[straight.heartbeats.length - 1]!.checkpoint!;
     expect(checkpoint.offset).toBe(body.length);
     const resumed = await runRecorded(
       root,
       { source: `${baseUrl}/end.csv` },
-      { deps: URLS_ALLOWED, info: { heartbeatDetails: { progress: { current: 1 }, checkpoint } } },
+      { deps: urlsAllowed(), info: { heartbeatDetails: { progress: { current: 1 }, checkpoint } } },
     );
     expect(resumed.run).toMatchObject({ resumedFromByte: body.length, bytesRead: 0 });
     expect(resumed.report).toEqual(straight.report);
@@ -138,7 +140,7 @@ describe.each([
 describe('HTTP failures', () => {
   it('reports 404 as SourceNotFound naming the URL', async () => {
     const source = `${baseUrl}/missing.csv`;
-    await expect(runAnalysis(root, { source }, { deps: URLS_ALLOWED })).rejects.toMatchObject({
+    await expect(runAnalysis(root, { source }, { deps: urlsAllowed() })).rejects.toMatchObject({
       type: 'SourceNotFound',
       nonRetryable: true,
       message: expect.stringContaining(source),
@@ -147,7 +149,7 @@ describe('HTTP failures', () => {
 
   it('reports other client error statuses as SourceUnreadable with the status', async () => {
     await expect(
-      runAnalysis(root, { source: `${baseUrl}/forbidden.csv` }, { deps: URLS_ALLOWED }),
+      runAnalysis(root, { source: `${baseUrl}/forbidden.csv` }, { deps: urlsAllowed() }),
     ).rejects.toMatchObject({
       type: 'SourceUnreadable',
       message: expect.stringContaining('HTTP 403'),
@@ -156,15 +158,17 @@ describe('HTTP failures', () => {
   });
 
   it('reports a server error as retryable, so that Temporal retries and resumes', async () => {
-    await expect(runAnalysis(root, { source: `${baseUrl}/broken.csv` }, { deps: URLS_ALLOWED })).rejects.toMatchObject({
-      type: 'SourceTemporarilyUnavailable',
-      message: expect.stringContaining('HTTP 500'),
-      nonRetryable: false,
-    });
+    await expect(runAnalysis(root, { source: `${baseUrl}/broken.csv` }, { deps: urlsAllowed() })).rejects.toMatchObject(
+      {
+        type: 'SourceTemporarilyUnavailable',
+        message: expect.stringContaining('HTTP 500'),
+        nonRetryable: false,
+      },
+    );
   });
 
   it('asks for a format when the URL path has no extension', async () => {
-    await expect(runAnalysis(root, { source: `${baseUrl}/data` }, { deps: URLS_ALLOWED })).rejects.toMatchObject({
+    await expect(runAnalysis(root, { source: `${baseUrl}/data` }, { deps: urlsAllowed() })).rejects.toMatchObject({
       type: 'InvalidInput',
     });
     expect(seen).toEqual([]);
@@ -176,7 +180,7 @@ describe('HTTP failures', () => {
     const run = runAnalysis(
       root,
       { source: `${baseUrl}/stall.csv` },
-      { deps: URLS_ALLOWED, onHeartbeat: (_details, env, index) => index === 1 && setTimeout(() => env.cancel(), 50) },
+      { deps: urlsAllowed(), onHeartbeat: (_details, env, index) => index === 1 && setTimeout(() => env.cancel(), 50) },
       outcome,
     );
     await expect(run).rejects.toMatchObject({ name: 'CancelledFailure' });

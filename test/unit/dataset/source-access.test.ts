@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeTempDir, removeTempDir, runAnalysis, runRecorded } from './helpers';
+import { execFileSync } from 'node:child_process';
+import { openSource, resolveSource, type ResolvedSource } from '../../../activities/common/source';
+import { NO_URL_SOURCES } from '../../../activities/common/url-policy';
+import { makeTempDir, openDescriptors, removeTempDir, runAnalysis, runRecorded } from './helpers';
 
 const CSV = 'a,b\n1,2\n3,4\n';
 
@@ -88,10 +91,59 @@ describe('analyzeDataset source resolution', () => {
   });
 
   it.each([
-    ['an http URL when URLs are not allowed', 'http://127.0.0.1:1/data.csv'],
-    ['a file: URL', 'file:///etc/passwd'],
-    ['an ftp: URL', 'ftp://example.com/data.csv'],
-  ])('denies %s', async (_title, source) => {
-    await expect(runAnalysis(root, { source })).rejects.toMatchObject(accessDenied(source));
+    ['an http URL when URLs are not allowed', 'http://127.0.0.1:1/data.csv', 'URL sources are not enabled'],
+    ['a file: URL', 'file:///etc/passwd', 'only https and http URLs'],
+    ['an ftp: URL', 'ftp://example.com/data.csv', 'only https and http URLs'],
+  ])('denies %s, saying why', async (_title, source, why) => {
+    await expect(runAnalysis(root, { source })).rejects.toMatchObject({
+      type: 'AccessDenied',
+      nonRetryable: true,
+      message: `access denied: ${new URL(source).href} (${why}${why.startsWith('only') ? ' are sources)' : ' on this server)'}`,
+    });
+  });
+});
+
+describe('opening a resolved file source', () => {
+  const policy = () => ({ datasetRoots: [root], urlSources: NO_URL_SOURCES });
+  const open = (source: ResolvedSource) => openSource(source, 0, new AbortController().signal);
+
+  it('refuses a file swapped for a symlink to outside the roots after it was checked, reading nothing', async () => {
+    const checked = await resolveSource('sub/inside.csv', policy());
+    const file = path.join(root, 'sub', 'inside.csv');
+    fs.rmSync(file);
+    fs.symlinkSync(path.join(outside, 'secret.csv'), file);
+    await expect(open(checked)).rejects.toMatchObject({
+      type: 'AccessDenied',
+      message: 'access denied: sub/inside.csv',
+    });
+    expect(openDescriptors(path.join(outside, 'secret.csv')) ?? 0).toBe(0);
+  });
+
+  it('refuses a directory on the path swapped for a symlink to outside the roots after the check', async () => {
+    fs.mkdirSync(path.join(outside, 'sub'));
+    fs.writeFileSync(path.join(outside, 'sub', 'inside.csv'), 'secret,data\n1,2\n');
+    const checked = await resolveSource('sub/inside.csv', policy());
+    fs.renameSync(path.join(root, 'sub'), path.join(root, 'old-sub'));
+    fs.symlinkSync(path.join(outside, 'sub'), path.join(root, 'sub'));
+    await expect(open(checked)).rejects.toMatchObject({ type: 'AccessDenied' });
+  });
+
+  it('reads the file it checked when nothing was swapped', async () => {
+    const opened = await open(await resolveSource('sub/inside.csv', policy()));
+    const chunks: Buffer[] = [];
+    for await (const chunk of opened.chunks) chunks.push(chunk);
+    opened.close();
+    expect(Buffer.concat(chunks).toString()).toBe(CSV);
+  });
+
+  it('refuses a file swapped for a named pipe without blocking on it', async () => {
+    const checked = await resolveSource('sub/inside.csv', policy());
+    const file = path.join(root, 'sub', 'inside.csv');
+    fs.rmSync(file);
+    execFileSync('mkfifo', [file]);
+    await expect(open(checked)).rejects.toMatchObject({
+      type: 'SourceUnreadable',
+      message: `not a regular file: ${file}`,
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { allowHttpFrom } from '../../helpers/url-sources';
 import type { AnalyzeDatasetDeps } from '../../../activities/dataset/analyze-dataset';
 import { eventually, makeTempDir, removeTempDir, runAnalysis, type RunOutcome } from './helpers';
 import { HeartbeatDeliveredCancel, startStallingServer, within, type StallingServer } from './stalling-server';
@@ -20,7 +21,7 @@ afterEach(async () => {
 
 /** Heartbeats every 100 ms; the stall timeout is far away unless a test sets it. */
 const deps = (more: Partial<AnalyzeDatasetDeps> = {}): Partial<AnalyzeDatasetDeps> => ({
-  allowUrlSources: true,
+  urlSources: allowHttpFrom(server.origin),
   checkpointIntervalMs: 100,
   sourceStallTimeoutMs: 60_000,
   ...more,

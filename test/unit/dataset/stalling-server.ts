@@ -8,6 +8,8 @@ export interface StallingServer {
    * never even sends its response headers. `name` carries the extension that tells the format.
    */
   urlFor(name: string, body?: string): string;
+  /** `http://127.0.0.1:<port>`, for the URL policy that lets the tests reach it. */
+  origin: string;
   /** Resolves once the reader has closed its connection to `name`: the download really stopped. */
   closed(name: string): Promise<void>;
   close(): Promise<void>;
@@ -34,6 +36,7 @@ export async function startStallingServer(): Promise<StallingServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
+    origin: `http://127.0.0.1:${port}`,
     urlFor(name, body) {
       bodies.set(name, body);
       closed.set(name, new Promise((resolve) => onClose.set(name, resolve)));

@@ -15,6 +15,7 @@ import {
   type MemoryDeps,
 } from '../../../activities/memory';
 import type { CancellationReport } from '../../../activities/observer';
+import { NO_URL_SOURCES } from '../../../activities/common/url-policy';
 import type { HeartbeatDetails } from '../../../common/task-types';
 
 export type ImportHeartbeat = HeartbeatDetails<ImportCheckpoint>;
@@ -48,7 +49,7 @@ export function makeHarness(deps: Partial<MemoryDeps> = {}): Harness {
     dbFile,
     exportsDir,
     datasetRoots: [root],
-    allowUrlSources: false,
+    urlSources: NO_URL_SOURCES,
     observer: { onCancelled: (report) => cancellations.push(report) },
     ...deps,
   });

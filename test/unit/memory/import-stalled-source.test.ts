@@ -1,3 +1,4 @@
+import { allowHttpFrom } from '../../helpers/url-sources';
 import { eventually } from '../dataset/helpers';
 import { HeartbeatDeliveredCancel, startStallingServer, within, type StallingServer } from '../dataset/stalling-server';
 import { decisionLines, makeHarness, runActivity, type Harness, type ImportHeartbeat } from './helpers';
@@ -19,7 +20,11 @@ const LINES = `${decisionLines(3).join('\n')}\n`;
 
 describe('importDecisions from a URL source that stalls', () => {
   it('keeps heartbeating its committed checkpoint while waiting, so a cancellation delivered by a heartbeat stops it promptly', async () => {
-    h = makeHarness({ allowUrlSources: true, checkpointIntervalMs: 100, sourceStallTimeoutMs: 60_000 });
+    h = makeHarness({
+      urlSources: allowHttpFrom(server.origin),
+      checkpointIntervalMs: 100,
+      sourceStallTimeoutMs: 60_000,
+    });
     const source = server.urlFor('history.jsonl', LINES);
     const cancel = new HeartbeatDeliveredCancel();
     const heartbeats: ImportHeartbeat[] = [];
@@ -44,7 +49,7 @@ describe('importDecisions from a URL source that stalls', () => {
   });
 
   it('fails a source that sends nothing for the stall timeout, naming it, and retries', async () => {
-    h = makeHarness({ allowUrlSources: true, sourceStallTimeoutMs: 300 });
+    h = makeHarness({ urlSources: allowHttpFrom(server.origin), sourceStallTimeoutMs: 300 });
     const source = server.urlFor('history.jsonl', LINES);
     await expect(
       within(runActivity(h.memory.importDecisions, [{ source }]), 20_000, 'the stall'),

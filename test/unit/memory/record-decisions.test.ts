@@ -109,7 +109,7 @@ describe('recordDecision and getRecentDecisions', () => {
     expect(h.allDecisions()).toHaveLength(0);
   });
 
-  it('stops before the result passes about 1 MB and says it truncated', async () => {
+  it('stops before the result (records and their text lines) passes TOOL_RESULT_MAX_BYTES and says it truncated', async () => {
     const big = (i: number) => ({
       id: i,
       title: `Big ${i}`,
@@ -120,9 +120,12 @@ describe('recordDecision and getRecentDecisions', () => {
     await makeEnv().run(h.memory.importDecisions, { source: 'big.jsonl' });
     const result = await makeEnv().run(h.memory.getRecentDecisions, { limit: 80 });
     expect(result.truncated).toBe(true);
-    expect(result.decisions.length).toBeGreaterThan(40);
+    expect(result.decisions.length).toBeGreaterThan(20);
     expect(result.decisions.length).toBeLessThan(80);
-    expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(1_000_100);
+    const text = result.decisions
+      .map((d) => `#${d.id} ${d.createdAt.slice(0, 10)} ${d.title}: ${d.decision}`)
+      .join('\n');
+    expect(Buffer.byteLength(JSON.stringify(result)) + Buffer.byteLength(text)).toBeLessThanOrEqual(800_000);
     const small = await makeEnv().run(h.memory.getRecentDecisions, { limit: 3 });
     expect(small).toEqual({ decisions: [expect.any(Object), expect.any(Object), expect.any(Object)] });
   });
