@@ -26,6 +26,14 @@ describe('loadConfig', () => {
       requestRatePerMinute: 1200,
       elicitationTimeoutMs: 600_000,
     });
+    expect(config.authTenantClaim).toBe('sub');
+    expect(config.exportRetentionDays).toBe(7);
+  });
+
+  it('reads the tenant claim and the export retention', () => {
+    const config = loadConfig({ MCP_AUTH_TENANT_CLAIM: 'org_id', EXPORT_RETENTION_DAYS: '30' });
+    expect(config.authTenantClaim).toBe('org_id');
+    expect(config.exportRetentionDays).toBe(30);
   });
 
   it('connects to an existing cluster when TEMPORAL_ADDRESS is set', () => {
@@ -52,6 +60,8 @@ describe('loadConfig', () => {
     [{ TOOL_TIME_LIMITS: 'analyze_dataset' }, /TOOL_TIME_LIMITS/],
     [{ ALLOW_URL_SOURCES: 'maybe' }, /ALLOW_URL_SOURCES/],
     [{ SOURCE_STALL_TIMEOUT_SECONDS: '0' }, /SOURCE_STALL_TIMEOUT_SECONDS/],
+    [{ EXPORT_RETENTION_DAYS: '0' }, /EXPORT_RETENTION_DAYS/],
+    [{ EXPORT_RETENTION_DAYS: 'a week' }, /EXPORT_RETENTION_DAYS/],
   ])('refuses %p naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
