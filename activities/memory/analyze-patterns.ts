@@ -50,9 +50,9 @@ function nextBucket(start: number, kind: BucketKind): number {
 }
 
 /**
- * Builds `analyzeDecisionPatterns`: over the scope's tenant's decisions with `since <= createdAt < until`, counts per
- * week or month (contiguous, empty buckets included), the top 20 tags, per-bucket counts for the top 5,
- * and reversals (see `ReversalDetector` for the heuristic).
+ * Builds `analyzeDecisionPatterns`: over the scope's tenant's decisions with
+ * `since <= createdAt < until`, counts per week or month (contiguous, empty buckets included), the top
+ * 20 tags, per-bucket counts for the top 5, and reversals (see `ReversalDetector` for the heuristic).
  *
  * Decisions are streamed in pages of 2000 in chronological order, heartbeating progress between pages;
  * memory holds only the counters and the reversal index (titles and their words). Pages are separate

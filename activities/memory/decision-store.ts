@@ -86,8 +86,8 @@ export class DecisionStore {
 
   /**
    * Inserts `decision` for `tenant`, or overwrites the one that tenant already stores under its
-   * external id when any field differs. A missing `createdAt` keeps the stored date, so that re-importing a source without dates
-   * changes nothing. Call inside a transaction.
+   * external id when any field differs. A missing `createdAt` keeps the stored date, so that
+   * re-importing a source without dates changes nothing. Call inside a transaction.
    */
   upsert(tenant: string, decision: KeyedDecision, now: string): WriteOutcome {
     // Look up first: an INSERT ... ON CONFLICT DO NOTHING would burn an AUTOINCREMENT id per existing record.

@@ -42,12 +42,12 @@ export interface ImportDeps extends SourcePolicy {
 
 /**
  * Builds `importDecisions`: streams a JSONL or CSV source (file inside the dataset roots, or URL) into
- * the scope's tenant's memory in transactions of {@link IMPORT_BATCH_LINES} records, in memory that does not grow with the
- * source. Invalid lines are counted and the first 100 reported; they never fail the import.
+ * the scope's tenant's memory in transactions of {@link IMPORT_BATCH_LINES} records, in memory that
+ * does not grow with the source. Invalid lines are counted and the first 100 reported; they never fail the import.
  *
  * Idempotency: each record is written under its `import:` identity (see `importExternalId`), unique
- * per tenant (two tenants importing one file get their own decisions), so re-importing a source, or re-applying a batch after a crash, creates no duplicates. Resuming: each
- * batch commits its checkpoint (offset of the next record, counters, kept invalid lines) with its rows
+ * per tenant (two tenants importing one file get their own decisions), so re-importing a source, or
+ * re-applying a batch after a crash, creates no duplicates. Resuming: each batch commits its checkpoint (offset of the next record, counters, kept invalid lines) with its rows
  * in `import_runs`, keyed by the activity execution, then heartbeats it. A retry resumes from the
  * furthest of the two, so the counters stay exact even when a crash lost the last heartbeat. Without
  * a workflow context only the heartbeat is kept; a re-applied batch then counts as `unchanged`.

@@ -38,7 +38,10 @@ export interface MemoryDeps {
   dbFile: string;
   /** Where `exportMemory` writes its files, in one folder per tenant; created when missing. */
   exportsDir: string;
-  /** How long an export is kept: older files of a tenant go when it exports again. @default DEFAULT_EXPORT_RETENTION_MS (7 days) */
+  /**
+   * How long an export is kept: a tenant's older files go when it exports again.
+   * @default DEFAULT_EXPORT_RETENTION_MS (7 days)
+   */
   exportRetentionMs?: number;
   /** Roots that import paths must resolve into; the first is where relative paths start. */
   datasetRoots: string[];
@@ -57,8 +60,9 @@ export interface MemoryDeps {
 /**
  * Builds the project-memory activities over one SQLite database: a store of the team's decisions
  * written only by these activities. Decisions belong to tenants: every activity takes a
- * `MemoryScope` and reads, writes, exports and purges only that tenant's decisions. The database is opened lazily on the first call, once per process
- * and file, in WAL mode with a busy timeout; its schema is created or migrated then.
+ * `MemoryScope` and reads, writes, exports and purges only that tenant's decisions. The database is
+ * opened lazily on the first call, once per process and file, in WAL mode with a busy timeout; its
+ * schema is created or migrated then.
  *
  * Every write is idempotent under activity retries: `recordDecision` keys its row by the calling
  * workflow, the import keys rows by their source identity, and a purge is bounded by a counted `maxId`.

@@ -11,7 +11,8 @@ import type { MemoryScope, ProjectMemoryActivities, PurgeFilterOptions } from '.
 
 // `@x IS NULL OR ...` makes each filter optional while the SQL text stays constant and parameterised.
 const MATCHES = `d.tenant = @tenant
-                 AND (@tag IS NULL OR EXISTS (SELECT 1 FROM decision_tags t WHERE t.decision_id = d.id AND t.tag = @tag))
+                 AND (@tag IS NULL
+                      OR EXISTS (SELECT 1 FROM decision_tags t WHERE t.decision_id = d.id AND t.tag = @tag))
                  AND (@before IS NULL OR d.created_at < @before) AND d.id <= @maxId`;
 
 const SQL = {
@@ -40,9 +41,9 @@ function purgeFilter(
 }
 
 /**
- * Builds `countPurgeMatches`: how many of the scope's tenant's decisions carry `tag` (exactly, after trimming and lower-casing)
- * and/or were created before `before`, together with `maxId`, the largest id existing now (0 when
- * empty). Passing that `maxId` to `purgeDecisions` deletes exactly the decisions counted (ids are never
+ * Builds `countPurgeMatches`: how many of the scope's tenant's decisions carry `tag` (exactly, after
+ * trimming and lower-casing) and/or were created before `before`, together with `maxId`, the largest
+ * id existing now, of any tenant (0 when empty). Passing that `maxId` to `purgeDecisions` deletes exactly the decisions counted (ids are never
  * reused), not ones added since. Requires at least one filter, like the purge (`InvalidInput`).
  */
 export function createCountPurgeMatches(store: () => DecisionStore): ProjectMemoryActivities['countPurgeMatches'] {

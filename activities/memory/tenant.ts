@@ -14,7 +14,9 @@ export function tenantOf(scope: MemoryScope | undefined): string {
   if (scope === undefined) return LOCAL_TENANT;
   const tenant: unknown = (scope as { tenant?: unknown }).tenant;
   if (typeof tenant !== 'string' || tenant === '' || tenant.length > TENANT_MAX_LENGTH) {
-    throw invalidInput(`the memory scope needs a tenant: a non-empty string of at most ${TENANT_MAX_LENGTH} characters`);
+    throw invalidInput(
+      `the memory scope needs a tenant: a non-empty string of at most ${TENANT_MAX_LENGTH} characters`,
+    );
   }
   return tenant;
 }
