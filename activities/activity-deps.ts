@@ -12,8 +12,10 @@ export interface ActivityDeps {
   dataLimits?: DataLimits;
   /** The project memory's SQLite file. */
   memoryDbFile: string;
-  /** Where `export_memory` writes its files. */
+  /** Where `export_memory` writes its files, one folder per tenant. */
   exportsDir: string;
+  /** How long an export is kept, in milliseconds (`EXPORT_RETENTION_DAYS`). @default 7 days */
+  exportRetentionMs?: number;
   /**
    * How long a dataset or import source may send nothing before the attempt fails with `SourceStalled`
    * (retried from the last checkpoint, up to `LAST_STALL_RETRY_ATTEMPT`). @default 300_000

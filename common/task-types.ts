@@ -43,10 +43,18 @@ export interface LiveTaskState {
   committed?: true;
 }
 
+/** The tenant of everything started without authentication: the product used as a local tool. */
+export const LOCAL_TENANT = 'local';
+
 /** The argument every tool workflow receives. */
 export interface ToolWorkflowInput<Args> {
   /** The tool's arguments, already validated against its input schema. */
   arguments: Args;
+  /**
+   * Whose data the tool works on (the project memory is partitioned by it): the owner's tenant.
+   * Absent in workflows started before tenants existed, which all belonged to {@link LOCAL_TENANT}.
+   */
+  tenant?: string;
 }
 
 /** Progress an activity reports through its heartbeat, shown as the task's `statusMessage`. */

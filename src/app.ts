@@ -17,7 +17,7 @@ import { ensureCleanupSchedule } from './temporal/cleanup-schedule';
 import { createProductWorker } from './temporal/create-worker';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { TOOL_CATALOG, resolveTimeLimits } from './tools/catalog';
-import { closeMemoryDatabases, type ActivityObserver } from '../activities';
+import { closeMemoryDatabases, pruneAllExports, type ActivityObserver } from '../activities';
 
 /** Something started by {@link startProduct} that must be stopped, in reverse order. */
 type Stopper = () => Promise<void>;
@@ -80,6 +80,10 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
 
     if (parts.worker) {
       const memoryDbFile = path.join(config.dataDir, 'memory.db');
+      const exportsDir = path.join(config.dataDir, 'exports');
+      const exportRetentionMs = config.exportRetentionDays * 86_400_000;
+      // Exports of tenants that never export again would otherwise stay forever.
+      await pruneAllExports(exportsDir, exportRetentionMs);
       const connection: NativeConnection = await connectWorker(endpoint);
       stoppers.push(() => connection.close());
       const worker: Worker = await createProductWorker({
@@ -92,7 +96,8 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
           dataLimits: config.dataLimits,
           sourceStallTimeoutMs: config.sourceStallTimeoutSeconds * 1000,
           memoryDbFile,
-          exportsDir: path.join(config.dataDir, 'exports'),
+          exportsDir,
+          exportRetentionMs,
           observer: parts.activityObserver,
         },
       });

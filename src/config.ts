@@ -77,6 +77,13 @@ export interface Config {
   cleanupIntervalSeconds: number;
   /** Per-tool time limits in seconds, overriding each tool's default (`TOOL_TIME_LIMITS=analyze_dataset=600,...`). */
   toolTimeLimitsSeconds: Record<string, number>;
+  /**
+   * With authentication on, the token claim whose value is the owner's tenant: whose project memory
+   * the owner's tools read and write. Unused without authentication (one local tenant). @default 'sub'
+   */
+  authTenantClaim: string;
+  /** Days an `export_memory` file is kept before the worker deletes it. @default 7 */
+  exportRetentionDays: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -193,5 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     toolTimeLimitsSeconds: timeLimitsFromEnv(env.TOOL_TIME_LIMITS),
     cleanupIntervalSeconds: intFromEnv(env, 'TASK_CLEANUP_INTERVAL_SECONDS', 300, 1),
     auditLog: auditLogFromEnv(env.AUDIT_LOG),
+    authTenantClaim: env.MCP_AUTH_TENANT_CLAIM || 'sub',
+    exportRetentionDays: intFromEnv(env, 'EXPORT_RETENTION_DAYS', 7, 1),
   };
 }

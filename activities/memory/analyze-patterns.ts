@@ -6,6 +6,7 @@ import { reportCancellation, yieldAndCheck } from '../common/activity-context';
 import { isoArgument } from './decision-fields';
 import type { DecisionStore } from './decision-store';
 import { ReversalDetector } from './reversals';
+import { tenantOf } from './tenant';
 import type { AnalyzePatternsOptions, BucketCount, ProjectMemoryActivities } from './types';
 
 /** Rows read per query; between pages the event loop runs (heartbeats, cancellation). */
@@ -22,13 +23,13 @@ const AFTER_ALL_DATES = '~';
 
 const SQL = {
   page: `SELECT id, title, decision, created_at FROM decisions
-         WHERE created_at >= ? AND created_at < ? AND (created_at, id) > (?, ?)
+         WHERE tenant = ? AND created_at >= ? AND created_at < ? AND (created_at, id) > (?, ?)
          ORDER BY created_at, id LIMIT ?`,
-  topTags: `SELECT t.tag AS tag, COUNT(*) AS count FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
-            WHERE d.created_at >= ? AND d.created_at < ?
+  topTags: `SELECT t.tag AS tag, COUNT(*) AS count FROM decisions d JOIN decision_tags t ON t.decision_id = d.id
+            WHERE d.tenant = ? AND d.created_at >= ? AND d.created_at < ?
             GROUP BY t.tag ORDER BY count DESC, t.tag ASC LIMIT ?`,
   tagDates: `SELECT d.created_at AS created_at FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
-             WHERE t.tag = ? AND d.created_at >= ? AND d.created_at < ?`,
+             WHERE t.tenant = ? AND t.tag = ? AND d.created_at >= ? AND d.created_at < ?`,
 } as const;
 
 type BucketKind = AnalyzePatternsOptions['bucket'];
@@ -49,9 +50,9 @@ function nextBucket(start: number, kind: BucketKind): number {
 }
 
 /**
- * Builds `analyzeDecisionPatterns`: over the decisions with `since <= createdAt < until`, counts per
- * week or month (contiguous, empty buckets included), the top 20 tags, per-bucket counts for the top 5,
- * and reversals (see `ReversalDetector` for the heuristic).
+ * Builds `analyzeDecisionPatterns`: over the scope's tenant's decisions with
+ * `since <= createdAt < until`, counts per week or month (contiguous, empty buckets included), the top
+ * 20 tags, per-bucket counts for the top 5, and reversals (see `ReversalDetector` for the heuristic).
  *
  * Decisions are streamed in pages of 2000 in chronological order, heartbeating progress between pages;
  * memory holds only the counters and the reversal index (titles and their words). Pages are separate
@@ -62,7 +63,8 @@ export function createAnalyzeDecisionPatterns(
   store: () => DecisionStore,
   observer: ActivityObserver,
 ): ProjectMemoryActivities['analyzeDecisionPatterns'] {
-  return async function analyzeDecisionPatterns(options) {
+  return async function analyzeDecisionPatterns(options, scope) {
+    const tenant = tenantOf(scope);
     const kind = options.bucket;
     // The schema checked the dates; this brings them to the stored form, which sorts chronologically.
     const since = isoArgument(options.since, 'since');
@@ -80,7 +82,7 @@ export function createAnalyzeDecisionPatterns(
       let bucketEnd = '';
       let after: [string, number] = ['', 0];
       for (;;) {
-        const rows = db.sql(SQL.page).all(lower, upper, ...after, PAGE_ROWS) as {
+        const rows = db.sql(SQL.page).all(tenant, lower, upper, ...after, PAGE_ROWS) as {
           id: number;
           title: string;
           decision: string;
@@ -104,10 +106,10 @@ export function createAnalyzeDecisionPatterns(
       }
 
       const starts = bucketStarts([...counts.keys()], kind);
-      const topTags = db.sql(SQL.topTags).all(lower, upper, TOP_TAGS) as { tag: string; count: number }[];
+      const topTags = db.sql(SQL.topTags).all(tenant, lower, upper, TOP_TAGS) as { tag: string; count: number }[];
       const tagTrends = topTags.slice(0, TRENDING_TAGS).map(({ tag }) => {
         const perBucket = new Map<number, number>();
-        for (const row of db.sql(SQL.tagDates).iterate(tag, lower, upper) as Iterable<{ created_at: string }>) {
+        for (const row of db.sql(SQL.tagDates).iterate(tenant, tag, lower, upper) as Iterable<{ created_at: string }>) {
           const start = bucketStart(row.created_at, kind);
           perBucket.set(start, (perBucket.get(start) ?? 0) + 1);
         }

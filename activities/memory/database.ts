@@ -52,6 +52,49 @@ const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  `
+  -- Decisions belong to a tenant; everything stored so far belonged to the one local tenant. SQLite
+  -- cannot drop the column-level UNIQUE of external_id, so both tables are rebuilt: new tables, copy,
+  -- drop the old ones (decision_tags first: it references decisions), rename.
+  CREATE TABLE decisions_v3 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- No default: a write that forgets its tenant fails instead of landing in someone's memory.
+    tenant TEXT NOT NULL,
+    -- Identity for idempotent writes, unique per tenant: two tenants importing one file get their own rows.
+    external_id TEXT,
+    title TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    rationale TEXT,
+    tags TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (tenant, external_id)
+  );
+  -- Parent key of decision_tags' (tenant, decision_id); also serves the id-ordered scans of one tenant.
+  CREATE UNIQUE INDEX decisions_tenant_id ON decisions_v3(tenant, id);
+  CREATE INDEX decisions_tenant_created_at ON decisions_v3(tenant, created_at);
+  INSERT INTO decisions_v3 (id, tenant, external_id, title, decision, rationale, tags, created_at, updated_at)
+    SELECT id, 'local', external_id, title, decision, rationale, tags, created_at, updated_at FROM decisions;
+  -- Keep the AUTOINCREMENT high-water mark, so that ids of deleted decisions are still never reused.
+  DELETE FROM sqlite_sequence WHERE name = 'decisions_v3';
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'decisions_v3', seq FROM sqlite_sequence WHERE name = 'decisions';
+  -- The tenant is repeated here so that a tag lookup reads one tenant's rows only; the composite key
+  -- makes it always equal to its decision's.
+  CREATE TABLE decision_tags_v3 (
+    tenant TEXT NOT NULL,
+    decision_id INTEGER NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (decision_id, tag),
+    FOREIGN KEY (tenant, decision_id) REFERENCES decisions_v3(tenant, id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX decision_tags_tenant_tag ON decision_tags_v3(tenant, tag);
+  INSERT INTO decision_tags_v3 (tenant, decision_id, tag) SELECT 'local', decision_id, tag FROM decision_tags;
+  DROP TABLE decision_tags;
+  DROP TABLE decisions;
+  -- RENAME also rewrites the foreign key of decision_tags_v3 and the sqlite_sequence row.
+  ALTER TABLE decisions_v3 RENAME TO decisions;
+  ALTER TABLE decision_tags_v3 RENAME TO decision_tags;
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -18,11 +18,11 @@ export interface DecisionRow {
 export const ROW_COLUMNS = 'id, external_id, title, decision, rationale, tags, created_at';
 
 const SQL = {
-  insert: `INSERT INTO decisions (external_id, title, decision, rationale, tags, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  insertTag: 'INSERT OR IGNORE INTO decision_tags (decision_id, tag) VALUES (?, ?)',
+  insert: `INSERT INTO decisions (tenant, external_id, title, decision, rationale, tags, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertTag: 'INSERT OR IGNORE INTO decision_tags (tenant, decision_id, tag) VALUES (?, ?, ?)',
   deleteTags: 'DELETE FROM decision_tags WHERE decision_id = ?',
-  byExternalId: `SELECT ${ROW_COLUMNS} FROM decisions WHERE external_id = ?`,
+  byExternalId: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = ? AND external_id = ?`,
   update: `UPDATE decisions SET title = ?, decision = ?, rationale = ?, tags = ?, created_at = ?, updated_at = ?
            WHERE id = ?`,
   maxId: 'SELECT COALESCE(MAX(id), 0) AS maxId FROM decisions',
@@ -39,7 +39,8 @@ export type WriteOutcome = 'imported' | 'updated' | 'unchanged';
 
 /**
  * The SQL side of the memory: one per connection, caching prepared statements. All methods are
- * synchronous; wrap several in `transaction()` to make them atomic.
+ * synchronous; wrap several in `transaction()` to make them atomic. Every decision belongs to a
+ * tenant: each method that reads or writes decisions takes it, and every query filters by it.
  */
 export class DecisionStore {
   private readonly statements = new Map<string, Database.Statement>();
@@ -61,9 +62,10 @@ export class DecisionStore {
     return this.db.transaction(fn).immediate();
   }
 
-  /** Inserts a decision and its tags; returns the new id. */
-  insert(fields: DecisionFields, externalId: string | null, createdAt: string, now: string): number {
+  /** Inserts a decision of `tenant` and its tags; returns the new id. */
+  insert(tenant: string, fields: DecisionFields, externalId: string | null, createdAt: string, now: string): number {
     const { lastInsertRowid } = this.sql(SQL.insert).run(
+      tenant,
       externalId,
       fields.title,
       fields.decision,
@@ -73,25 +75,25 @@ export class DecisionStore {
       now,
     );
     const id = Number(lastInsertRowid);
-    this.insertTags(id, fields.tags);
+    this.insertTags(tenant, id, fields.tags);
     return id;
   }
 
-  /** The decision stored under `externalId`, if any. */
-  findByExternalId(externalId: string): DecisionRow | undefined {
-    return this.sql(SQL.byExternalId).get(externalId) as DecisionRow | undefined;
+  /** The decision of `tenant` stored under `externalId`, if any. */
+  findByExternalId(tenant: string, externalId: string): DecisionRow | undefined {
+    return this.sql(SQL.byExternalId).get(tenant, externalId) as DecisionRow | undefined;
   }
 
   /**
-   * Inserts `decision`, or overwrites the one already stored under its external id when any field
-   * differs. A missing `createdAt` keeps the stored date, so that re-importing a source without dates
-   * changes nothing. Call inside a transaction.
+   * Inserts `decision` for `tenant`, or overwrites the one that tenant already stores under its
+   * external id when any field differs. A missing `createdAt` keeps the stored date, so that
+   * re-importing a source without dates changes nothing. Call inside a transaction.
    */
-  upsert(decision: KeyedDecision, now: string): WriteOutcome {
+  upsert(tenant: string, decision: KeyedDecision, now: string): WriteOutcome {
     // Look up first: an INSERT ... ON CONFLICT DO NOTHING would burn an AUTOINCREMENT id per existing record.
-    const existing = this.findByExternalId(decision.externalId);
+    const existing = this.findByExternalId(tenant, decision.externalId);
     if (existing === undefined) {
-      this.insert(decision, decision.externalId, decision.createdAt ?? now, now);
+      this.insert(tenant, decision, decision.externalId, decision.createdAt ?? now, now);
       return 'imported';
     }
     const tags = JSON.stringify(decision.tags);
@@ -108,19 +110,19 @@ export class DecisionStore {
     this.sql(SQL.update).run(decision.title, decision.decision, decision.rationale, tags, createdAt, now, existing.id);
     if (existing.tags !== tags) {
       this.sql(SQL.deleteTags).run(existing.id);
-      this.insertTags(existing.id, decision.tags);
+      this.insertTags(tenant, existing.id, decision.tags);
     }
     return 'updated';
   }
 
-  /** The largest id in use (0 when empty). */
+  /** The largest id in use, by any tenant (0 when empty); ids are global and never reused. */
   maxId(): number {
     return (this.sql(SQL.maxId).get() as { maxId: number }).maxId;
   }
 
-  private insertTags(id: number, tags: readonly string[]): void {
+  private insertTags(tenant: string, id: number, tags: readonly string[]): void {
     const statement = this.sql(SQL.insertTag);
-    for (const tag of tags) statement.run(id, tag);
+    for (const tag of tags) statement.run(tenant, id, tag);
   }
 }
 

@@ -5,7 +5,10 @@ import { heartbeat } from '@temporalio/activity';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import type { ActivityObserver } from '../observer';
 import { reportCancellation, yieldAndCheck } from '../common/activity-context';
+import { neutraliseFormula } from './csv-formulas';
 import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
+import { DEFAULT_EXPORT_RETENTION_MS, pruneExportFolder, tenantExportFolder } from './export-files';
+import { tenantOf } from './tenant';
 import type { DecisionRecord, ExportMemoryOptions, ProjectMemoryActivities } from './types';
 
 /** Rows read and written per step; between steps the event loop runs (heartbeats, cancellation). */
@@ -15,7 +18,7 @@ const PAGE_ROWS = 1000;
 export const CSV_HEADER = 'id,key,title,decision,rationale,tags,created_at';
 
 const SQL = {
-  page: `SELECT ${ROW_COLUMNS} FROM decisions WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
+  page: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`,
 } as const;
 
 type ExportFormat = ExportMemoryOptions['format'];
@@ -45,7 +48,10 @@ const FORMATS: Record<
   csv: { head: `${CSV_HEADER}\r\n`, row: (record) => `${csvRow(record)}\r\n`, tail: '' },
 };
 
-/** One RFC 4180 row: fields with a comma, quote or line break are quoted, quotes doubled; tags joined by `;`. */
+/**
+ * One RFC 4180 row: fields with a comma, quote or line break are quoted, quotes doubled; tags joined by
+ * `;`. A field a spreadsheet would run as a formula gets a leading `'` (see csv-formulas.ts).
+ */
 function csvRow(record: ExportedDecision): string {
   const fields = [
     String(record.id),
@@ -56,15 +62,21 @@ function csvRow(record: ExportedDecision): string {
     record.tags.join(';'),
     record.createdAt,
   ];
-  return fields.map((field) => (/[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field)).join(',');
+  return fields
+    .map(neutraliseFormula)
+    .map((field) => (/[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field))
+    .join(',');
 }
 
 /**
- * Builds `exportMemory`: writes every decision, ordered by id, to
- * `exportsDir/<ISO time without colons>-<8 hex>.<format>` and returns its absolute path, the count and
- * the SHA-256 of its bytes (hashed while writing). Formats: `jsonl` (one `DecisionRecord` per line),
+ * Builds `exportMemory`: writes every decision of the scope's tenant, ordered by id, to
+ * `exportsDir/<tenant folder>/<ISO time without colons>-<8 hex>.<format>` and returns its path relative
+ * to `exportsDir` (never an absolute server path: the client sees it), the count and the SHA-256 of
+ * its bytes (hashed while writing). Formats: `jsonl` (one `DecisionRecord` per line),
  * `json` (`{"decisions":[...]}`) and `csv` (header `id,key,title,decision,rationale,tags,created_at`,
- * CRLF, tags joined by `;`), which `importDecisions` reads back into the same records.
+ * CRLF, tags joined by `;`, formula cells neutralised), which `importDecisions` reads back into the
+ * same records. The tenant folder is the first 32 hex characters of the tenant's SHA-256; files in it
+ * older than `retentionMs` are deleted before the new one is written.
  *
  * Streams in pages of 1000 rows, so memory stays flat. The export covers the ids existing when it
  * starts: decisions added meanwhile are left out, and rows changed or deleted meanwhile are written as
@@ -74,13 +86,17 @@ function csvRow(record: ExportedDecision): string {
  */
 export function createExportMemory(
   store: () => DecisionStore,
-  deps: { exportsDir: string; observer: ActivityObserver },
+  deps: { exportsDir: string; observer: ActivityObserver; retentionMs?: number },
 ): ProjectMemoryActivities['exportMemory'] {
-  return async function exportMemory(options) {
+  const retentionMs = deps.retentionMs ?? DEFAULT_EXPORT_RETENTION_MS;
+  return async function exportMemory(options, scope) {
+    const tenant = tenantOf(scope);
     const { format } = options;
     const { head, row, tail } = FORMATS[format];
-    const dir = path.resolve(deps.exportsDir);
+    const folder = tenantExportFolder(tenant);
+    const dir = path.join(path.resolve(deps.exportsDir), folder);
     await fsp.mkdir(dir, { recursive: true });
+    await pruneExportFolder(dir, retentionMs);
     const name = `${new Date().toISOString().replaceAll(':', '')}-${randomBytes(4).toString('hex')}.${format}`;
     const finalPath = path.join(dir, name);
     const partialPath = path.join(dir, `.${name}.partial`);
@@ -101,7 +117,7 @@ export function createExportMemory(
         await write(head);
         let afterId = 0;
         for (;;) {
-          const rows = db.sql(SQL.page).all(afterId, maxId, PAGE_ROWS) as DecisionRow[];
+          const rows = db.sql(SQL.page).all(tenant, afterId, maxId, PAGE_ROWS) as DecisionRow[];
           const last = rows[rows.length - 1];
           if (last === undefined) break;
           await write(rows.map((r, i) => row(toExported(r), count + i)).join(''));
@@ -119,7 +135,7 @@ export function createExportMemory(
         await fsp.rm(partialPath, { force: true });
         throw err;
       }
-      return { path: finalPath, count, sha256: hash.digest('hex') };
+      return { path: `${folder}/${name}`, count, sha256: hash.digest('hex') };
     });
   };
 }

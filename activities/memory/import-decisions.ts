@@ -13,6 +13,7 @@ import {
 import type { ActivityObserver } from '../observer';
 import { activityExecutionKey, reportCancellation, throwIfCancelled } from '../common/activity-context';
 import type { DecisionStore } from './decision-store';
+import { tenantOf } from './tenant';
 import { CsvColumns, parseJsonRecord, readCsvHeader, type LineResult } from './import-lines';
 import {
   addInvalid,
@@ -44,12 +45,12 @@ export interface ImportDeps extends SourcePolicy {
 
 /**
  * Builds `importDecisions`: streams a JSONL or CSV source (file inside the dataset roots, or URL) into
- * the store in transactions of {@link IMPORT_BATCH_LINES} records, in memory that does not grow with the
- * source. Invalid lines are counted and the first 100 reported; they never fail the import.
+ * the scope's tenant's memory in transactions of {@link IMPORT_BATCH_LINES} records, in memory that
+ * does not grow with the source. Invalid lines are counted and the first 100 reported; they never fail the import.
  *
- * Idempotency: each record is written under its `import:` identity (see `importExternalId`), so
- * re-importing a source, or re-applying a batch after a crash, creates no duplicates. Resuming: each
- * batch commits its checkpoint (offset of the next record, counters, kept invalid lines) with its rows
+ * Idempotency: each record is written under its `import:` identity (see `importExternalId`), unique
+ * per tenant (two tenants importing one file get their own decisions), so re-importing a source, or
+ * re-applying a batch after a crash, creates no duplicates. Resuming: each batch commits its checkpoint (offset of the next record, counters, kept invalid lines) with its rows
  * in `import_runs`, keyed by the activity execution, then heartbeats it. A retry resumes from the
  * furthest of the two, so the counters stay exact even when a crash lost the last heartbeat. Without
  * a workflow context only the heartbeat is kept; a re-applied batch then counts as `unchanged`.
@@ -69,7 +70,8 @@ export function createImportDecisions(
   const stallTimeoutMs = deps.sourceStallTimeoutMs ?? DEFAULT_SOURCE_STALL_TIMEOUT_MS;
   const limits = deps.limits ?? DEFAULT_DATA_LIMITS;
 
-  return async function importDecisions(options) {
+  return async function importDecisions(options, scope) {
+    const tenant = tenantOf(scope);
     const info = activityInfo();
     const { source: sourceText, format: explicitFormat } = options;
     const source = await resolveSource(sourceText, deps);
@@ -141,7 +143,7 @@ export function createImportDecisions(
             db.transaction(() => {
               const invalid: InvalidLine[] = [];
               results.forEach((result, i) => {
-                if (result.ok) next[db.upsert(result.decision, now)] += 1;
+                if (result.ok) next[db.upsert(tenant, result.decision, now)] += 1;
                 else invalid.push({ line: batch[i]!.line, error: result.error });
               });
               addInvalid(next, invalid);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TaskFailureType } from '../../common/task-types';
 import { toolFailure } from '../common/failures';
+import { restoreFormula } from './csv-formulas';
 import { DECISION_LIMITS, FieldError, normaliseDecisionFields, optionalIsoDate } from './decision-fields';
 import type { KeyedDecision } from './decision-store';
 import { parseCsvFields, type RawRecord } from '../common/record-splitter';
@@ -156,10 +157,13 @@ export class CsvColumns {
     });
   }
 
-  /** Parses one data row. Empty fields count as absent; a row whose field count differs from the header's is invalid. */
+  /**
+   * Parses one data row. Empty fields count as absent; a row whose field count differs from the
+   * header's is invalid. A formula cell the export neutralised (`'=…`) gets its text back.
+   */
   parse(record: RawRecord): LineResult {
     if (record.unterminated) return { ok: false, error: `line ${record.line}: unterminated quoted field` };
-    const fields = parseCsvFields(record.text);
+    const fields = parseCsvFields(record.text).map(restoreFormula);
     if (fields.length !== this.header.length) {
       return {
         ok: false,

@@ -10,6 +10,7 @@ import { createGetRecentDecisions, createRecordDecision } from './record-decisio
 import type { ProjectMemoryActivities } from './types';
 
 export { closeMemoryDatabases } from './database';
+export { DEFAULT_EXPORT_RETENTION_MS, pruneAllExports, tenantExportFolder } from './export-files';
 export { IMPORT_BATCH_LINES } from './import-decisions';
 export type { ImportCheckpoint } from './import-progress';
 export type {
@@ -23,6 +24,7 @@ export type {
   ImportSummary,
   InvalidLine,
   MemoryExport,
+  MemoryScope,
   PurgeCount,
   PurgeDecisionsOptions,
   PurgeFilterOptions,
@@ -36,8 +38,13 @@ export type {
 export interface MemoryDeps {
   /** The SQLite database file; created (with its directory) on first use. */
   dbFile: string;
-  /** Where `exportMemory` writes its files; created when missing. */
+  /** Where `exportMemory` writes its files, in one folder per tenant; created when missing. */
   exportsDir: string;
+  /**
+   * How long an export is kept: a tenant's older files go when it exports again.
+   * @default DEFAULT_EXPORT_RETENTION_MS (7 days)
+   */
+  exportRetentionMs?: number;
   /** Roots that import paths must resolve into; the first is where relative paths start. */
   datasetRoots: string[];
   /** Which `http(s)://` import sources may be fetched (`hosts: []`: none), and how much of them. */
@@ -56,8 +63,10 @@ export interface MemoryDeps {
 
 /**
  * Builds the project-memory activities over one SQLite database: a store of the team's decisions
- * written only by these activities. The database is opened lazily on the first call, once per process
- * and file, in WAL mode with a busy timeout; its schema is created or migrated then.
+ * written only by these activities. Decisions belong to tenants: every activity takes a
+ * `MemoryScope` and reads, writes, exports and purges only that tenant's decisions. The database is
+ * opened lazily on the first call, once per process and file, in WAL mode with a busy timeout; its
+ * schema is created or migrated then.
  *
  * Every write is idempotent under activity retries: `recordDecision` keys its row by the calling
  * workflow, the import keys rows by their source identity, and a purge is bounded by a counted `maxId`.
@@ -84,7 +93,11 @@ export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
       limits,
     }),
     analyzeDecisionPatterns: createAnalyzeDecisionPatterns(store, deps.observer),
-    exportMemory: createExportMemory(store, { exportsDir: deps.exportsDir, observer: deps.observer }),
+    exportMemory: createExportMemory(store, {
+      exportsDir: deps.exportsDir,
+      observer: deps.observer,
+      retentionMs: deps.exportRetentionMs,
+    }),
     countPurgeMatches: createCountPurgeMatches(store),
     purgeDecisions: createPurgeDecisions(store, { observer: deps.observer, batchRows: deps.purgeBatchRows }),
   };

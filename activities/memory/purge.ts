@@ -6,10 +6,13 @@ import type { ActivityObserver } from '../observer';
 import { activityExecutionKey, currentActivityInfo, yieldAndCheck } from '../common/activity-context';
 import { isoArgument, tagArgument } from './decision-fields';
 import type { DecisionStore } from './decision-store';
-import type { ProjectMemoryActivities, PurgeFilterOptions } from './types';
+import { tenantOf } from './tenant';
+import type { MemoryScope, ProjectMemoryActivities, PurgeFilterOptions } from './types';
 
 // `@x IS NULL OR ...` makes each filter optional while the SQL text stays constant and parameterised.
-const MATCHES = `(@tag IS NULL OR EXISTS (SELECT 1 FROM decision_tags t WHERE t.decision_id = d.id AND t.tag = @tag))
+const MATCHES = `d.tenant = @tenant
+                 AND (@tag IS NULL
+                      OR EXISTS (SELECT 1 FROM decision_tags t WHERE t.decision_id = d.id AND t.tag = @tag))
                  AND (@before IS NULL OR d.created_at < @before) AND d.id <= @maxId`;
 
 const SQL = {
@@ -22,23 +25,30 @@ const SQL = {
   saveRun: 'UPDATE purge_runs SET deleted = deleted + ?, finished = ?, updated_at = ? WHERE run_key = ?',
 } as const;
 
-/** A validated filter: at least one of `tag` and `before`, normalised for SQL (null when absent). */
-function purgeFilter(options: PurgeFilterOptions | undefined): { tag: string | null; before: string | null } {
+/**
+ * A validated filter for SQL: the scope's tenant, and at least one of `tag` and `before` (null when
+ * absent), normalised.
+ */
+function purgeFilter(
+  options: PurgeFilterOptions | undefined,
+  scope: MemoryScope | undefined,
+): { tenant: string; tag: string | null; before: string | null } {
+  const tenant = tenantOf(scope);
   const tag = tagArgument(options?.tag);
   const before = isoArgument(options?.before, 'before');
   if (tag === undefined && before === undefined) throw invalidInput('give a tag and/or a before date');
-  return { tag: tag ?? null, before: before ?? null };
+  return { tenant, tag: tag ?? null, before: before ?? null };
 }
 
 /**
- * Builds `countPurgeMatches`: how many decisions carry `tag` (exactly, after trimming and lower-casing)
- * and/or were created before `before`, together with `maxId`, the largest id existing now (0 when
- * empty). Passing that `maxId` to `purgeDecisions` deletes exactly the decisions counted (ids are never
+ * Builds `countPurgeMatches`: how many of the scope's tenant's decisions carry `tag` (exactly, after
+ * trimming and lower-casing) and/or were created before `before`, together with `maxId`, the largest
+ * id existing now, of any tenant (0 when empty). Passing that `maxId` to `purgeDecisions` deletes exactly the decisions counted (ids are never
  * reused), not ones added since. Requires at least one filter, like the purge (`InvalidInput`).
  */
 export function createCountPurgeMatches(store: () => DecisionStore): ProjectMemoryActivities['countPurgeMatches'] {
-  return async function countPurgeMatches(options) {
-    const filter = purgeFilter(options);
+  return async function countPurgeMatches(options, scope) {
+    const filter = purgeFilter(options, scope);
     const db = store();
     // One read transaction, so the count and maxId describe the same snapshot.
     return db.db.transaction(() => {
@@ -56,8 +66,8 @@ const RUN_RETENTION_MS = 30 * 24 * 3600 * 1000;
 export const PURGE_BATCH_ROWS = 500;
 
 /**
- * Builds `purgeDecisions`: deletes the decisions matching the filter with `id <= maxId` (their tags go
- * with them) and returns how many.
+ * Builds `purgeDecisions`: deletes the scope's tenant's decisions matching the filter with
+ * `id <= maxId` (their tags go with them) and returns how many.
  *
  * The rows go in batches of `batchRows`, each in its own transaction that also records the running
  * total in `purge_runs` under this activity execution; between batches the activity heartbeats and lets
@@ -74,8 +84,8 @@ export function createPurgeDecisions(
   settings: { observer: ActivityObserver; batchRows?: number },
 ): ProjectMemoryActivities['purgeDecisions'] {
   const batchRows = settings.batchRows ?? PURGE_BATCH_ROWS;
-  return async function purgeDecisions(options) {
-    const filter = purgeFilter(options);
+  return async function purgeDecisions(options, scope) {
+    const filter = purgeFilter(options, scope);
     const maxId = options.maxId;
     if (typeof maxId !== 'number' || !Number.isSafeInteger(maxId) || maxId < 0) {
       throw invalidInput('maxId must be a non-negative integer (from countPurgeMatches)');

@@ -5,13 +5,14 @@ import { invalidInput } from '../common/failures';
 import { currentActivityInfo } from '../common/activity-context';
 import { FieldError, normaliseDecisionFields, type DecisionFields } from './decision-fields';
 import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
+import { tenantOf } from './tenant';
 import type { DecisionRecord, ProjectMemoryActivities } from './types';
 
 const SQL = {
-  recent: `SELECT ${ROW_COLUMNS} FROM decisions ORDER BY created_at DESC, id DESC LIMIT ?`,
+  recent: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
   recentWithTag: `SELECT d.id, d.external_id, d.title, d.decision, d.rationale, d.tags, d.created_at
                   FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
-                  WHERE t.tag = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
+                  WHERE t.tenant = ? AND t.tag = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
 } as const;
 
 /**
@@ -28,7 +29,7 @@ function recordKey(): string {
 }
 
 /**
- * Builds `recordDecision`: stores one decision created now and returns its id.
+ * Builds `recordDecision`: stores one decision of the scope's tenant, created now, and returns its id.
  *
  * Idempotent per workflow: the decision is stored under `task:<workflowId>`, so a retried attempt (or
  * a second call from the same workflow) returns the id stored first instead of inserting again. A
@@ -39,7 +40,8 @@ export function createRecordDecision(
   store: () => DecisionStore,
   maxTextChars: number = DEFAULT_DATA_LIMITS.maxStoredTextChars,
 ): ProjectMemoryActivities['recordDecision'] {
-  return async function recordDecision(options) {
+  return async function recordDecision(options, scope) {
+    const tenant = tenantOf(scope);
     let fields: DecisionFields;
     try {
       fields = normaliseDecisionFields(options ?? {}, maxTextChars);
@@ -50,7 +52,7 @@ export function createRecordDecision(
     const key = recordKey();
     const db = store();
     return db.transaction(() => {
-      const existing = db.findByExternalId(key);
+      const existing = db.findByExternalId(tenant, key);
       if (existing !== undefined) {
         if (existing.title !== fields.title || existing.decision !== fields.decision) {
           log.warn('recordDecision called again by the same workflow with different content; keeping the first', {
@@ -61,26 +63,27 @@ export function createRecordDecision(
         return { id: existing.id };
       }
       const now = new Date().toISOString();
-      return { id: db.insert(fields, key, now, now) };
+      return { id: db.insert(tenant, fields, key, now, now) };
     });
   };
 }
 
 /**
- * Builds `getRecentDecisions`: the newest `limit` decisions (by `createdAt`, then id), optionally only
- * those carrying `tag` (arguments as `get_recent_decisions` parses them). Stops early, flagging
- * `truncated`, before the result passes `maxResultBytes`: the records as JSON plus the line of text the
- * tool's answer gives each (Temporal refuses payloads over 2 MB).
+ * Builds `getRecentDecisions`: the scope's tenant's newest `limit` decisions (by `createdAt`, then id),
+ * optionally only those carrying `tag` (arguments as `get_recent_decisions` parses them). Stops early,
+ * flagging `truncated`, before the result passes `maxResultBytes`: the records as JSON plus the line of
+ * text the tool's answer gives each (Temporal refuses payloads over 2 MB).
  */
 export function createGetRecentDecisions(
   store: () => DecisionStore,
   maxResultBytes: number = DEFAULT_DATA_LIMITS.maxResultBytes,
 ): ProjectMemoryActivities['getRecentDecisions'] {
-  return async function getRecentDecisions(options) {
+  return async function getRecentDecisions(options, scope) {
+    const tenant = tenantOf(scope);
     const { limit, tag } = options;
     const db = store();
     const rows = (
-      tag === undefined ? db.sql(SQL.recent).all(limit) : db.sql(SQL.recentWithTag).all(tag, limit)
+      tag === undefined ? db.sql(SQL.recent).all(tenant, limit) : db.sql(SQL.recentWithTag).all(tenant, tag, limit)
     ) as DecisionRow[];
     const decisions: DecisionRecord[] = [];
     let bytes = 0;

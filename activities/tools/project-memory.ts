@@ -7,6 +7,7 @@ export const createToolActivities = ((deps) =>
   createMemoryActivities({
     dbFile: deps.memoryDbFile,
     exportsDir: deps.exportsDir,
+    exportRetentionMs: deps.exportRetentionMs,
     datasetRoots: deps.datasetRoots,
     urlSources: deps.urlSources,
     sourceStallTimeoutMs: deps.sourceStallTimeoutMs,

@@ -9,6 +9,12 @@ export type TaskId = string & { readonly __brand: 'TaskId' };
  */
 export interface TaskOwner {
   readonly scope: string;
+  /**
+   * Whose project memory the owner's tools work on. With authentication, the value of the token's
+   * claim named by `MCP_AUTH_TENANT_CLAIM`; without it, absent: the one local tenant (`LOCAL_TENANT`).
+   * Several owners may share a tenant; tasks stay per owner.
+   */
+  readonly tenant?: string;
 }
 
 const TASK_ID_PATTERN = /^[0-9a-f]{32}$/;

@@ -3,7 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { TaskLimits } from '../config';
 import type { InputResponse } from '../../common/elicitation';
-import { isTerminalStatus, type ProgressDetails, type ToolCallResult } from '../../common/task-types';
+import {
+  LOCAL_TENANT,
+  isTerminalStatus,
+  type ProgressDetails,
+  type ToolCallResult,
+  type ToolWorkflowInput,
+} from '../../common/task-types';
 import {
   ExpiresAtSearchAttribute,
   ScopeSearchAttribute,
@@ -104,7 +110,7 @@ export class TemporalTaskBackend implements TaskBackend {
       await this.client.workflow.start(spec.workflow, {
         workflowId: workflowIdFor(owner, taskId),
         taskQueue: this.taskQueue,
-        args: [{ arguments: spec.arguments }],
+        args: [workflowInput(owner, spec.arguments)],
         workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: { ...memo },
@@ -139,7 +145,7 @@ export class TemporalTaskBackend implements TaskBackend {
       this.client.workflow.start(spec.workflow, {
         workflowId: callWorkflowIdFor(owner, newTaskId()),
         taskQueue: this.taskQueue,
-        args: [{ arguments: spec.arguments }],
+        args: [workflowInput(owner, spec.arguments)],
         workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: { tool: spec.tool, createdAt: createdAt.toISOString(), ttlMs, timeLimitSeconds: spec.timeLimitSeconds },
@@ -394,6 +400,11 @@ export class TemporalTaskBackend implements TaskBackend {
       );
     }
   }
+}
+
+/** What a tool workflow receives: the validated arguments and the tenant whose data it may touch. */
+function workflowInput(owner: TaskOwner, args: unknown): ToolWorkflowInput<unknown> {
+  return { arguments: args, tenant: owner.tenant ?? LOCAL_TENANT };
 }
 
 function errorResult(message: string): ToolCallResult {

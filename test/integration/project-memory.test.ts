@@ -3,7 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
+import { tenantExportFolder } from '../../activities/memory';
 import type { ActivityObserver } from '../../activities';
+import { LOCAL_TENANT } from '../../common/task-types';
 import type { RunningProduct } from '../../src/app';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
 import { startTestProduct, testConfig } from '../helpers/product';
@@ -214,12 +216,14 @@ describe('project memory tools', () => {
     async (format) => {
       const { result } = await runTask('export_memory', { format });
       const exported = result.structuredContent as { path: string; count: number; sha256: string };
-      expect(exported.path.startsWith(path.join(dataDir, 'exports'))).toBe(true);
-      expect(exported.path.endsWith(`.${format}`)).toBe(true);
-      expect(createHash('sha256').update(readFileSync(exported.path)).digest('hex')).toBe(exported.sha256);
+      // Named relative to the exports directory, in the local tenant's folder: no server path leaves.
+      expect(exported.path).toMatch(new RegExp(`^${tenantExportFolder(LOCAL_TENANT)}/[^/]+\\.${format}$`));
+      expect(JSON.stringify(result)).not.toContain(dataDir);
+      const file = path.join(dataDir, 'exports', exported.path);
+      expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(exported.sha256);
       expect(exported.count).toBeGreaterThan(0);
       expect(result.content).toContainEqual(
-        expect.objectContaining({ type: 'resource_link', uri: `file://${exported.path}` }),
+        expect.objectContaining({ type: 'resource_link', uri: `memory-export:${exported.path}` }),
       );
     },
   );
@@ -286,7 +290,7 @@ describe('project memory: export and import round trip, purge outcome', () => {
     await runTask('import_decisions', { source: `seed-${format}.jsonl` });
     const before = await exportAll(format);
     const copy = path.join(dataDir, 'datasets', `again.${format}`);
-    writeFileSync(copy, readFileSync(before.path));
+    writeFileSync(copy, readFileSync(path.join(dataDir, 'exports', before.path)));
 
     const summary = (await runTask('import_decisions', { source: `again.${format}` })).structuredContent;
     expect(summary).toMatchObject({ imported: 0, updated: 0, unchanged: before.count, invalidCount: 0 });

@@ -37,6 +37,14 @@ describe('loadConfig', () => {
       maxProgressTokenChars: 256,
       maxAnswerBytes: 65_536,
     });
+    expect(config.authTenantClaim).toBe('sub');
+    expect(config.exportRetentionDays).toBe(7);
+  });
+
+  it('reads the tenant claim and the export retention', () => {
+    const config = loadConfig({ MCP_AUTH_TENANT_CLAIM: 'org_id', EXPORT_RETENTION_DAYS: '30' });
+    expect(config.authTenantClaim).toBe('org_id');
+    expect(config.exportRetentionDays).toBe(30);
   });
 
   it('connects to an existing cluster when TEMPORAL_ADDRESS is set', () => {
@@ -91,6 +99,8 @@ describe('loadConfig', () => {
     [{ MEMORY_VALUE_MAX_CHARS: '20000' }, /MEMORY_VALUE_MAX_CHARS must be at most 10000/],
     [{ DATASET_URL_TIMEOUT_SECONDS: 'soon' }, /DATASET_URL_TIMEOUT_SECONDS/],
     [{ SOURCE_STALL_TIMEOUT_SECONDS: '0' }, /SOURCE_STALL_TIMEOUT_SECONDS/],
+    [{ EXPORT_RETENTION_DAYS: '0' }, /EXPORT_RETENTION_DAYS/],
+    [{ EXPORT_RETENTION_DAYS: 'a week' }, /EXPORT_RETENTION_DAYS/],
   ])('refuses %p naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

@@ -106,6 +106,35 @@ describe('versioning a workflow change with patched()', () => {
   );
 });
 
+/**
+ * Executions started before tenants existed have no tenant in their input, and their memory activities
+ * were scheduled without a scope; today's code must replay them (it then passes the local tenant).
+ * Their histories are frozen in `fixtures/histories-before-tenants/`.
+ */
+describe('replay of histories recorded before tenants', () => {
+  const before = readHistoryFiles(path.join(__dirname, 'fixtures', 'histories-before-tenants'));
+  let current: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    current = await bundle(WORKFLOWS_PATH);
+  });
+
+  it('holds histories whose workflow input has no tenant, among them a running one', () => {
+    expect(before.map((file) => file.name)).toContain('purgeDecisionsWorkflow-waiting-for-answer');
+    for (const { history } of before) {
+      const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+      const input = JSON.parse(Buffer.from(payload!).toString('utf8')) as Record<string, unknown>;
+      expect(input).toHaveProperty('arguments');
+      expect(input).not.toHaveProperty('tenant');
+    }
+  });
+
+  it.each(before.map((file) => file.name))('replays %s without a determinism error', async (name) => {
+    const { history } = before.find((file) => file.name === name)!;
+    await expect(Worker.runReplayHistory({ workflowBundle: current }, history)).resolves.toBeUndefined();
+  });
+});
+
 describe('workflow replay of fresh histories', () => {
   let product: RunningProduct;
   let mcp: TestClient;

@@ -1,6 +1,11 @@
 import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
-import { NON_RETRYABLE_FAILURE_TYPES, type ToolCallResult, type ToolWorkflowInput } from '../../common/task-types';
+import {
+  LOCAL_TENANT,
+  NON_RETRYABLE_FAILURE_TYPES,
+  type ToolCallResult,
+  type ToolWorkflowInput,
+} from '../../common/task-types';
 import { defineWorkflowTool, structuredResult } from '../../common/tool-definition';
 import { runToolTask } from '../task-lifecycle';
 
@@ -29,22 +34,39 @@ export const DecisionRecordSchema = z.object({
 /** One stored decision, as every read returns it. */
 export type DecisionRecord = z.output<typeof DecisionRecordSchema>;
 
-/** The activities the project-memory tools run; implemented in `activities/memory`. */
+/**
+ * Whose decisions an activity reads or writes: the memory is partitioned by tenant, and every activity
+ * sees only its tenant's decisions.
+ */
+export interface MemoryScope {
+  tenant: string;
+}
+
+/** The memory scope of a tool workflow: its owner's tenant (the local one for workflows started before tenants). */
+export function memoryScope(input: ToolWorkflowInput<unknown>): MemoryScope {
+  return { tenant: input.tenant ?? LOCAL_TENANT };
+}
+
+/**
+ * The activities the project-memory tools run; implemented in `activities/memory`. The workflows always
+ * pass the scope; it is optional because activities scheduled before tenants existed are retried with
+ * the arguments they were scheduled with, and those belonged to the local tenant.
+ */
 export interface ProjectMemoryActivities {
   /** Stores one decision; a retry (or a second call from the same workflow) returns the first id. */
-  recordDecision: (args: RecordDecisionArgs) => Promise<RecordedDecision>;
+  recordDecision: (args: RecordDecisionArgs, scope?: MemoryScope) => Promise<RecordedDecision>;
   /** The newest decisions, optionally with one tag. */
-  getRecentDecisions: (args: RecentDecisionsArgs) => Promise<RecentDecisions>;
+  getRecentDecisions: (args: RecentDecisionsArgs, scope?: MemoryScope) => Promise<RecentDecisions>;
   /** Bulk, idempotent import; resumes from its last committed batch. */
-  importDecisions: (args: ImportDecisionsArgs) => Promise<ImportResult>;
+  importDecisions: (args: ImportDecisionsArgs, scope?: MemoryScope) => Promise<ImportResult>;
   /** Counts per bucket, tag trends, top tags and reversals. */
-  analyzeDecisionPatterns: (args: AnalyzePatternsArgs) => Promise<DecisionPatterns>;
-  /** Writes every decision to a new file under the exports directory. */
-  exportMemory: (args: ExportMemoryArgs) => Promise<MemoryExport>;
+  analyzeDecisionPatterns: (args: AnalyzePatternsArgs, scope?: MemoryScope) => Promise<DecisionPatterns>;
+  /** Writes every decision to a new file under the tenant's folder of the exports directory. */
+  exportMemory: (args: ExportMemoryArgs, scope?: MemoryScope) => Promise<MemoryExport>;
   /** How many decisions the filter matches now, with the snapshot bound a purge of exactly them needs. */
-  countPurgeMatches: (filter: PurgeArgs) => Promise<PurgeCount>;
+  countPurgeMatches: (filter: PurgeArgs, scope?: MemoryScope) => Promise<PurgeCount>;
   /** Deletes the decisions matching the filter up to `maxId`; a retry continues and reports the whole total. */
-  purgeDecisions: (args: PurgeDecisionsArgs) => Promise<PurgeResult>;
+  purgeDecisions: (args: PurgeDecisionsArgs, scope?: MemoryScope) => Promise<PurgeResult>;
 }
 
 const queries = proxyActivities<ProjectMemoryActivities>({
@@ -75,7 +97,7 @@ export type RecordedDecision = z.output<typeof RecordedDecisionSchema>;
 /** `record_decision`: stores one decision. Idempotent under retries (keyed by this workflow's id). */
 export async function recordDecisionWorkflow(input: ToolWorkflowInput<RecordDecisionArgs>): Promise<ToolCallResult> {
   return runToolTask(async () => {
-    const { id } = await queries.recordDecision(input.arguments);
+    const { id } = await queries.recordDecision(input.arguments, memoryScope(input));
     return structuredResult<RecordedDecision>(`Recorded decision #${id}: ${input.arguments.title}`, { id });
   });
 }
@@ -113,7 +135,7 @@ export async function getRecentDecisionsWorkflow(
   input: ToolWorkflowInput<RecentDecisionsArgs>,
 ): Promise<ToolCallResult> {
   return runToolTask(async () => {
-    const result = await queries.getRecentDecisions(input.arguments);
+    const result = await queries.getRecentDecisions(input.arguments, memoryScope(input));
     const lines = result.decisions.map((d) => `#${d.id} ${d.createdAt.slice(0, 10)} ${d.title}: ${d.decision}`);
     if (result.truncated) lines.push(`(only ${result.decisions.length} shown: the result reached its size limit)`);
     return structuredResult<RecentDecisions>(
@@ -162,7 +184,7 @@ export type ImportResult = z.output<typeof ImportResultSchema>;
 /** `import_decisions`: bulk, idempotent import of a JSONL or CSV history. */
 export async function importDecisionsWorkflow(input: ToolWorkflowInput<ImportDecisionsArgs>): Promise<ToolCallResult> {
   return runToolTask(async () => {
-    const summary = await passes.importDecisions(input.arguments);
+    const summary = await passes.importDecisions(input.arguments, memoryScope(input));
     return structuredResult<ImportResult>(
       `Imported ${summary.imported} new and updated ${summary.updated} decisions from ${input.arguments.source}; ` +
         `${summary.invalidCount} invalid lines.`,
@@ -232,7 +254,7 @@ export async function analyzeDecisionPatternsWorkflow(
   input: ToolWorkflowInput<AnalyzePatternsArgs>,
 ): Promise<ToolCallResult> {
   return runToolTask(async () => {
-    const patterns = await passes.analyzeDecisionPatterns(input.arguments);
+    const patterns = await passes.analyzeDecisionPatterns(input.arguments, memoryScope(input));
     const top = patterns.topTags.slice(0, 5).map((t) => `${t.tag} (${t.count})`);
     return structuredResult<DecisionPatterns>(
       `${patterns.total} decisions in ${patterns.buckets.length} ${input.arguments.bucket}s; ` +
@@ -260,7 +282,9 @@ export const analyzeDecisionPatternsTool = defineWorkflowTool({
 export const ExportMemoryArgsSchema = z.strictObject({ format: z.enum(['jsonl', 'json', 'csv']).default('jsonl') });
 export type ExportMemoryArgs = z.output<typeof ExportMemoryArgsSchema>;
 export const MemoryExportSchema = z.object({
-  path: z.string().describe('Absolute path of the file'),
+  path: z
+    .string()
+    .describe("Path of the file relative to the exports directory (DATA_DIR/exports): '<tenant folder>/<name>'"),
   count: z.number().describe('Decisions written'),
   sha256: z.string().describe("Hex SHA-256 of the file's bytes"),
 });
@@ -272,18 +296,21 @@ const MIME_TYPES: Record<ExportMemoryArgs['format'], string> = {
   csv: 'text/csv',
 };
 
-/** `export_memory`: writes every decision to a file under DATA_DIR/exports and links it. */
+/**
+ * `export_memory`: writes the tenant's decisions to a file under DATA_DIR/exports and links it. The
+ * link names the file relative to the exports directory (`memory-export:<path>`): no server path leaves.
+ */
 export async function exportMemoryWorkflow(input: ToolWorkflowInput<ExportMemoryArgs>): Promise<ToolCallResult> {
   return runToolTask(async () => {
-    const exported = await passes.exportMemory(input.arguments);
+    const exported = await passes.exportMemory(input.arguments, memoryScope(input));
     const name = exported.path.split('/').pop() ?? exported.path;
     const result = structuredResult<MemoryExport>(
-      `Exported ${exported.count} decisions to ${exported.path} (sha256 ${exported.sha256}).`,
+      `Exported ${exported.count} decisions to exports/${exported.path} (sha256 ${exported.sha256}).`,
       exported,
     );
     result.content.push({
       type: 'resource_link',
-      uri: `file://${exported.path}`,
+      uri: `memory-export:${exported.path}`,
       name,
       mimeType: MIME_TYPES[input.arguments.format],
       description: `Project memory export, ${exported.count} decisions`,
@@ -296,8 +323,9 @@ export const exportMemoryTool = defineWorkflowTool({
   name: 'export_memory',
   title: 'Export the project memory',
   description:
-    'Writes every decision to a file under DATA_DIR/exports (jsonl, json or csv) and returns its path, count and ' +
-    'sha256. import_decisions reads the file back onto the same decisions.',
+    "Writes every decision of the caller's tenant to a file under DATA_DIR/exports (jsonl, json or csv) and " +
+    'returns its path there, count and sha256. import_decisions reads the file back onto the same decisions. ' +
+    'CSV cells that a spreadsheet would run as formulas are prefixed with an apostrophe, which the import removes.',
   inputSchema: ExportMemoryArgsSchema,
   outputSchema: MemoryExportSchema,
   taskSupport: 'required',
@@ -345,7 +373,7 @@ export function records(count: number): string {
  */
 export async function purgeDecisionsWorkflow(input: ToolWorkflowInput<PurgeArgs>): Promise<ToolCallResult> {
   return runToolTask(async (state) => {
-    const { count, maxId } = await queries.countPurgeMatches(input.arguments);
+    const { count, maxId } = await queries.countPurgeMatches(input.arguments, memoryScope(input));
     if (count === 0) return structuredResult<PurgeResult>('No decisions match; nothing to delete.', { deleted: 0 });
     const answer = await state.requestInput(`Confirm deletion of ${records(count)}?`, {
       type: 'object',
@@ -362,7 +390,7 @@ export async function purgeDecisionsWorkflow(input: ToolWorkflowInput<PurgeArgs>
     // The confirmed delete is the point of no return: a cancel that arrived with the answer wins and
     // nothing is deleted; one that comes later is refused, and the task completes with the count.
     const { deleted } = await state.commit(`Deleting ${records(count)}`, () =>
-      passes.purgeDecisions({ ...input.arguments, maxId }),
+      passes.purgeDecisions({ ...input.arguments, maxId }, memoryScope(input)),
     );
     return structuredResult<PurgeResult>(`Deleted ${records(deleted)}.`, { deleted });
   });

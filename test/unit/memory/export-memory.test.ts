@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DecisionRecord } from '../../../activities/memory';
+import { tenantExportFolder, type DecisionRecord } from '../../../activities/memory';
+import { LOCAL_TENANT } from '../../../common/task-types';
 import { decisionLines, makeEnv, makeHarness, NO_WORKFLOW, rejectionOf, runActivity, type Harness } from './helpers';
 
 let h: Harness;
@@ -43,14 +44,14 @@ describe('exportMemory', () => {
       expect(fs.existsSync(h.exportsDir)).toBe(false);
       const result = await makeEnv().run(h.memory.exportMemory, { format });
 
-      expect(path.isAbsolute(result.path)).toBe(true);
-      expect(path.dirname(result.path)).toBe(h.exportsDir);
-      expect(path.basename(result.path)).toMatch(
-        new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\d{6}\\.\\d{3}Z-[0-9a-f]{8}\\.${format}$`),
+      // Relative to the exports directory, in the local tenant's folder: no server path reaches the client.
+      expect(result.path).toMatch(
+        new RegExp(`^[0-9a-f]{32}/\\d{4}-\\d{2}-\\d{2}T\\d{6}\\.\\d{3}Z-[0-9a-f]{8}\\.${format}$`),
       );
-      expect(fs.readdirSync(h.exportsDir)).toEqual([path.basename(result.path)]);
+      expect(path.dirname(result.path)).toBe(tenantExportFolder(LOCAL_TENANT));
+      expect(fs.readdirSync(path.join(h.exportsDir, path.dirname(result.path)))).toEqual([path.basename(result.path)]);
       expect(result.count).toBe(32);
-      const bytes = fs.readFileSync(result.path);
+      const bytes = fs.readFileSync(h.exportFile(result));
       expect(result.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
       if (format === 'csv') {
         expect(bytes.toString('utf8').split('\r\n')[0]).toBe('id,key,title,decision,rationale,tags,created_at');
@@ -68,7 +69,7 @@ describe('exportMemory', () => {
       const exported = await makeEnv().run(h.memory.exportMemory, { format });
       const copy = makeHarness();
       try {
-        fs.copyFileSync(exported.path, path.join(copy.root, `restore.${format}`));
+        fs.copyFileSync(h.exportFile(exported), path.join(copy.root, `restore.${format}`));
         const summary = await makeEnv().run(copy.memory.importDecisions, { source: `restore.${format}` });
         expect(summary).toEqual({ imported: 32, updated: 0, unchanged: 0, invalid: [], invalidCount: 0 });
         expect(copy.allDecisions().map(withoutId)).toEqual(records.map(withoutId));
@@ -83,7 +84,7 @@ describe('exportMemory', () => {
     async (format) => {
       const records = await seed();
       const exported = await makeEnv().run(h.memory.exportMemory, { format });
-      fs.copyFileSync(exported.path, path.join(h.root, `again.${format}`));
+      fs.copyFileSync(h.exportFile(exported), path.join(h.root, `again.${format}`));
       const summary = await makeEnv().run(h.memory.importDecisions, { source: `again.${format}` });
       expect(summary).toEqual({ imported: 0, updated: 0, unchanged: 32, invalid: [], invalidCount: 0 });
       expect(h.allDecisions()).toEqual(records);
@@ -93,7 +94,7 @@ describe('exportMemory', () => {
   it('writes an empty but valid file for an empty store', async () => {
     const result = await makeEnv().run(h.memory.exportMemory, { format: 'json' });
     expect(result.count).toBe(0);
-    expect(JSON.parse(fs.readFileSync(result.path, 'utf8'))).toEqual({ decisions: [] });
+    expect(JSON.parse(fs.readFileSync(h.exportFile(result), 'utf8'))).toEqual({ decisions: [] });
   });
 
   it('leaves no file behind when cancelled part-way', async () => {
@@ -112,6 +113,6 @@ describe('exportMemory', () => {
         progress: { current: 1000, message: 'Exported 1000 decisions' },
       }),
     ]);
-    expect(fs.readdirSync(h.exportsDir)).toEqual([]);
+    expect(fs.readdirSync(path.join(h.exportsDir, tenantExportFolder(LOCAL_TENANT)))).toEqual([]);
   });
 });

@@ -33,8 +33,10 @@ export interface Harness {
   writeSource(name: string, content: string): string;
   /** Runs `fn` against a second, raw connection to the database file. */
   withRawDb<T>(fn: (db: Database.Database) => T): T;
-  /** Every stored decision as a record, by id. */
+  /** Every stored decision as a record, by id, whatever its tenant. */
   allDecisions(): DecisionRecord[];
+  /** The file an export wrote: its result's path is relative to the exports directory. */
+  exportFile(exported: { path: string }): string;
   cleanup(): void;
 }
 
@@ -84,6 +86,7 @@ export function makeHarness(deps: Partial<MemoryDeps> = {}): Harness {
                 .all() as DecisionRow[]
             ).map(toRecord),
           ),
+    exportFile: (exported) => path.join(exportsDir, exported.path),
     cleanup() {
       closeMemoryDatabases(dbFile);
       fs.rmSync(dir, { recursive: true, force: true });
