@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { principalOwner } from './auth/principal';
 import type { Config } from './config';
 import { noAuditSink, stderrAuditSink, type AuditSink } from './mcp/audit-log';
 import { createMcpServer, type McpSessionOptions } from './mcp/create-mcp-server';
@@ -33,12 +34,16 @@ export interface ProductParts {
   activityObserver?: ActivityObserver;
   /** Where audit events go; defaults to what `AUDIT_LOG` says. */
   auditSink?: AuditSink;
+  /** Where messages for the operator go (e.g. an identity provider that cannot be reached). @default stderr */
+  log?: (message: string) => void;
 }
 
 export interface RunningProduct {
   temporal: TemporalEndpoint;
   temporalUiUrl?: string;
   mcpUrl?: string;
+  /** What the operator should know about how the server is exposed; entry points print them at start. */
+  warnings: string[];
   client: Client;
   /** Builds an MCP server for `owner`, e.g. for stdio. */
   createMcpServerFor(owner: TaskOwner, session?: McpSessionOptions): Server;
@@ -139,9 +144,14 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         sessionSecret: loadSessionSecret(config.sessionSecret, config.dataDir),
         sessionIdleMs: config.sessionIdleMs,
         maxSessions: config.maxSessions,
-        createSessionServer: (sessionId, { role, resumed, standaloneStreamOpen }) =>
+        publicUrl: config.publicUrl,
+        auth: config.auth,
+        allowUnauthenticated: config.allowUnauthenticated,
+        log: parts.log,
+        // With authentication the principal owns its tasks across sessions, replicas and restarts.
+        createSessionServer: (sessionId, { role, resumed, standaloneStreamOpen, principal }) =>
           createMcpServerFor(
-            { scope: `session:${sessionId}` },
+            principal ? principalOwner(principal) : { scope: `session:${sessionId}` },
             {
               resumed: resumed !== undefined,
               clientCanElicit: resumed?.elicitation,
@@ -157,6 +167,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       temporal: endpoint,
       temporalUiUrl: devServer?.uiUrl,
       mcpUrl: http?.url,
+      warnings: http?.warnings ?? [],
       client,
       createMcpServerFor,
       close,

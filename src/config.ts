@@ -28,12 +28,38 @@ export interface TaskLimits {
   elicitationTimeoutMs: number;
 }
 
+/** Where the keys that sign access tokens are found. */
+export type JwksSource = { kind: 'url'; url: string } | { kind: 'file'; file: string };
+
+/**
+ * OAuth 2.1 resource-server settings: the MCP endpoint accepts only bearer JWTs that this issuer
+ * signed for this server. Present only when `MCP_AUTH_ISSUER` is set.
+ */
+export interface AuthConfig {
+  /** The `iss` every token must carry, exactly. */
+  issuer: string;
+  /** The issuer's signing keys (`MCP_AUTH_JWKS_URL` or `MCP_AUTH_JWKS_FILE`). */
+  jwks: JwksSource;
+  /** A value the token's `aud` must contain. @default the server's public URL */
+  audience: string | undefined;
+  /** Authorization servers named in the protected-resource metadata. @default [issuer] */
+  authorizationServers: string[];
+  /** Scopes every token must carry (`scope` or `scp` claim); a token without them gets 403. @default [] */
+  requiredScopes: string[];
+}
+
 /** The product's configuration, read once from the environment by {@link loadConfig}. */
 export interface Config {
   /** Interface the MCP HTTP server binds to. @default '127.0.0.1' */
   mcpHost: string;
   /** Port of the MCP HTTP server; 0 picks a free one. @default 3000 */
   mcpPort: number;
+  /** The URL clients reach `/mcp` at (behind a proxy, its public address). @default `http://MCP_HOST:MCP_PORT/mcp` */
+  publicUrl: string | undefined;
+  /** Token verification; undefined serves without authentication (owner = session, loopback only). */
+  auth: AuthConfig | undefined;
+  /** Serve without authentication on a non-loopback interface all the same. @default false */
+  allowUnauthenticated: boolean;
   /** Root of everything the product stores on disk. @default './.data' */
   dataDir: string;
   /** Roots that dataset paths may resolve into; `DATA_DIR/datasets` is always first. */
@@ -100,6 +126,70 @@ function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): b
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
+function listFromEnv(raw: string | undefined, separator: RegExp): string[] {
+  return (raw ?? '')
+    .split(separator)
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function urlFromEnv(name: string, raw: string, options: { httpOnLoopbackOnly?: boolean } = {}): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be an absolute URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  // Keys fetched over plain HTTP could be swapped on the way; only a local key server may skip TLS.
+  if (options.httpOnLoopbackOnly && url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new Error(`${name} must use https (http is accepted for a loopback host only), got "${raw}"`);
+  }
+  return raw;
+}
+
+/** Whether `host` (a name or an address, IPv6 with or without brackets) is this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+const AUTH_VARIABLES = [
+  'MCP_AUTH_JWKS_URL',
+  'MCP_AUTH_JWKS_FILE',
+  'MCP_AUTH_AUDIENCE',
+  'MCP_AUTH_AUTHORIZATION_SERVERS',
+  'MCP_AUTH_REQUIRED_SCOPES',
+] as const;
+
+function authFromEnv(env: NodeJS.ProcessEnv): AuthConfig | undefined {
+  const issuer = env.MCP_AUTH_ISSUER;
+  if (!issuer) {
+    // A half-configured auth would silently serve without it: refuse instead.
+    const stray = AUTH_VARIABLES.filter((name) => env[name]);
+    if (stray.length > 0) throw new Error(`${stray.join(', ')} set without MCP_AUTH_ISSUER: set the issuer too`);
+    return undefined;
+  }
+  const { MCP_AUTH_JWKS_URL: jwksUrl, MCP_AUTH_JWKS_FILE: jwksFile } = env;
+  if (!jwksUrl === !jwksFile) {
+    throw new Error('MCP_AUTH_ISSUER needs exactly one of MCP_AUTH_JWKS_URL and MCP_AUTH_JWKS_FILE');
+  }
+  const jwks: JwksSource = jwksUrl
+    ? { kind: 'url', url: urlFromEnv('MCP_AUTH_JWKS_URL', jwksUrl, { httpOnLoopbackOnly: true }) }
+    : { kind: 'file', file: path.resolve(jwksFile!) };
+  const authorizationServers = listFromEnv(env.MCP_AUTH_AUTHORIZATION_SERVERS, /[\s,]+/);
+  for (const server of authorizationServers) urlFromEnv('MCP_AUTH_AUTHORIZATION_SERVERS', server);
+  return {
+    issuer,
+    jwks,
+    audience: env.MCP_AUTH_AUDIENCE || undefined,
+    authorizationServers: authorizationServers.length > 0 ? authorizationServers : [issuer],
+    requiredScopes: listFromEnv(env.MCP_AUTH_REQUIRED_SCOPES, /[\s,]+/),
+  };
+}
+
 /**
  * Parses the environment into a {@link Config}. Throws with the variable's name on a bad value, so a
  * misconfigured process stops at start-up rather than misbehaving later.
@@ -118,6 +208,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     mcpHost: env.MCP_HOST || '127.0.0.1',
     mcpPort: intFromEnv(env, 'MCP_PORT', 3000),
+    publicUrl: env.MCP_PUBLIC_URL ? urlFromEnv('MCP_PUBLIC_URL', env.MCP_PUBLIC_URL) : undefined,
+    auth: authFromEnv(env),
+    allowUnauthenticated: boolFromEnv(env, 'MCP_ALLOW_UNAUTHENTICATED', false),
     dataDir,
     datasetRoots: [path.join(dataDir, 'datasets'), ...extraRoots],
     allowUrlSources: boolFromEnv(env, 'ALLOW_URL_SOURCES', true),

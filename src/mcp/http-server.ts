@@ -1,11 +1,14 @@
 import { createServer, type Server as NodeHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, type HttpBindings, type Http2Bindings } from '@hono/node-server';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeMessage } from './sdk-session-resumption';
-import { SessionRegistry, type ChannelInfo, type LiveSession } from './session-registry';
+import { SessionRegistry, type ChannelInfo, type LiveSession, type RequestIdentity } from './session-registry';
+import { ProtectedResource } from '../auth/protected-resource';
+import { loadKeySet, TokenVerifier } from '../auth/token-verifier';
+import { isLoopbackHost, type AuthConfig } from '../config';
 import { errorMessage } from '../../common/error-message';
 
 export interface HttpServerOptions {
@@ -24,11 +27,21 @@ export interface HttpServerOptions {
   maxSessions: number;
   /** Largest request body accepted, in bytes. @default 1_048_576 */
   maxBodyBytes?: number;
+  /** The URL clients reach `/mcp` at. @default `http://host:port/mcp` */
+  publicUrl?: string;
+  /** Require a bearer token on every `/mcp` request; undefined serves without authentication. */
+  auth?: AuthConfig;
+  /** Serve without authentication on a non-loopback interface all the same. @default false */
+  allowUnauthenticated?: boolean;
+  /** Receives messages for the operator (the server's own problems, never a client's request). */
+  log?: (message: string) => void;
 }
 
 export interface RunningHttpServer {
   /** `http://host:port/mcp` */
   url: string;
+  /** What the operator should know about how the server is exposed (printed at start). */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -41,6 +54,13 @@ const MCP_PATH = '/mcp';
  * start over: its tasks stay reachable.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const warnings = exposureWarnings(options);
+  // Read now, so that an unreadable key file stops the start instead of refusing every request.
+  const keys = options.auth && loadKeySet(options.auth.jwks);
+  let resource: ProtectedResource | undefined;
+  let verifier: TokenVerifier | undefined;
+  let metadataPaths: string[] = [];
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const sessions = new SessionRegistry({
     sessionSecret: options.sessionSecret,
     createSessionServer: (sessionId, channel) => options.createSessionServer(sessionId, channel),
@@ -49,10 +69,25 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
 
-  const handle = async (request: Request): Promise<Response> => {
+  const handle = async (request: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
     const url = new URL(request.url);
     if (url.pathname === '/healthz') return Response.json({ status: 'ok', sessions: sessions.size });
+    if (resource && metadataPaths.includes(url.pathname)) {
+      if (request.method !== 'GET') return jsonError(405, -32600, 'Method not allowed: use GET');
+      // Browser-based clients read the metadata from another origin; it holds nothing secret.
+      return Response.json(resource.metadata(), { headers: { 'access-control-allow-origin': '*' } });
+    }
     if (url.pathname !== MCP_PATH) return jsonError(404, -32601, `Not found: use ${MCP_PATH}`);
+
+    const identity: RequestIdentity = { clientAddress: env.incoming.socket.remoteAddress };
+    if (verifier && resource) {
+      const outcome = await verifier.verify(request.headers.get('authorization'));
+      if (!outcome.ok) {
+        if (outcome.failure.kind === 'keys_unavailable') log(`Token verification failed: ${outcome.failure.cause}`);
+        return resource.refuse(outcome.failure);
+      }
+      identity.principal = outcome.principal;
+    }
 
     let parsedBody: unknown;
     if (request.method === 'POST') {
@@ -72,10 +107,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         url: request.url,
         host: hostOf(request),
         protocolVersion: request.headers.get('mcp-protocol-version'),
+        ...identity,
       });
       if (!session) return jsonError(404, -32001, 'Session not found');
     } else if (isInitializeMessage(parsedBody)) {
-      session = await sessions.open({ message: parsedBody, url: request.url, host: hostOf(request) });
+      session = await sessions.open({ message: parsedBody, url: request.url, host: hostOf(request), ...identity });
     } else {
       return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
@@ -94,7 +130,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 
   const listener = getRequestListener(handle, {
-    errorHandler: (err) => jsonError(500, -32603, `Internal error: ${errorMessage(err)}`),
+    errorHandler: (err) =>
+      // A request the adapter cannot even turn into a Request (a malformed Host, a bad path) is the client's.
+      (err as { name?: unknown } | null)?.name === 'RequestError'
+        ? jsonError(400, -32600, `Bad Request: ${errorMessage(err)}`)
+        : jsonError(500, -32603, `Internal error: ${errorMessage(err)}`),
   });
   const httpServer: NodeHttpServer = createServer((incoming, outgoing) => void listener(incoming, outgoing));
   await new Promise<void>((resolve, reject) => {
@@ -102,18 +142,51 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     httpServer.listen(options.port, options.host, () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
-  if (isLoopback(options.host)) sessions.allowHosts([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  if (isLoopbackHost(options.host)) sessions.allowHosts([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
   sessions.startSweeping();
 
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const localUrl = `http://${host}:${port}${MCP_PATH}`;
+  if (options.auth && keys) {
+    const publicUrl = options.publicUrl ?? localUrl;
+    resource = new ProtectedResource(publicUrl, options.auth);
+    metadataPaths = resource.metadataPaths(MCP_PATH);
+    verifier = new TokenVerifier({
+      keys,
+      issuer: options.auth.issuer,
+      audience: options.auth.audience ?? publicUrl,
+      requiredScopes: options.auth.requiredScopes,
+    });
+  }
   return {
-    url: `http://${host}:${port}${MCP_PATH}`,
+    url: localUrl,
+    warnings,
     async close() {
       await sessions.closeAll();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Without authentication the server is a local tool: anyone who reaches the port owns a session. It
+ * refuses to listen beyond loopback unless told to, and says so when told to.
+ */
+function exposureWarnings(options: HttpServerOptions): string[] {
+  if (options.auth || isLoopbackHost(options.host)) return [];
+  if (!options.allowUnauthenticated) {
+    throw new Error(
+      `Refusing to serve MCP without authentication on ${options.host}, which is not a loopback address: ` +
+        'set MCP_AUTH_ISSUER (with MCP_AUTH_JWKS_URL or MCP_AUTH_JWKS_FILE) to require access tokens, ' +
+        'set MCP_HOST=127.0.0.1 to serve this machine only, or set MCP_ALLOW_UNAUTHENTICATED=1 to serve ' +
+        'everyone who can reach the port without authentication',
+    );
+  }
+  return [
+    `Warning: serving MCP without authentication on ${options.host} (MCP_ALLOW_UNAUTHENTICATED=1): ` +
+      'anyone who can reach the port can run tools; set MCP_AUTH_ISSUER to require access tokens',
+  ];
 }
 
 /** Methods answered with a JSON body: quick reads and cancels that never need a stream. */
@@ -146,10 +219,6 @@ async function readLimited(request: Request, maxBytes: number): Promise<string |
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1';
 }
 
 function jsonError(status: number, code: number, message: string): Response {

@@ -4,12 +4,17 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export interface SessionFacts {
   /** The client declared the elicitation capability at `initialize`. */
   elicitation: boolean;
+  /** The principal the session belongs to (see `principalTag`); undefined without authentication. */
+  principalTag?: string;
 }
 
+const TAG_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
 /**
- * Issues and checks `Mcp-Session-Id` values of the form `<random>.<flags>.<mac>`. The MAC (HMAC-SHA256
- * under the server's secret) lets any replica, or a restarted process, accept a session id that this
- * product issued, and refuse one a client made up, without storing sessions anywhere.
+ * Issues and checks `Mcp-Session-Id` values of the form `<random>.<flags>.<principal>.<mac>`. The MAC
+ * (HMAC-SHA256 under the server's secret) lets any replica, or a restarted process, accept a session id
+ * that this product issued, and refuse one a client made up, without storing sessions anywhere. The
+ * principal part binds the session to whoever opened it (`-` without authentication).
  */
 export class SessionIdSigner {
   constructor(private readonly secret: string) {
@@ -17,19 +22,24 @@ export class SessionIdSigner {
   }
 
   issue(facts: SessionFacts): string {
-    const body = `${randomBytes(16).toString('base64url')}.${facts.elicitation ? 'e' : '-'}`;
+    if (facts.principalTag !== undefined && !TAG_PATTERN.test(facts.principalTag)) {
+      throw new Error('A principal tag is 22 base64url characters');
+    }
+    const flags = facts.elicitation ? 'e' : '-';
+    const body = `${randomBytes(16).toString('base64url')}.${flags}.${facts.principalTag ?? '-'}`;
     return `${body}.${this.mac(body)}`;
   }
 
   /** The facts of a session id this product issued, or undefined for anything else. */
   verify(sessionId: string): SessionFacts | undefined {
     const parts = sessionId.split('.');
-    if (parts.length !== 3 || parts[0]!.length !== 22 || !/^[e-]$/.test(parts[1]!)) return undefined;
-    const body = `${parts[0]}.${parts[1]}`;
+    if (parts.length !== 4 || parts[0]!.length !== 22 || !/^[e-]$/.test(parts[1]!)) return undefined;
+    if (parts[2] !== '-' && !TAG_PATTERN.test(parts[2]!)) return undefined;
+    const body = parts.slice(0, 3).join('.');
     const expected = Buffer.from(this.mac(body));
-    const given = Buffer.from(parts[2]!);
+    const given = Buffer.from(parts[3]!);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
-    return { elicitation: parts[1] === 'e' };
+    return { elicitation: parts[1] === 'e', ...(parts[2] !== '-' && { principalTag: parts[2] }) };
   }
 
   private mac(body: string): string {

@@ -6,6 +6,7 @@ import {
   type InitializeMessage,
   type ReplayTarget,
 } from './sdk-session-resumption';
+import { principalTag, type Principal } from '../auth/principal';
 import { SessionIdSigner, type SessionFacts } from './session-ids';
 import { StandaloneStreamTracker } from './standalone-stream';
 import { canAnswerForms } from './task-questions';
@@ -23,6 +24,10 @@ export interface ChannelInfo {
   resumed?: SessionFacts;
   /** Whether the session's standalone GET stream is open now (questions may be asked there). */
   standaloneStreamOpen: () => boolean;
+  /** The authenticated principal the session belongs to; undefined without authentication. */
+  principal?: Principal;
+  /** The address of the client whose request opened (or resumed) the session. */
+  clientAddress?: string;
 }
 
 /** One channel: an SDK transport and the MCP server connected to it. */
@@ -54,10 +59,19 @@ export interface SessionRegistryOptions {
   now?: () => number;
 }
 
+/** Who sent a request: the verified principal (with authentication) and the client's address. */
+export interface RequestIdentity {
+  principal?: Principal;
+  clientAddress?: string;
+}
+
 /** A client's `initialize` and where it was sent, to open a session with. */
-export interface OpeningRequest extends ReplayTarget {
+export interface OpeningRequest extends ReplayTarget, RequestIdentity {
   message: InitializeMessage;
 }
+
+/** A request that names a session. */
+export type SessionRequest = ReplayTarget & RequestIdentity & { protocolVersion?: string | null };
 
 /**
  * Every MCP session this process holds in memory, with the two SDK transports each one needs.
@@ -96,22 +110,25 @@ export class SessionRegistry {
    */
   async open(request: OpeningRequest): Promise<LiveSession> {
     const capabilities = request.message.params?.capabilities;
-    const id = this.signer.issue({ elicitation: canAnswerForms(capabilities) });
+    const id = this.signer.issue({
+      elicitation: canAnswerForms(capabilities),
+      ...(request.principal && { principalTag: principalTag(request.principal) }),
+    });
     return this.create(id, request);
   }
 
   /**
    * The session `sessionId` names: the one in memory, else one resumed from the id's signed facts.
-   * Undefined when this product did not issue the id.
+   * Undefined when this product did not issue the id, or issued it to another principal than the
+   * request's: a session is reachable only by the principal that opened it.
    */
-  async findOrResume(
-    sessionId: string,
-    request: ReplayTarget & { protocolVersion?: string | null },
-  ): Promise<LiveSession | undefined> {
-    const live = this.sessions.get(sessionId);
-    if (live) return live;
+  async findOrResume(sessionId: string, request: SessionRequest): Promise<LiveSession | undefined> {
     const facts = this.signer.verify(sessionId);
     if (!facts) return undefined;
+    const tag = request.principal && principalTag(request.principal);
+    if (facts.principalTag !== tag) return undefined;
+    const live = this.sessions.get(sessionId);
+    if (live) return live;
     let pending = this.resuming.get(sessionId);
     if (!pending) {
       pending = this.resume(sessionId, facts, request).finally(() => this.resuming.delete(sessionId));
@@ -154,13 +171,9 @@ export class SessionRegistry {
   }
 
   /** Re-creates a session this product issued, replaying an `initialize` built from what its id remembers. */
-  private async resume(
-    sessionId: string,
-    facts: SessionFacts,
-    request: ReplayTarget & { protocolVersion?: string | null },
-  ): Promise<LiveSession> {
+  private async resume(sessionId: string, facts: SessionFacts, request: SessionRequest): Promise<LiveSession> {
     const message = resumedInitializeMessage({ protocolVersion: request.protocolVersion, facts });
-    const opening = { message, url: request.url, host: request.host };
+    const opening: OpeningRequest = { ...request, message };
     const session = await this.create(sessionId, opening, facts);
     await this.initializeOrClose(session, session.stream, opening);
     return session;
@@ -176,8 +189,9 @@ export class SessionRegistry {
     this.evictIfFull();
     const standaloneStream = new StandaloneStreamTracker();
     const standaloneStreamOpen = (): boolean => standaloneStream.isOpen();
-    const stream = await this.openChannel(sessionId, { role: 'stream', resumed, standaloneStreamOpen });
-    const json = await this.openChannel(sessionId, { role: 'json', resumed, standaloneStreamOpen });
+    const identity = { principal: request.principal, clientAddress: request.clientAddress };
+    const stream = await this.openChannel(sessionId, { role: 'stream', resumed, standaloneStreamOpen, ...identity });
+    const json = await this.openChannel(sessionId, { role: 'json', resumed, standaloneStreamOpen, ...identity });
     const session: LiveSession = { id: sessionId, stream, json, standaloneStream, lastSeen: this.now() };
     this.sessions.set(sessionId, session);
     // Chained, not replaced: the server's own close handler (which stops its task notifier) is there.

@@ -55,4 +55,60 @@ describe('loadConfig', () => {
   ])('refuses %p naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
+
+  it('serves without authentication by default, and reads the auth settings when an issuer is set', () => {
+    expect(loadConfig({}).auth).toBeUndefined();
+    expect(loadConfig({}).allowUnauthenticated).toBe(false);
+    expect(
+      loadConfig({
+        MCP_AUTH_ISSUER: 'https://id.example.com',
+        MCP_AUTH_JWKS_URL: 'https://id.example.com/jwks',
+        MCP_AUTH_REQUIRED_SCOPES: 'mcp:tools, mcp:admin',
+      }).auth,
+    ).toEqual({
+      issuer: 'https://id.example.com',
+      jwks: { kind: 'url', url: 'https://id.example.com/jwks' },
+      audience: undefined,
+      authorizationServers: ['https://id.example.com'],
+      requiredScopes: ['mcp:tools', 'mcp:admin'],
+    });
+    expect(
+      loadConfig({
+        MCP_AUTH_ISSUER: 'https://id.example.com',
+        MCP_AUTH_JWKS_FILE: 'keys/jwks.json',
+        MCP_AUTH_AUDIENCE: 'api://mcp',
+        MCP_AUTH_AUTHORIZATION_SERVERS: 'https://a.example.com https://b.example.com',
+      }).auth,
+    ).toMatchObject({
+      jwks: { kind: 'file', file: path.resolve('keys/jwks.json') },
+      audience: 'api://mcp',
+      authorizationServers: ['https://a.example.com', 'https://b.example.com'],
+    });
+  });
+
+  it.each<[string, NodeJS.ProcessEnv, RegExp]>([
+    [
+      'an issuer without keys',
+      { MCP_AUTH_ISSUER: 'https://id' },
+      /exactly one of MCP_AUTH_JWKS_URL and MCP_AUTH_JWKS_FILE/,
+    ],
+    [
+      'both a JWKS URL and a file',
+      { MCP_AUTH_ISSUER: 'https://id', MCP_AUTH_JWKS_URL: 'https://id/jwks', MCP_AUTH_JWKS_FILE: 'jwks.json' },
+      /exactly one of/,
+    ],
+    [
+      'auth settings without an issuer',
+      { MCP_AUTH_JWKS_URL: 'https://id/jwks' },
+      /MCP_AUTH_JWKS_URL set without MCP_AUTH_ISSUER/,
+    ],
+    [
+      'keys over plain http from another host',
+      { MCP_AUTH_ISSUER: 'https://id', MCP_AUTH_JWKS_URL: 'http://id.example.com/jwks' },
+      /MCP_AUTH_JWKS_URL must use https/,
+    ],
+    ['a public URL that is not a URL', { MCP_PUBLIC_URL: 'mcp.example.com' }, /MCP_PUBLIC_URL must be an absolute URL/],
+  ])('refuses %s', (_label, env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
 });

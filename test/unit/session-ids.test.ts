@@ -37,3 +37,21 @@ describe('SessionIdSigner', () => {
     expect(() => new SessionIdSigner('short')).toThrow(/at least 16/);
   });
 });
+
+describe('SessionIdSigner with a principal', () => {
+  const signer = new SessionIdSigner('a-secret-of-enough-length');
+  const tag = 'AbCdEfGhIjKlMnOpQrStUv';
+
+  it('binds the id to the principal tag it was issued for', () => {
+    expect(signer.verify(signer.issue({ elicitation: false, principalTag: tag }))).toEqual({
+      elicitation: false,
+      principalTag: tag,
+    });
+  });
+
+  it('refuses an id whose principal tag was changed', () => {
+    const id = signer.issue({ elicitation: false, principalTag: tag });
+    expect(signer.verify(id.replace(tag, 'ZbCdEfGhIjKlMnOpQrStUv'))).toBeUndefined();
+    expect(signer.verify(id.replace(`.${tag}.`, '.-.'))).toBeUndefined();
+  });
+});
