@@ -17,6 +17,7 @@ import { connectClient, connectWorker, externalEndpoint, type TemporalEndpoint }
 import { ensureCleanupSchedule } from './temporal/cleanup-schedule';
 import { createProductWorker } from './temporal/create-worker';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
+import { TemporalSessionEndings } from './temporal/session-endings';
 import { TOOL_CATALOG, resolveTimeLimits } from './tools/catalog';
 import { closeMemoryDatabases, type ActivityObserver } from '../activities';
 
@@ -44,6 +45,8 @@ export interface RunningProduct {
   mcpUrl?: string;
   /** What the operator should know about how the server is exposed; entry points print them at start. */
   warnings: string[];
+  /** MCP sessions the HTTP server holds in memory now (0 without HTTP). */
+  mcpSessionCount(): number;
   client: Client;
   /** Builds an MCP server for `owner`, e.g. for stdio. */
   createMcpServerFor(owner: TaskOwner, session?: McpSessionOptions): Server;
@@ -123,11 +126,12 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       request: new RateLimiter(config.limits.requestRatePerMinute),
     };
     const statusRelay = new TaskStatusRelay();
-    const createMcpServerFor = (owner: TaskOwner, session?: McpSessionOptions): Server =>
+    const createMcpServerFor = (owner: TaskOwner, session?: McpSessionOptions, limitKey?: string): Server =>
       createMcpServer({
         backend,
         tools: TOOL_CATALOG,
         owner,
+        limitKey,
         limits: config.limits,
         timeLimitsSeconds,
         session,
@@ -148,8 +152,14 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         auth: config.auth,
         allowUnauthenticated: config.allowUnauthenticated,
         log: parts.log,
-        // With authentication the principal owns its tasks across sessions, replicas and restarts.
-        createSessionServer: (sessionId, { role, resumed, standaloneStreamOpen, principal }) =>
+        allowedOrigins: config.allowedOrigins,
+        sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
+        maxSessionsPerOwner: config.maxSessionsPerOwner,
+        sessionEndings: new TemporalSessionEndings({ client, taskQueue: config.taskQueue }),
+        // With authentication the principal owns its tasks across sessions, replicas and restarts, and
+        // its requests count together; without, each session owns its tasks and a client address's
+        // sessions share their rate limits.
+        createSessionServer: (sessionId, { role, resumed, standaloneStreamOpen, principal, clientAddress }) =>
           createMcpServerFor(
             principal ? principalOwner(principal) : { scope: `session:${sessionId}` },
             {
@@ -158,6 +168,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
               notifications: role === 'stream',
               standaloneStreamOpen,
             },
+            principal ? undefined : `address:${clientAddress ?? 'unknown'}`,
           ),
       });
       stoppers.push(() => http!.close());
@@ -168,6 +179,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       temporalUiUrl: devServer?.uiUrl,
       mcpUrl: http?.url,
       warnings: http?.warnings ?? [],
+      mcpSessionCount: () => http?.sessionCount() ?? 0,
       client,
       createMcpServerFor,
       close,

@@ -17,6 +17,8 @@ export interface TaskLimits {
   listPageSize: number;
   /** Tasks one owner may have running at once; more are refused with -32603. @default 100 */
   maxRunningTasksPerOwner: number;
+  /** Tasks all owners together may have running at once (cluster-wide); more are refused with -32603. @default 10_000 */
+  maxRunningTasks: number;
   /** Tasks one owner may create per minute (per MCP server process); more are refused with -32603. @default 120 */
   createRatePerMinute: number;
   /** Task requests (get, result, list, cancel) one owner may make per minute (per process). @default 1200 */
@@ -79,6 +81,12 @@ export interface Config {
   sessionIdleMs: number;
   /** Most MCP sessions held in memory at once. @default 1000 */
   maxSessions: number;
+  /** Sessions one principal (or client address without authentication) may hold in one process. @default 50 */
+  maxSessionsPerOwner: number;
+  /** Age after which a session id is refused (404), in seconds. @default 86400 */
+  sessionMaxAgeSeconds: number;
+  /** Origins (`scheme://host[:port]`) whose pages may call `/mcp`; a request with another Origin gets 403. @default [] */
+  allowedOrigins: string[];
   limits: TaskLimits;
   /** Where audit events (task created, fetched, cancelled, answered) go. @default 'stderr' */
   auditLog: 'stderr' | 'off';
@@ -156,6 +164,24 @@ export function isLoopbackHost(host: string): boolean {
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }
 
+function originsFromEnv(raw: string | undefined): string[] {
+  const origins = listFromEnv(raw, /[\s,]+/);
+  for (const origin of origins) {
+    let normalized: string | undefined;
+    try {
+      normalized = new URL(origin).origin;
+    } catch {
+      normalized = undefined;
+    }
+    if (normalized !== origin) {
+      throw new Error(
+        `MCP_ALLOWED_ORIGINS entries are origins like https://app.example.com (no path), got "${origin}"`,
+      );
+    }
+  }
+  return origins;
+}
+
 const AUTH_VARIABLES = [
   'MCP_AUTH_JWKS_URL',
   'MCP_AUTH_JWKS_FILE',
@@ -229,12 +255,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecret: env.MCP_SESSION_SECRET || undefined,
     sessionIdleMs: intFromEnv(env, 'MCP_SESSION_IDLE_MS', 1_800_000, 1000),
     maxSessions: intFromEnv(env, 'MCP_MAX_SESSIONS', 1000, 1),
+    maxSessionsPerOwner: intFromEnv(env, 'MCP_MAX_SESSIONS_PER_OWNER', 50, 1),
+    sessionMaxAgeSeconds: intFromEnv(env, 'MCP_SESSION_MAX_AGE_SECONDS', 86_400, 1),
+    allowedOrigins: originsFromEnv(env.MCP_ALLOWED_ORIGINS),
     limits: {
       defaultTtlMs,
       maxTtlMs,
       pollIntervalMs: intFromEnv(env, 'TASK_POLL_INTERVAL_MS', 1000, 100),
       listPageSize: intFromEnv(env, 'TASK_LIST_PAGE_SIZE', 20, 1),
       maxRunningTasksPerOwner: intFromEnv(env, 'TASK_MAX_RUNNING_PER_OWNER', 100, 1),
+      maxRunningTasks: intFromEnv(env, 'TASK_MAX_RUNNING', 10_000, 1),
       createRatePerMinute: intFromEnv(env, 'TASK_CREATE_RATE_PER_MINUTE', 120, 1),
       requestRatePerMinute: intFromEnv(env, 'TASK_REQUEST_RATE_PER_MINUTE', 1200, 1),
       elicitationTimeoutMs: intFromEnv(env, 'ELICITATION_TIMEOUT_MS', 600_000, 100),

@@ -5,7 +5,14 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeMessage } from './sdk-session-resumption';
-import { SessionRegistry, type ChannelInfo, type LiveSession, type RequestIdentity } from './session-registry';
+import {
+  SessionLimitError,
+  SessionRegistry,
+  type ChannelInfo,
+  type LiveSession,
+  type RequestIdentity,
+} from './session-registry';
+import type { SessionEndings } from '../temporal/session-endings';
 import { ProtectedResource } from '../auth/protected-resource';
 import { loadKeySet, TokenVerifier } from '../auth/token-verifier';
 import { isLoopbackHost, type AuthConfig } from '../config';
@@ -35,6 +42,14 @@ export interface HttpServerOptions {
   allowUnauthenticated?: boolean;
   /** Receives messages for the operator (the server's own problems, never a client's request). */
   log?: (message: string) => void;
+  /** Origins whose browser pages may call `/mcp` (exact `scheme://host[:port]`); requests without Origin pass. */
+  allowedOrigins?: string[];
+  /** Age after which a session id is no longer accepted, in seconds. @default 86400 */
+  sessionMaxAgeSeconds?: number;
+  /** Sessions one principal (or client address without authentication) may hold in this process. */
+  maxSessionsPerOwner?: number;
+  /** Durable record of sessions ended by DELETE, seen by every replica. */
+  sessionEndings?: SessionEndings;
 }
 
 export interface RunningHttpServer {
@@ -42,6 +57,8 @@ export interface RunningHttpServer {
   url: string;
   /** What the operator should know about how the server is exposed (printed at start). */
   warnings: string[];
+  /** Sessions held in memory now. */
+  sessionCount(): number;
   close(): Promise<void>;
 }
 
@@ -66,11 +83,25 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     createSessionServer: (sessionId, channel) => options.createSessionServer(sessionId, channel),
     sessionIdleMs: options.sessionIdleMs,
     maxSessions: options.maxSessions,
+    maxSessionsPerOwner: options.maxSessionsPerOwner,
+    sessionMaxAgeMs: (options.sessionMaxAgeSeconds ?? 86_400) * 1000,
+    endings: options.sessionEndings,
   });
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  // Set once listening, when bound to loopback: the Host names this server answers to.
+  let allowedHosts: Set<string> | undefined;
 
+  /**
+   * The door: every check that can refuse a request runs here, before a session is looked up or
+   * opened, so that a refused request leaves nothing behind. Host and Origin first (DNS rebinding and
+   * cross-site pages learn nothing), then the token, then the shape of the request, then its body.
+   */
   const handle = async (request: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
     const url = new URL(request.url);
+    if (allowedHosts && !allowedHosts.has(hostOf(request).toLowerCase())) {
+      return jsonError(403, -32600, `Forbidden: this server does not answer to Host ${hostOf(request)}`);
+    }
     if (url.pathname === '/healthz') return Response.json({ status: 'ok', sessions: sessions.size });
     if (resource && metadataPaths.includes(url.pathname)) {
       if (request.method !== 'GET') return jsonError(405, -32600, 'Method not allowed: use GET');
@@ -78,6 +109,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return Response.json(resource.metadata(), { headers: { 'access-control-allow-origin': '*' } });
     }
     if (url.pathname !== MCP_PATH) return jsonError(404, -32601, `Not found: use ${MCP_PATH}`);
+    const origin = request.headers.get('origin');
+    if (origin !== null && !allowedOrigins.has(origin)) {
+      return jsonError(403, -32600, `Forbidden: Origin ${origin} is not allowed (MCP_ALLOWED_ORIGINS)`);
+    }
 
     const identity: RequestIdentity = { clientAddress: env.incoming.socket.remoteAddress };
     if (verifier && resource) {
@@ -88,6 +123,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
       identity.principal = outcome.principal;
     }
+    const misfit = checkShape(request);
+    if (misfit) return misfit;
 
     let parsedBody: unknown;
     if (request.method === 'POST') {
@@ -102,24 +139,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
     const sessionId = request.headers.get('mcp-session-id');
     let session: LiveSession | undefined;
-    if (sessionId) {
-      session = await sessions.findOrResume(sessionId, {
-        url: request.url,
-        host: hostOf(request),
-        protocolVersion: request.headers.get('mcp-protocol-version'),
-        ...identity,
-      });
-      if (!session) return jsonError(404, -32001, 'Session not found');
-    } else if (isInitializeMessage(parsedBody)) {
-      session = await sessions.open({ message: parsedBody, url: request.url, host: hostOf(request), ...identity });
-    } else {
-      return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-    }
-    sessions.touch(session);
-    if (request.method === 'DELETE') {
-      const response = await session.stream.transport.handleRequest(request);
-      await sessions.close(session);
-      return response;
+    try {
+      if (sessionId) {
+        session = await sessions.findOrResume(sessionId, {
+          url: request.url,
+          host: hostOf(request),
+          protocolVersion: request.headers.get('mcp-protocol-version'),
+          ...identity,
+        });
+        if (!session) return jsonError(404, -32001, 'Session not found');
+      } else if (isInitializeMessage(parsedBody)) {
+        session = await sessions.open({ message: parsedBody, url: request.url, host: hostOf(request), ...identity });
+      } else {
+        return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+      }
+      sessions.touch(session);
+      if (request.method === 'DELETE') {
+        await sessions.end(session);
+        return new Response(null, { status: 200 });
+      }
+    } catch (err) {
+      if (err instanceof SessionLimitError) return jsonError(429, -32000, err.message, { 'retry-after': '60' });
+      // The end records live in Temporal: without it, a session cannot be told apart from an ended one.
+      log(`Session lookup failed: ${errorMessage(err)}`);
+      return jsonError(503, -32603, 'Sessions cannot be checked right now; retry later', { 'retry-after': '5' });
     }
     if (request.method === 'GET') {
       return session.standaloneStream.track(await session.stream.transport.handleRequest(request));
@@ -142,11 +185,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     httpServer.listen(options.port, options.host, () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
-  if (isLoopbackHost(options.host)) sessions.allowHosts([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-  sessions.startSweeping();
-
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const localUrl = `http://${host}:${port}${MCP_PATH}`;
+  if (isLoopbackHost(options.host)) {
+    // Bound to loopback, only a page rebound by DNS would send another Host.
+    const names = [
+      '127.0.0.1',
+      'localhost',
+      '[::1]',
+      host,
+      ...(options.publicUrl ? [new URL(options.publicUrl).host] : []),
+    ];
+    allowedHosts = new Set(
+      names.flatMap((name) => [`${name}:${port}`, ...(port === 80 ? [name] : [])]).map((h) => h.toLowerCase()),
+    );
+    sessions.allowHosts([...allowedHosts]);
+  }
+  sessions.startSweeping();
+
   if (options.auth && keys) {
     const publicUrl = options.publicUrl ?? localUrl;
     resource = new ProtectedResource(publicUrl, options.auth);
@@ -161,6 +217,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   return {
     url: localUrl,
     warnings,
+    sessionCount: () => sessions.size,
     async close() {
       await sessions.closeAll();
       httpServer.closeAllConnections();
@@ -221,8 +278,34 @@ async function readLimited(request: Request, maxBytes: number): Promise<string |
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function jsonError(status: number, code: number, message: string): Response {
-  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status });
+function jsonError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status, headers });
+}
+
+/**
+ * What Streamable HTTP requires of a request's method and headers, checked before a session exists
+ * (the SDK transport checks the same, but only once a session was opened for the request).
+ */
+function checkShape(request: Request): Response | undefined {
+  const accept = request.headers.get('accept') ?? '';
+  if (request.method === 'POST') {
+    const contentType = request.headers.get('content-type') ?? '';
+    if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+      return jsonError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    }
+    if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+      return jsonError(406, -32000, 'Not Acceptable: Accept must include application/json and text/event-stream');
+    }
+    return undefined;
+  }
+  if (request.method === 'GET') {
+    if (!accept.includes('text/event-stream')) {
+      return jsonError(406, -32000, 'Not Acceptable: Accept must include text/event-stream');
+    }
+    return undefined;
+  }
+  if (request.method === 'DELETE') return undefined;
+  return jsonError(405, -32000, `Method ${request.method} not allowed`, { allow: 'GET, POST, DELETE' });
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type ReplayTarget,
 } from './sdk-session-resumption';
 import { principalTag, type Principal } from '../auth/principal';
+import type { SessionEndings } from '../temporal/session-endings';
 import { SessionIdSigner, type SessionFacts } from './session-ids';
 import { StandaloneStreamTracker } from './standalone-stream';
 import { canAnswerForms } from './task-questions';
@@ -45,6 +46,20 @@ export interface LiveSession {
   readonly standaloneStream: StandaloneStreamTracker;
   /** When a request last reached it (ms since the epoch). */
   lastSeen: number;
+  /** When its id expires (ms since the epoch): from then on it is not found. */
+  readonly expiresAt: number;
+  /** Whose session it is, for the per-owner cap: the principal, else the client's address. */
+  readonly ownerKey: string;
+}
+
+/** Opening one more session would pass the per-owner cap. */
+export class SessionLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(
+      `Too many open sessions: at most ${limit} per client on this server; end one with DELETE or wait until an idle one is closed`,
+    );
+    this.name = 'SessionLimitError';
+  }
 }
 
 export interface SessionRegistryOptions {
@@ -55,6 +70,16 @@ export interface SessionRegistryOptions {
   sessionIdleMs: number;
   /** Sessions held at once; opening one more evicts the least recently seen. */
   maxSessions: number;
+  /**
+   * Sessions one owner (principal, else client address) may hold in this process; a new one past it is
+   * refused with {@link SessionLimitError}, a resumed one closes that owner's least recently seen.
+   * @default Infinity
+   */
+  maxSessionsPerOwner?: number;
+  /** Age after which a session id is no longer accepted, in ms. @default 86_400_000 */
+  sessionMaxAgeMs?: number;
+  /** Durable record of sessions ended by DELETE; without it an end holds in this process only. */
+  endings?: SessionEndings;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
 }
@@ -89,9 +114,16 @@ export class SessionRegistry {
   private allowedHosts: string[] = [];
   private sweeper: NodeJS.Timeout | undefined;
 
+  private readonly maxAgeMs: number;
+  private readonly maxPerOwner: number;
+  // Sessions ended here, for a registry without durable endings (and as a cache in front of them).
+  private readonly endedHere = new Set<string>();
+
   constructor(private readonly options: SessionRegistryOptions) {
-    this.signer = new SessionIdSigner(options.sessionSecret);
     this.now = options.now ?? Date.now;
+    this.signer = new SessionIdSigner(options.sessionSecret, this.now);
+    this.maxAgeMs = options.sessionMaxAgeMs ?? 86_400_000;
+    this.maxPerOwner = options.maxSessionsPerOwner ?? Infinity;
   }
 
   /** Sessions held in memory. */
@@ -109,6 +141,8 @@ export class SessionRegistry {
    * hand the request to (its answer goes to the client); the JSON channel is initialized here.
    */
   async open(request: OpeningRequest): Promise<LiveSession> {
+    const ownerKey = ownerKeyOf(request);
+    if (this.countOwnedBy(ownerKey) >= this.maxPerOwner) throw new SessionLimitError(this.maxPerOwner);
     const capabilities = request.message.params?.capabilities;
     const id = this.signer.issue({
       elicitation: canAnswerForms(capabilities),
@@ -128,6 +162,10 @@ export class SessionRegistry {
     const tag = request.principal && principalTag(request.principal);
     if (facts.principalTag !== tag) return undefined;
     const live = this.sessions.get(sessionId);
+    if (this.now() >= facts.issuedAt + this.maxAgeMs || (await this.isEnded(sessionId))) {
+      if (live) await this.close(live);
+      return undefined;
+    }
     if (live) return live;
     let pending = this.resuming.get(sessionId);
     if (!pending) {
@@ -142,6 +180,17 @@ export class SessionRegistry {
     session.lastSeen = this.now();
   }
 
+  /**
+   * Ends `session` for good (DELETE): records the end where every replica and a restarted process see
+   * it, then closes it. Throws, leaving the session open, when the end cannot be recorded.
+   */
+  async end(session: LiveSession): Promise<void> {
+    await this.options.endings?.end(session.id, session.expiresAt);
+    if (this.endedHere.size >= 10_000) this.endedHere.clear();
+    this.endedHere.add(session.id);
+    await this.close(session);
+  }
+
   /** Drops `session` from memory and closes its servers and transports. */
   async close(session: LiveSession): Promise<void> {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
@@ -151,8 +200,9 @@ export class SessionRegistry {
 
   /** Closes every session idle for longer than `sessionIdleMs`; resolves once they are closed. */
   async sweep(): Promise<void> {
-    const cutoff = this.now() - this.options.sessionIdleMs;
-    const idle = [...this.sessions.values()].filter((session) => session.lastSeen < cutoff);
+    const now = this.now();
+    const cutoff = now - this.options.sessionIdleMs;
+    const idle = [...this.sessions.values()].filter((session) => session.lastSeen < cutoff || now >= session.expiresAt);
     await Promise.all(idle.map((session) => this.close(session)));
   }
 
@@ -186,13 +236,23 @@ export class SessionRegistry {
    * not be upgraded to SSE.
    */
   private async create(sessionId: string, request: OpeningRequest, resumed?: SessionFacts): Promise<LiveSession> {
-    this.evictIfFull();
+    const ownerKey = ownerKeyOf(request);
+    this.evictIfFull(ownerKey);
     const standaloneStream = new StandaloneStreamTracker();
     const standaloneStreamOpen = (): boolean => standaloneStream.isOpen();
     const identity = { principal: request.principal, clientAddress: request.clientAddress };
     const stream = await this.openChannel(sessionId, { role: 'stream', resumed, standaloneStreamOpen, ...identity });
     const json = await this.openChannel(sessionId, { role: 'json', resumed, standaloneStreamOpen, ...identity });
-    const session: LiveSession = { id: sessionId, stream, json, standaloneStream, lastSeen: this.now() };
+    const expiresAt = this.signer.verify(sessionId)!.issuedAt + this.maxAgeMs;
+    const session: LiveSession = {
+      id: sessionId,
+      stream,
+      json,
+      standaloneStream,
+      lastSeen: this.now(),
+      expiresAt,
+      ownerKey,
+    };
     this.sessions.set(sessionId, session);
     // Chained, not replaced: the server's own close handler (which stops its task notifier) is there.
     const closeServer = stream.transport.onclose;
@@ -226,10 +286,34 @@ export class SessionRegistry {
     return { transport, server };
   }
 
-  private evictIfFull(): void {
-    if (this.sessions.size < this.options.maxSessions) return;
-    let oldest: LiveSession | undefined;
-    for (const session of this.sessions.values()) if (!oldest || session.lastSeen < oldest.lastSeen) oldest = session;
-    if (oldest) void this.close(oldest);
+  /** Makes room for one more session of `ownerKey`: within that owner's cap first, then the global one. */
+  private evictIfFull(ownerKey: string): void {
+    const owned = [...this.sessions.values()].filter((session) => session.ownerKey === ownerKey);
+    if (owned.length >= this.maxPerOwner) void this.close(leastRecentlySeen(owned)!);
+    else if (this.sessions.size >= this.options.maxSessions)
+      void this.close(leastRecentlySeen(this.sessions.values())!);
   }
+
+  private countOwnedBy(ownerKey: string): number {
+    let count = 0;
+    for (const session of this.sessions.values()) if (session.ownerKey === ownerKey) count++;
+    return count;
+  }
+
+  private async isEnded(sessionId: string): Promise<boolean> {
+    if (this.endedHere.has(sessionId)) return true;
+    return (await this.options.endings?.isEnded(sessionId)) ?? false;
+  }
+}
+
+function leastRecentlySeen(sessions: Iterable<LiveSession>): LiveSession | undefined {
+  let oldest: LiveSession | undefined;
+  for (const session of sessions) if (!oldest || session.lastSeen < oldest.lastSeen) oldest = session;
+  return oldest;
+}
+
+/** Whom a session counts against: its principal with authentication, else the client's address. */
+function ownerKeyOf(identity: RequestIdentity): string {
+  if (identity.principal) return `principal:${principalTag(identity.principal)}`;
+  return `address:${identity.clientAddress ?? 'unknown'}`;
 }

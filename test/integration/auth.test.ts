@@ -86,7 +86,8 @@ describe('authentication with bearer tokens (JWKS file)', () => {
     ['a token without a subject', () => token({ subject: undefined }), /sub claim is missing/],
     ['an unknown key id', () => token({ kid: 'nobody' }), /No key of the issuer/],
     ['a token that is not a JWT', async () => 'not-a-jwt', /malformed/],
-  ])('refuses %s with 401 invalid_token', async (_label, makeToken, description) => {
+  ])('refuses %s with 401 invalid_token, opening no session', async (_label, makeToken, description) => {
+    const sessionsBefore = product.mcpSessionCount();
     const response = await postMcp(url, INITIALIZE_BODY, { authorization: `Bearer ${await makeToken()}` });
     expect(response.status).toBe(401);
     const challenge = response.headers.get('www-authenticate') ?? '';
@@ -94,6 +95,7 @@ describe('authentication with bearer tokens (JWKS file)', () => {
     expect(challenge).toContain('error="invalid_token"');
     expect(challenge).toMatch(description);
     expect(response.headers.get('mcp-session-id')).toBeNull();
+    expect(product.mcpSessionCount()).toBe(sessionsBefore);
   });
 
   it('accepts a token that expired within the clock skew (30 s)', async () => {

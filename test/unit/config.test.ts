@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       pollIntervalMs: 1000,
       listPageSize: 20,
       maxRunningTasksPerOwner: 100,
+      maxRunningTasks: 10_000,
       createRatePerMinute: 120,
       requestRatePerMinute: 1200,
       elicitationTimeoutMs: 600_000,

@@ -1,11 +1,19 @@
 import { SessionIdSigner } from '../../src/mcp/session-ids';
 
 describe('SessionIdSigner', () => {
-  const signer = new SessionIdSigner('a-secret-of-enough-length');
+  const signer = new SessionIdSigner('a-secret-of-enough-length', () => Date.UTC(2026, 5, 1, 12, 0, 0, 789));
 
-  it('accepts the ids it issued and returns the facts they carry', () => {
-    expect(signer.verify(signer.issue({ elicitation: true }))).toEqual({ elicitation: true });
-    expect(signer.verify(signer.issue({ elicitation: false }))).toEqual({ elicitation: false });
+  it('accepts the ids it issued and returns the facts they carry, with the issue time to the second', () => {
+    const issuedAt = Date.UTC(2026, 5, 1, 12, 0, 0);
+    expect(signer.verify(signer.issue({ elicitation: true }))).toEqual({ elicitation: true, issuedAt });
+    expect(signer.verify(signer.issue({ elicitation: false }))).toEqual({ elicitation: false, issuedAt });
+  });
+
+  it('refuses an id whose issue time was changed', () => {
+    const id = signer.issue({ elicitation: false });
+    const parts = id.split('.');
+    parts[3] = (parseInt(parts[3]!, 36) + 86_400).toString(36);
+    expect(signer.verify(parts.join('.'))).toBeUndefined();
   });
 
   it('issues a different id each time, in visible ASCII', () => {
@@ -46,6 +54,7 @@ describe('SessionIdSigner with a principal', () => {
     expect(signer.verify(signer.issue({ elicitation: false, principalTag: tag }))).toEqual({
       elicitation: false,
       principalTag: tag,
+      issuedAt: expect.any(Number),
     });
   });
 
