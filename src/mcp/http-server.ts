@@ -6,6 +6,7 @@ import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprot
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeMessage } from './sdk-session-resumption';
 import {
+  SessionEndingsUnavailableError,
   SessionLimitError,
   SessionRegistry,
   type ChannelInfo,
@@ -160,8 +161,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
     } catch (err) {
       if (err instanceof SessionLimitError) return jsonError(429, -32000, err.message, { 'retry-after': '60' });
+      if (!(err instanceof SessionEndingsUnavailableError)) throw err;
       // The end records live in Temporal: without it, a session cannot be told apart from an ended one.
-      log(`Session lookup failed: ${errorMessage(err)}`);
+      log(`Ended sessions cannot be checked: ${errorMessage(err.cause)}`);
       return jsonError(503, -32603, 'Sessions cannot be checked right now; retry later', { 'retry-after': '5' });
     }
     if (request.method === 'GET') {
@@ -189,15 +191,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const localUrl = `http://${host}:${port}${MCP_PATH}`;
   if (isLoopbackHost(options.host)) {
     // Bound to loopback, only a page rebound by DNS would send another Host.
-    const names = [
-      '127.0.0.1',
-      'localhost',
-      '[::1]',
-      host,
-      ...(options.publicUrl ? [new URL(options.publicUrl).host] : []),
-    ];
+    const names = ['127.0.0.1', 'localhost', '[::1]', host];
     allowedHosts = new Set(
-      names.flatMap((name) => [`${name}:${port}`, ...(port === 80 ? [name] : [])]).map((h) => h.toLowerCase()),
+      [
+        ...names.flatMap((name) => [`${name}:${port}`, ...(port === 80 ? [name] : [])]),
+        ...(options.publicUrl ? [new URL(options.publicUrl).host] : []),
+      ].map((h) => h.toLowerCase()),
     );
     sessions.allowHosts([...allowedHosts]);
   }

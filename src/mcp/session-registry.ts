@@ -52,6 +52,14 @@ export interface LiveSession {
   readonly ownerKey: string;
 }
 
+/** The durable record of ended sessions cannot be read or written now (Temporal is unreachable). */
+export class SessionEndingsUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('Ended sessions cannot be checked right now', { cause });
+    this.name = 'SessionEndingsUnavailableError';
+  }
+}
+
 /** Opening one more session would pass the per-owner cap. */
 export class SessionLimitError extends Error {
   constructor(readonly limit: number) {
@@ -185,7 +193,9 @@ export class SessionRegistry {
    * it, then closes it. Throws, leaving the session open, when the end cannot be recorded.
    */
   async end(session: LiveSession): Promise<void> {
-    await this.options.endings?.end(session.id, session.expiresAt);
+    await this.options.endings?.end(session.id, session.expiresAt).catch((err: unknown) => {
+      throw new SessionEndingsUnavailableError(err);
+    });
     if (this.endedHere.size >= 10_000) this.endedHere.clear();
     this.endedHere.add(session.id);
     await this.close(session);
@@ -302,7 +312,11 @@ export class SessionRegistry {
 
   private async isEnded(sessionId: string): Promise<boolean> {
     if (this.endedHere.has(sessionId)) return true;
-    return (await this.options.endings?.isEnded(sessionId)) ?? false;
+    try {
+      return (await this.options.endings?.isEnded(sessionId)) ?? false;
+    } catch (err) {
+      throw new SessionEndingsUnavailableError(err);
+    }
   }
 }
 

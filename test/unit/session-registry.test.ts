@@ -2,6 +2,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { SessionIdSigner } from '../../src/mcp/session-ids';
 import {
+  SessionEndingsUnavailableError,
   SessionLimitError,
   SessionRegistry,
   type ChannelInfo,
@@ -202,9 +203,24 @@ describe('SessionRegistry', () => {
     };
     const { registry } = makeRegistry({ endings });
     const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
-    await expect(registry.end(session)).rejects.toThrow(/unreachable/);
+    await expect(registry.end(session)).rejects.toThrow(SessionEndingsUnavailableError);
     expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBe(session);
     await registry.closeAll();
+  });
+
+  it('does not guess when ended sessions cannot be checked', async () => {
+    const endings = {
+      end: async () => undefined,
+      isEnded: async (): Promise<boolean> => {
+        throw new Error('Temporal is unreachable');
+      },
+    };
+    const { registry, created } = makeRegistry({ endings });
+    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false });
+    await expect(registry.findOrResume(issued, { url: URL_, host: HOST })).rejects.toThrow(
+      SessionEndingsUnavailableError,
+    );
+    expect(created).toHaveLength(0);
   });
 
   it('refuses a new session past the per-owner cap, counting each client address apart', async () => {
