@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { principalOwner } from './auth/principal';
 import type { Config } from './config';
 import { noAuditSink, stderrAuditSink, type AuditSink } from './mcp/audit-log';
 import { createMcpServer, type McpSessionOptions } from './mcp/create-mcp-server';
@@ -16,6 +17,7 @@ import { connectClient, connectWorker, externalEndpoint, type TemporalEndpoint }
 import { ensureCleanupSchedule } from './temporal/cleanup-schedule';
 import { createProductWorker } from './temporal/create-worker';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
+import { TemporalSessionEndings } from './temporal/session-endings';
 import { TOOL_CATALOG, resolveTimeLimits } from './tools/catalog';
 import { closeMemoryDatabases, pruneAllExports, type ActivityObserver } from '../activities';
 
@@ -33,12 +35,18 @@ export interface ProductParts {
   activityObserver?: ActivityObserver;
   /** Where audit events go; defaults to what `AUDIT_LOG` says. */
   auditSink?: AuditSink;
+  /** Where messages for the operator go (e.g. an identity provider that cannot be reached). @default stderr */
+  log?: (message: string) => void;
 }
 
 export interface RunningProduct {
   temporal: TemporalEndpoint;
   temporalUiUrl?: string;
   mcpUrl?: string;
+  /** What the operator should know about how the server is exposed; entry points print them at start. */
+  warnings: string[];
+  /** MCP sessions the HTTP server holds in memory now (0 without HTTP). */
+  mcpSessionCount(): number;
   client: Client;
   /** Builds an MCP server for `owner`, e.g. for stdio. */
   createMcpServerFor(owner: TaskOwner, session?: McpSessionOptions): Server;
@@ -124,11 +132,12 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       request: new RateLimiter(config.limits.requestRatePerMinute),
     };
     const statusRelay = new TaskStatusRelay();
-    const createMcpServerFor = (owner: TaskOwner, session?: McpSessionOptions): Server =>
+    const createMcpServerFor = (owner: TaskOwner, session?: McpSessionOptions, limitKey?: string): Server =>
       createMcpServer({
         backend,
         tools: TOOL_CATALOG,
         owner,
+        limitKey,
         limits: config.limits,
         timeLimitsSeconds,
         session,
@@ -145,15 +154,27 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         sessionSecret: loadSessionSecret(config.sessionSecret, config.dataDir),
         sessionIdleMs: config.sessionIdleMs,
         maxSessions: config.maxSessions,
-        createSessionServer: (sessionId, { role, resumed, standaloneStreamOpen }) =>
+        publicUrl: config.publicUrl,
+        auth: config.auth,
+        allowUnauthenticated: config.allowUnauthenticated,
+        log: parts.log,
+        allowedOrigins: config.allowedOrigins,
+        sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
+        maxSessionsPerOwner: config.maxSessionsPerOwner,
+        sessionEndings: new TemporalSessionEndings({ client, taskQueue: config.taskQueue }),
+        // With authentication the principal owns its tasks across sessions, replicas and restarts, and
+        // its requests count together; without, each session owns its tasks and a client address's
+        // sessions share their rate limits.
+        createSessionServer: (sessionId, { role, resumed, standaloneStreamOpen, principal, clientAddress }) =>
           createMcpServerFor(
-            { scope: `session:${sessionId}` },
+            principal ? principalOwner(principal) : { scope: `session:${sessionId}` },
             {
               resumed: resumed !== undefined,
               clientCanElicit: resumed?.elicitation,
               notifications: role === 'stream',
               standaloneStreamOpen,
             },
+            principal ? undefined : `address:${clientAddress ?? 'unknown'}`,
           ),
       });
       stoppers.push(() => http!.close());
@@ -163,6 +184,8 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       temporal: endpoint,
       temporalUiUrl: devServer?.uiUrl,
       mcpUrl: http?.url,
+      warnings: http?.warnings ?? [],
+      mcpSessionCount: () => http?.sessionCount() ?? 0,
       client,
       createMcpServerFor,
       close,

@@ -19,6 +19,8 @@ export interface TaskLimits {
   listPageSize: number;
   /** Tasks one owner may have running at once; more are refused with -32603. @default 100 */
   maxRunningTasksPerOwner: number;
+  /** Tasks all owners together may have running at once (cluster-wide); more are refused with -32603. @default 10_000 */
+  maxRunningTasks: number;
   /** Tasks one owner may create per minute (per MCP server process); more are refused with -32603. @default 120 */
   createRatePerMinute: number;
   /** Task requests (get, result, list, cancel) one owner may make per minute (per process). @default 1200 */
@@ -36,12 +38,43 @@ export interface TaskLimits {
   maxAnswerBytes: number;
 }
 
+/** Where the keys that sign access tokens are found. */
+export type JwksSource = { kind: 'url'; url: string } | { kind: 'file'; file: string };
+
+/**
+ * OAuth 2.1 resource-server settings: the MCP endpoint accepts only bearer JWTs that this issuer
+ * signed for this server. Present only when `MCP_AUTH_ISSUER` is set.
+ */
+export interface AuthConfig {
+  /** The `iss` every token must carry, exactly. */
+  issuer: string;
+  /** The issuer's signing keys (`MCP_AUTH_JWKS_URL` or `MCP_AUTH_JWKS_FILE`). */
+  jwks: JwksSource;
+  /** A value the token's `aud` must contain. @default the server's public URL */
+  audience: string | undefined;
+  /** Authorization servers named in the protected-resource metadata. @default [issuer] */
+  authorizationServers: string[];
+  /** Scopes every token must carry (`scope` or `scp` claim); a token without them gets 403. @default [] */
+  requiredScopes: string[];
+  /**
+   * The claim that names a principal's tenant, whose project memory it shares; a token without it is
+   * refused. @default 'sub' (every principal its own tenant)
+   */
+  tenantClaim: string;
+}
+
 /** The product's configuration, read once from the environment by {@link loadConfig}. */
 export interface Config {
   /** Interface the MCP HTTP server binds to. @default '127.0.0.1' */
   mcpHost: string;
   /** Port of the MCP HTTP server; 0 picks a free one. @default 3000 */
   mcpPort: number;
+  /** The URL clients reach `/mcp` at (behind a proxy, its public address). @default `http://MCP_HOST:MCP_PORT/mcp` */
+  publicUrl: string | undefined;
+  /** Token verification; undefined serves without authentication (owner = session, loopback only). */
+  auth: AuthConfig | undefined;
+  /** Serve without authentication on a non-loopback interface all the same. @default false */
+  allowUnauthenticated: boolean;
   /** Root of everything the product stores on disk. @default './.data' */
   dataDir: string;
   /** Roots that dataset paths may resolve into; `DATA_DIR/datasets` is always first. */
@@ -70,6 +103,12 @@ export interface Config {
   sessionIdleMs: number;
   /** Most MCP sessions held in memory at once. @default 1000 */
   maxSessions: number;
+  /** Sessions one principal (or client address without authentication) may hold in one process. @default 50 */
+  maxSessionsPerOwner: number;
+  /** Age after which a session id is refused (404), in seconds. @default 86400 */
+  sessionMaxAgeSeconds: number;
+  /** Origins (`scheme://host[:port]`) whose pages may call `/mcp`; a request with another Origin gets 403. @default [] */
+  allowedOrigins: string[];
   limits: TaskLimits;
   /** Where audit events (task created, fetched, cancelled, answered) go. @default 'stderr' */
   auditLog: 'stderr' | 'off';
@@ -77,11 +116,6 @@ export interface Config {
   cleanupIntervalSeconds: number;
   /** Per-tool time limits in seconds, overriding each tool's default (`TOOL_TIME_LIMITS=analyze_dataset=600,...`). */
   toolTimeLimitsSeconds: Record<string, number>;
-  /**
-   * With authentication on, the token claim whose value is the owner's tenant: whose project memory
-   * the owner's tools read and write. Unused without authentication (one local tenant). @default 'sub'
-   */
-  authTenantClaim: string;
   /** Days an `export_memory` file is kept before the worker deletes it. @default 7 */
   exportRetentionDays: number;
 }
@@ -127,6 +161,90 @@ function listFromEnv(raw: string | undefined): string[] {
   return (raw ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
 }
 
+function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
+function urlFromEnv(name: string, raw: string, options: { httpOnLoopbackOnly?: boolean } = {}): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be an absolute URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  // Keys fetched over plain HTTP could be swapped on the way; only a local key server may skip TLS.
+  if (options.httpOnLoopbackOnly && url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new Error(`${name} must use https (http is accepted for a loopback host only), got "${raw}"`);
+  }
+  return raw;
+}
+
+/** Whether `host` (a name or an address, IPv6 with or without brackets) is this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+function originsFromEnv(raw: string | undefined): string[] {
+  const origins = listFromEnv(raw);
+  for (const origin of origins) {
+    let normalized: string | undefined;
+    try {
+      normalized = new URL(origin).origin;
+    } catch {
+      normalized = undefined;
+    }
+    if (normalized !== origin) {
+      throw new Error(
+        `MCP_ALLOWED_ORIGINS entries are origins like https://app.example.com (no path), got "${origin}"`,
+      );
+    }
+  }
+  return origins;
+}
+
+const AUTH_VARIABLES = [
+  'MCP_AUTH_JWKS_URL',
+  'MCP_AUTH_JWKS_FILE',
+  'MCP_AUTH_AUDIENCE',
+  'MCP_AUTH_AUTHORIZATION_SERVERS',
+  'MCP_AUTH_REQUIRED_SCOPES',
+] as const;
+
+function authFromEnv(env: NodeJS.ProcessEnv): AuthConfig | undefined {
+  const issuer = env.MCP_AUTH_ISSUER;
+  if (!issuer) {
+    // A half-configured auth would silently serve without it: refuse instead.
+    const stray = AUTH_VARIABLES.filter((name) => env[name]);
+    if (stray.length > 0) throw new Error(`${stray.join(', ')} set without MCP_AUTH_ISSUER: set the issuer too`);
+    return undefined;
+  }
+  const { MCP_AUTH_JWKS_URL: jwksUrl, MCP_AUTH_JWKS_FILE: jwksFile } = env;
+  if (!jwksUrl === !jwksFile) {
+    throw new Error('MCP_AUTH_ISSUER needs exactly one of MCP_AUTH_JWKS_URL and MCP_AUTH_JWKS_FILE');
+  }
+  const jwks: JwksSource = jwksUrl
+    ? { kind: 'url', url: urlFromEnv('MCP_AUTH_JWKS_URL', jwksUrl, { httpOnLoopbackOnly: true }) }
+    : { kind: 'file', file: path.resolve(jwksFile!) };
+  const authorizationServers = listFromEnv(env.MCP_AUTH_AUTHORIZATION_SERVERS);
+  for (const server of authorizationServers) urlFromEnv('MCP_AUTH_AUTHORIZATION_SERVERS', server);
+  return {
+    issuer,
+    jwks,
+    audience: env.MCP_AUTH_AUDIENCE || undefined,
+    authorizationServers: authorizationServers.length > 0 ? authorizationServers : [issuer],
+    requiredScopes: listFromEnv(env.MCP_AUTH_REQUIRED_SCOPES),
+    tenantClaim: env.MCP_AUTH_TENANT_CLAIM || 'sub',
+  };
+}
+
 /**
  * Parses the environment into a {@link Config}. Throws with the variable's name on a bad value, so a
  * misconfigured process stops at start-up rather than misbehaving later.
@@ -149,6 +267,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     mcpHost: env.MCP_HOST || '127.0.0.1',
     mcpPort: intFromEnv(env, 'MCP_PORT', 3000),
+    publicUrl: env.MCP_PUBLIC_URL ? urlFromEnv('MCP_PUBLIC_URL', env.MCP_PUBLIC_URL) : undefined,
+    auth: authFromEnv(env),
+    allowUnauthenticated: boolFromEnv(env, 'MCP_ALLOW_UNAUTHENTICATED', false),
     dataDir,
     datasetRoots: [path.join(dataDir, 'datasets'), ...extraRoots],
     urlSources: {
@@ -184,12 +305,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecret: env.MCP_SESSION_SECRET || undefined,
     sessionIdleMs: intFromEnv(env, 'MCP_SESSION_IDLE_MS', 1_800_000, 1000),
     maxSessions: intFromEnv(env, 'MCP_MAX_SESSIONS', 1000, 1),
+    maxSessionsPerOwner: intFromEnv(env, 'MCP_MAX_SESSIONS_PER_OWNER', 50, 1),
+    sessionMaxAgeSeconds: intFromEnv(env, 'MCP_SESSION_MAX_AGE_SECONDS', 86_400, 1),
+    allowedOrigins: originsFromEnv(env.MCP_ALLOWED_ORIGINS),
     limits: {
       defaultTtlMs,
       maxTtlMs,
       pollIntervalMs: intFromEnv(env, 'TASK_POLL_INTERVAL_MS', 1000, 100),
       listPageSize: intFromEnv(env, 'TASK_LIST_PAGE_SIZE', 20, 1),
       maxRunningTasksPerOwner: intFromEnv(env, 'TASK_MAX_RUNNING_PER_OWNER', 100, 1),
+      maxRunningTasks: intFromEnv(env, 'TASK_MAX_RUNNING', 10_000, 1),
       createRatePerMinute: intFromEnv(env, 'TASK_CREATE_RATE_PER_MINUTE', 120, 1),
       requestRatePerMinute: intFromEnv(env, 'TASK_REQUEST_RATE_PER_MINUTE', 1200, 1),
       elicitationTimeoutMs: intFromEnv(env, 'ELICITATION_TIMEOUT_MS', 600_000, 100),
@@ -200,7 +325,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     toolTimeLimitsSeconds: timeLimitsFromEnv(env.TOOL_TIME_LIMITS),
     cleanupIntervalSeconds: intFromEnv(env, 'TASK_CLEANUP_INTERVAL_SECONDS', 300, 1),
     auditLog: auditLogFromEnv(env.AUDIT_LOG),
-    authTenantClaim: env.MCP_AUTH_TENANT_CLAIM || 'sub',
     exportRetentionDays: intFromEnv(env, 'EXPORT_RETENTION_DAYS', 7, 1),
   };
 }

@@ -10,6 +10,7 @@ async function main(): Promise<void> {
   installRuntime();
   const product = await startProduct(config, { worker: true, http: true });
   onShutdownSignal(() => product.close(), { timeoutMs });
+  for (const warning of product.warnings) process.stderr.write(`${warning}\n`);
   const ui = product.temporalUiUrl ? `, Temporal UI at ${product.temporalUiUrl}` : '';
   process.stdout.write(`Ready: MCP server at ${product.mcpUrl}${ui} (Temporal ${product.temporal.address})\n`);
 }

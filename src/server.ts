@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   if (config.temporal.kind !== 'external') throw new Error('The server entry point needs TEMPORAL_ADDRESS');
   const product = await startProduct(config, { worker: false, http: true });
   onShutdownSignal(() => product.close(), { timeoutMs });
+  for (const warning of product.warnings) process.stderr.write(`${warning}\n`);
   process.stdout.write(`Ready: MCP server at ${product.mcpUrl} (Temporal ${product.temporal.address})\n`);
 }
 

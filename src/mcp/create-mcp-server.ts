@@ -33,8 +33,10 @@ export interface McpServerOptions {
   session?: McpSessionOptions;
   /** Receives an event per created, cancelled and fetched task. @default noAuditSink */
   audit?: AuditSink;
-  /** Shared by every session of the process; keyed by owner. Unlimited when absent. */
+  /** Shared by every session of the process; keyed by {@link limitKey}. Unlimited when absent. */
   rateLimits?: { create: RateLimiter; request: RateLimiter };
+  /** Whose budget this server's requests spend (e.g. a client address). @default the owner's scope key */
+  limitKey?: string;
   /**
    * Shared by the server instances of one process, so that a `tasks/cancel` answered by one of them
    * reaches the instance that sends the session's notifications. @default a relay of this instance only
@@ -133,11 +135,11 @@ export function createMcpServer(options: McpServerOptions): Server {
   };
 
   const limit = (kind: 'create' | 'request'): void => {
-    if (options.rateLimits && !options.rateLimits[kind].take(scope)) {
+    if (options.rateLimits && !options.rateLimits[kind].take(options.limitKey ?? scope)) {
       const perMinute = kind === 'create' ? options.limits.createRatePerMinute : options.limits.requestRatePerMinute;
       throw new ProtocolError(
         ErrorCode.InternalError,
-        `Rate limit exceeded: at most ${perMinute} ${kind === 'create' ? 'tool calls' : 'task requests'} per minute per owner; retry later`,
+        `Rate limit exceeded: at most ${perMinute} ${kind === 'create' ? 'tool calls' : 'task requests'} per minute per client; retry later`,
       );
     }
   };

@@ -1,12 +1,24 @@
 import { createServer, type Server as NodeHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, type HttpBindings, type Http2Bindings } from '@hono/node-server';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeMessage } from './sdk-session-resumption';
-import { SessionRegistry, type ChannelInfo, type LiveSession } from './session-registry';
+import {
+  SessionEndingsUnavailableError,
+  SessionLimitError,
+  SessionRegistry,
+  type ChannelInfo,
+  type LiveSession,
+  type RequestIdentity,
+} from './session-registry';
+import type { SessionEndings } from '../temporal/session-endings';
+import { ProtectedResource } from '../auth/protected-resource';
+import { loadKeySet, TokenVerifier } from '../auth/token-verifier';
+import { isLoopbackHost, type AuthConfig } from '../config';
 import { internalError } from './protocol-errors';
+import { errorMessage } from '../../common/error-message';
 
 export interface HttpServerOptions {
   host: string;
@@ -24,11 +36,31 @@ export interface HttpServerOptions {
   maxSessions: number;
   /** Largest request body accepted, in bytes. @default 1_048_576 */
   maxBodyBytes?: number;
+  /** The URL clients reach `/mcp` at. @default `http://host:port/mcp` */
+  publicUrl?: string;
+  /** Require a bearer token on every `/mcp` request; undefined serves without authentication. */
+  auth?: AuthConfig;
+  /** Serve without authentication on a non-loopback interface all the same. @default false */
+  allowUnauthenticated?: boolean;
+  /** Receives messages for the operator (the server's own problems, never a client's request). */
+  log?: (message: string) => void;
+  /** Origins whose browser pages may call `/mcp` (exact `scheme://host[:port]`); requests without Origin pass. */
+  allowedOrigins?: string[];
+  /** Age after which a session id is no longer accepted, in seconds. @default 86400 */
+  sessionMaxAgeSeconds?: number;
+  /** Sessions one principal (or client address without authentication) may hold in this process. */
+  maxSessionsPerOwner?: number;
+  /** Durable record of sessions ended by DELETE, seen by every replica. */
+  sessionEndings?: SessionEndings;
 }
 
 export interface RunningHttpServer {
   /** `http://host:port/mcp` */
   url: string;
+  /** What the operator should know about how the server is exposed (printed at start). */
+  warnings: string[];
+  /** Sessions held in memory now. */
+  sessionCount(): number;
   close(): Promise<void>;
 }
 
@@ -41,19 +73,61 @@ const MCP_PATH = '/mcp';
  * start over: its tasks stay reachable.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const warnings = exposureWarnings(options);
+  // Read now, so that an unreadable key file stops the start instead of refusing every request.
+  const keys = options.auth && loadKeySet(options.auth.jwks);
+  let resource: ProtectedResource | undefined;
+  let verifier: TokenVerifier | undefined;
+  let metadataPaths: string[] = [];
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const sessions = new SessionRegistry({
     sessionSecret: options.sessionSecret,
     createSessionServer: (sessionId, channel) => options.createSessionServer(sessionId, channel),
     sessionIdleMs: options.sessionIdleMs,
     maxSessions: options.maxSessions,
+    maxSessionsPerOwner: options.maxSessionsPerOwner,
+    sessionMaxAgeMs: (options.sessionMaxAgeSeconds ?? 86_400) * 1000,
+    endings: options.sessionEndings,
   });
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  // Set once listening, when bound to loopback: the Host names this server answers to.
+  let allowedHosts: Set<string> | undefined;
 
-  const handle = async (request: Request): Promise<Response> => {
+  /**
+   * The door: every check that can refuse a request runs here, before a session is looked up or
+   * opened, so that a refused request leaves nothing behind. Host and Origin first (DNS rebinding and
+   * cross-site pages learn nothing), then the token, then the shape of the request, then its body.
+   */
+  const handle = async (request: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
     const url = new URL(request.url);
+    if (allowedHosts && !allowedHosts.has(hostOf(request).toLowerCase())) {
+      return jsonError(403, -32600, `Forbidden: this server does not answer to Host ${hostOf(request)}`);
+    }
     // Says only that the server is up: how many sessions it holds is nobody else's business.
     if (url.pathname === '/healthz') return Response.json({ status: 'ok' });
+    if (resource && metadataPaths.includes(url.pathname)) {
+      if (request.method !== 'GET') return jsonError(405, -32600, 'Method not allowed: use GET');
+      // Browser-based clients read the metadata from another origin; it holds nothing secret.
+      return Response.json(resource.metadata(), { headers: { 'access-control-allow-origin': '*' } });
+    }
     if (url.pathname !== MCP_PATH) return jsonError(404, -32601, `Not found: use ${MCP_PATH}`);
+    const origin = request.headers.get('origin');
+    if (origin !== null && !allowedOrigins.has(origin)) {
+      return jsonError(403, -32600, `Forbidden: Origin ${origin} is not allowed (MCP_ALLOWED_ORIGINS)`);
+    }
+
+    const identity: RequestIdentity = { clientAddress: env.incoming.socket.remoteAddress };
+    if (verifier && resource) {
+      const outcome = await verifier.verify(request.headers.get('authorization'));
+      if (!outcome.ok) {
+        if (outcome.failure.kind === 'keys_unavailable') log(`Token verification failed: ${outcome.failure.cause}`);
+        return resource.refuse(outcome.failure);
+      }
+      identity.principal = outcome.principal;
+    }
+    const misfit = checkShape(request);
+    if (misfit) return misfit;
 
     let parsedBody: unknown;
     if (request.method === 'POST') {
@@ -68,23 +142,31 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
     const sessionId = request.headers.get('mcp-session-id');
     let session: LiveSession | undefined;
-    if (sessionId) {
-      session = await sessions.findOrResume(sessionId, {
-        url: request.url,
-        host: hostOf(request),
-        protocolVersion: request.headers.get('mcp-protocol-version'),
-      });
-      if (!session) return jsonError(404, -32001, 'Session not found');
-    } else if (isInitializeMessage(parsedBody)) {
-      session = await sessions.open({ message: parsedBody, url: request.url, host: hostOf(request) });
-    } else {
-      return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-    }
-    sessions.touch(session);
-    if (request.method === 'DELETE') {
-      const response = await session.stream.transport.handleRequest(request);
-      await sessions.close(session);
-      return response;
+    try {
+      if (sessionId) {
+        session = await sessions.findOrResume(sessionId, {
+          url: request.url,
+          host: hostOf(request),
+          protocolVersion: request.headers.get('mcp-protocol-version'),
+          ...identity,
+        });
+        if (!session) return jsonError(404, -32001, 'Session not found');
+      } else if (isInitializeMessage(parsedBody)) {
+        session = await sessions.open({ message: parsedBody, url: request.url, host: hostOf(request), ...identity });
+      } else {
+        return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+      }
+      sessions.touch(session);
+      if (request.method === 'DELETE') {
+        await sessions.end(session);
+        return new Response(null, { status: 200 });
+      }
+    } catch (err) {
+      if (err instanceof SessionLimitError) return jsonError(429, -32000, err.message, { 'retry-after': '60' });
+      if (!(err instanceof SessionEndingsUnavailableError)) throw err;
+      // The end records live in Temporal: without it, a session cannot be told apart from an ended one.
+      log(`Ended sessions cannot be checked: ${errorMessage(err.cause)}`);
+      return jsonError(503, -32603, 'Sessions cannot be checked right now; retry later', { 'retry-after': '5' });
     }
     if (request.method === 'GET') {
       return session.standaloneStream.track(await session.stream.transport.handleRequest(request));
@@ -95,7 +177,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 
   const listener = getRequestListener(handle, {
-    errorHandler: (err) => jsonError(500, -32603, internalError(err).message),
+    errorHandler: (err) =>
+      // A request the adapter cannot even turn into a Request (a malformed Host, a bad path) is the client's.
+      (err as { name?: unknown } | null)?.name === 'RequestError'
+        ? jsonError(400, -32600, `Bad Request: ${errorMessage(err)}`)
+        : jsonError(500, -32603, internalError(err).message),
   });
   const httpServer: NodeHttpServer = createServer((incoming, outgoing) => void listener(incoming, outgoing));
   await new Promise<void>((resolve, reject) => {
@@ -103,18 +189,63 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     httpServer.listen(options.port, options.host, () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
-  if (isLoopback(options.host)) sessions.allowHosts([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const localUrl = `http://${host}:${port}${MCP_PATH}`;
+  if (isLoopbackHost(options.host)) {
+    // Bound to loopback, only a page rebound by DNS would send another Host.
+    const names = ['127.0.0.1', 'localhost', '[::1]', host];
+    allowedHosts = new Set(
+      [
+        ...names.flatMap((name) => [`${name}:${port}`, ...(port === 80 ? [name] : [])]),
+        ...(options.publicUrl ? [new URL(options.publicUrl).host] : []),
+      ].map((h) => h.toLowerCase()),
+    );
+    sessions.allowHosts([...allowedHosts]);
+  }
   sessions.startSweeping();
 
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  if (options.auth && keys) {
+    const publicUrl = options.publicUrl ?? localUrl;
+    resource = new ProtectedResource(publicUrl, options.auth);
+    metadataPaths = resource.metadataPaths(MCP_PATH);
+    verifier = new TokenVerifier({
+      keys,
+      issuer: options.auth.issuer,
+      audience: options.auth.audience ?? publicUrl,
+      requiredScopes: options.auth.requiredScopes,
+      tenantClaim: options.auth.tenantClaim,
+    });
+  }
   return {
-    url: `http://${host}:${port}${MCP_PATH}`,
+    url: localUrl,
+    warnings,
+    sessionCount: () => sessions.size,
     async close() {
       await sessions.closeAll();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Without authentication the server is a local tool: anyone who reaches the port owns a session. It
+ * refuses to listen beyond loopback unless told to, and says so when told to.
+ */
+function exposureWarnings(options: HttpServerOptions): string[] {
+  if (options.auth || isLoopbackHost(options.host)) return [];
+  if (!options.allowUnauthenticated) {
+    throw new Error(
+      `Refusing to serve MCP without authentication on ${options.host}, which is not a loopback address: ` +
+        'set MCP_AUTH_ISSUER (with MCP_AUTH_JWKS_URL or MCP_AUTH_JWKS_FILE) to require access tokens, ' +
+        'set MCP_HOST=127.0.0.1 to serve this machine only, or set MCP_ALLOW_UNAUTHENTICATED=1 to serve ' +
+        'everyone who can reach the port without authentication',
+    );
+  }
+  return [
+    `Warning: serving MCP without authentication on ${options.host} (MCP_ALLOW_UNAUTHENTICATED=1): ` +
+      'anyone who can reach the port can run tools; set MCP_AUTH_ISSUER to require access tokens',
+  ];
 }
 
 /** Methods answered with a JSON body: quick reads and cancels that never need a stream. */
@@ -149,12 +280,34 @@ async function readLimited(request: Request, maxBytes: number): Promise<string |
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1';
+function jsonError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status, headers });
 }
 
-function jsonError(status: number, code: number, message: string): Response {
-  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status });
+/**
+ * What Streamable HTTP requires of a request's method and headers, checked before a session exists
+ * (the SDK transport checks the same, but only once a session was opened for the request).
+ */
+function checkShape(request: Request): Response | undefined {
+  const accept = request.headers.get('accept') ?? '';
+  if (request.method === 'POST') {
+    const contentType = request.headers.get('content-type') ?? '';
+    if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+      return jsonError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    }
+    if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+      return jsonError(406, -32000, 'Not Acceptable: Accept must include application/json and text/event-stream');
+    }
+    return undefined;
+  }
+  if (request.method === 'GET') {
+    if (!accept.includes('text/event-stream')) {
+      return jsonError(406, -32000, 'Not Acceptable: Accept must include text/event-stream');
+    }
+    return undefined;
+  }
+  if (request.method === 'DELETE') return undefined;
+  return jsonError(405, -32000, `Method ${request.method} not allowed`, { allow: 'GET, POST, DELETE' });
 }
 
 /**

@@ -6,6 +6,8 @@ import {
   type InitializeMessage,
   type ReplayTarget,
 } from './sdk-session-resumption';
+import { principalTag, type Principal } from '../auth/principal';
+import type { SessionEndings } from '../temporal/session-endings';
 import { SessionIdSigner, type SessionFacts } from './session-ids';
 import { StandaloneStreamTracker } from './standalone-stream';
 import { canAnswerForms } from './task-questions';
@@ -23,6 +25,10 @@ export interface ChannelInfo {
   resumed?: SessionFacts;
   /** Whether the session's standalone GET stream is open now (questions may be asked there). */
   standaloneStreamOpen: () => boolean;
+  /** The authenticated principal the session belongs to; undefined without authentication. */
+  principal?: Principal;
+  /** The address of the client whose request opened (or resumed) the session. */
+  clientAddress?: string;
 }
 
 /** One channel: an SDK transport and the MCP server connected to it. */
@@ -40,6 +46,28 @@ export interface LiveSession {
   readonly standaloneStream: StandaloneStreamTracker;
   /** When a request last reached it (ms since the epoch). */
   lastSeen: number;
+  /** When its id expires (ms since the epoch): from then on it is not found. */
+  readonly expiresAt: number;
+  /** Whose session it is, for the per-owner cap: the principal, else the client's address. */
+  readonly ownerKey: string;
+}
+
+/** The durable record of ended sessions cannot be read or written now (Temporal is unreachable). */
+export class SessionEndingsUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('Ended sessions cannot be checked right now', { cause });
+    this.name = 'SessionEndingsUnavailableError';
+  }
+}
+
+/** Opening one more session would pass the per-owner cap. */
+export class SessionLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(
+      `Too many open sessions: at most ${limit} per client on this server; end one with DELETE or wait until an idle one is closed`,
+    );
+    this.name = 'SessionLimitError';
+  }
 }
 
 export interface SessionRegistryOptions {
@@ -50,14 +78,33 @@ export interface SessionRegistryOptions {
   sessionIdleMs: number;
   /** Sessions held at once; opening one more evicts the least recently seen. */
   maxSessions: number;
+  /**
+   * Sessions one owner (principal, else client address) may hold in this process; a new one past it is
+   * refused with {@link SessionLimitError}, a resumed one closes that owner's least recently seen.
+   * @default Infinity
+   */
+  maxSessionsPerOwner?: number;
+  /** Age after which a session id is no longer accepted, in ms. @default 86_400_000 */
+  sessionMaxAgeMs?: number;
+  /** Durable record of sessions ended by DELETE; without it an end holds in this process only. */
+  endings?: SessionEndings;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
 }
 
+/** Who sent a request: the verified principal (with authentication) and the client's address. */
+export interface RequestIdentity {
+  principal?: Principal;
+  clientAddress?: string;
+}
+
 /** A client's `initialize` and where it was sent, to open a session with. */
-export interface OpeningRequest extends ReplayTarget {
+export interface OpeningRequest extends ReplayTarget, RequestIdentity {
   message: InitializeMessage;
 }
+
+/** A request that names a session. */
+export type SessionRequest = ReplayTarget & RequestIdentity & { protocolVersion?: string | null };
 
 /**
  * Every MCP session this process holds in memory, with the two SDK transports each one needs.
@@ -75,9 +122,16 @@ export class SessionRegistry {
   private allowedHosts: string[] = [];
   private sweeper: NodeJS.Timeout | undefined;
 
+  private readonly maxAgeMs: number;
+  private readonly maxPerOwner: number;
+  // Sessions ended here, for a registry without durable endings (and as a cache in front of them).
+  private readonly endedHere = new Set<string>();
+
   constructor(private readonly options: SessionRegistryOptions) {
-    this.signer = new SessionIdSigner(options.sessionSecret);
     this.now = options.now ?? Date.now;
+    this.signer = new SessionIdSigner(options.sessionSecret, this.now);
+    this.maxAgeMs = options.sessionMaxAgeMs ?? 86_400_000;
+    this.maxPerOwner = options.maxSessionsPerOwner ?? Infinity;
   }
 
   /** Sessions held in memory. */
@@ -95,23 +149,32 @@ export class SessionRegistry {
    * hand the request to (its answer goes to the client); the JSON channel is initialized here.
    */
   async open(request: OpeningRequest): Promise<LiveSession> {
+    const ownerKey = ownerKeyOf(request);
+    if (this.countOwnedBy(ownerKey) >= this.maxPerOwner) throw new SessionLimitError(this.maxPerOwner);
     const capabilities = request.message.params?.capabilities;
-    const id = this.signer.issue({ elicitation: canAnswerForms(capabilities) });
+    const id = this.signer.issue({
+      elicitation: canAnswerForms(capabilities),
+      ...(request.principal && { principalTag: principalTag(request.principal) }),
+    });
     return this.create(id, request);
   }
 
   /**
    * The session `sessionId` names: the one in memory, else one resumed from the id's signed facts.
-   * Undefined when this product did not issue the id.
+   * Undefined when this product did not issue the id, or issued it to another principal than the
+   * request's: a session is reachable only by the principal that opened it.
    */
-  async findOrResume(
-    sessionId: string,
-    request: ReplayTarget & { protocolVersion?: string | null },
-  ): Promise<LiveSession | undefined> {
-    const live = this.sessions.get(sessionId);
-    if (live) return live;
+  async findOrResume(sessionId: string, request: SessionRequest): Promise<LiveSession | undefined> {
     const facts = this.signer.verify(sessionId);
     if (!facts) return undefined;
+    const tag = request.principal && principalTag(request.principal);
+    if (facts.principalTag !== tag) return undefined;
+    const live = this.sessions.get(sessionId);
+    if (this.now() >= facts.issuedAt + this.maxAgeMs || (await this.isEnded(sessionId))) {
+      if (live) await this.close(live);
+      return undefined;
+    }
+    if (live) return live;
     let pending = this.resuming.get(sessionId);
     if (!pending) {
       pending = this.resume(sessionId, facts, request).finally(() => this.resuming.delete(sessionId));
@@ -125,6 +188,19 @@ export class SessionRegistry {
     session.lastSeen = this.now();
   }
 
+  /**
+   * Ends `session` for good (DELETE): records the end where every replica and a restarted process see
+   * it, then closes it. Throws, leaving the session open, when the end cannot be recorded.
+   */
+  async end(session: LiveSession): Promise<void> {
+    await this.options.endings?.end(session.id, session.expiresAt).catch((err: unknown) => {
+      throw new SessionEndingsUnavailableError(err);
+    });
+    if (this.endedHere.size >= 10_000) this.endedHere.clear();
+    this.endedHere.add(session.id);
+    await this.close(session);
+  }
+
   /** Drops `session` from memory and closes its servers and transports. */
   async close(session: LiveSession): Promise<void> {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
@@ -134,8 +210,9 @@ export class SessionRegistry {
 
   /** Closes every session idle for longer than `sessionIdleMs`; resolves once they are closed. */
   async sweep(): Promise<void> {
-    const cutoff = this.now() - this.options.sessionIdleMs;
-    const idle = [...this.sessions.values()].filter((session) => session.lastSeen < cutoff);
+    const now = this.now();
+    const cutoff = now - this.options.sessionIdleMs;
+    const idle = [...this.sessions.values()].filter((session) => session.lastSeen < cutoff || now >= session.expiresAt);
     await Promise.all(idle.map((session) => this.close(session)));
   }
 
@@ -154,13 +231,9 @@ export class SessionRegistry {
   }
 
   /** Re-creates a session this product issued, replaying an `initialize` built from what its id remembers. */
-  private async resume(
-    sessionId: string,
-    facts: SessionFacts,
-    request: ReplayTarget & { protocolVersion?: string | null },
-  ): Promise<LiveSession> {
+  private async resume(sessionId: string, facts: SessionFacts, request: SessionRequest): Promise<LiveSession> {
     const message = resumedInitializeMessage({ protocolVersion: request.protocolVersion, facts });
-    const opening = { message, url: request.url, host: request.host };
+    const opening: OpeningRequest = { ...request, message };
     const session = await this.create(sessionId, opening, facts);
     await this.initializeOrClose(session, session.stream, opening);
     return session;
@@ -173,12 +246,23 @@ export class SessionRegistry {
    * not be upgraded to SSE.
    */
   private async create(sessionId: string, request: OpeningRequest, resumed?: SessionFacts): Promise<LiveSession> {
-    this.evictIfFull();
+    const ownerKey = ownerKeyOf(request);
+    this.evictIfFull(ownerKey);
     const standaloneStream = new StandaloneStreamTracker();
     const standaloneStreamOpen = (): boolean => standaloneStream.isOpen();
-    const stream = await this.openChannel(sessionId, { role: 'stream', resumed, standaloneStreamOpen });
-    const json = await this.openChannel(sessionId, { role: 'json', resumed, standaloneStreamOpen });
-    const session: LiveSession = { id: sessionId, stream, json, standaloneStream, lastSeen: this.now() };
+    const identity = { principal: request.principal, clientAddress: request.clientAddress };
+    const stream = await this.openChannel(sessionId, { role: 'stream', resumed, standaloneStreamOpen, ...identity });
+    const json = await this.openChannel(sessionId, { role: 'json', resumed, standaloneStreamOpen, ...identity });
+    const expiresAt = this.signer.verify(sessionId)!.issuedAt + this.maxAgeMs;
+    const session: LiveSession = {
+      id: sessionId,
+      stream,
+      json,
+      standaloneStream,
+      lastSeen: this.now(),
+      expiresAt,
+      ownerKey,
+    };
     this.sessions.set(sessionId, session);
     // Chained, not replaced: the server's own close handler (which stops its task notifier) is there.
     const closeServer = stream.transport.onclose;
@@ -212,10 +296,38 @@ export class SessionRegistry {
     return { transport, server };
   }
 
-  private evictIfFull(): void {
-    if (this.sessions.size < this.options.maxSessions) return;
-    let oldest: LiveSession | undefined;
-    for (const session of this.sessions.values()) if (!oldest || session.lastSeen < oldest.lastSeen) oldest = session;
-    if (oldest) void this.close(oldest);
+  /** Makes room for one more session of `ownerKey`: within that owner's cap first, then the global one. */
+  private evictIfFull(ownerKey: string): void {
+    const owned = [...this.sessions.values()].filter((session) => session.ownerKey === ownerKey);
+    if (owned.length >= this.maxPerOwner) void this.close(leastRecentlySeen(owned)!);
+    else if (this.sessions.size >= this.options.maxSessions)
+      void this.close(leastRecentlySeen(this.sessions.values())!);
   }
+
+  private countOwnedBy(ownerKey: string): number {
+    let count = 0;
+    for (const session of this.sessions.values()) if (session.ownerKey === ownerKey) count++;
+    return count;
+  }
+
+  private async isEnded(sessionId: string): Promise<boolean> {
+    if (this.endedHere.has(sessionId)) return true;
+    try {
+      return (await this.options.endings?.isEnded(sessionId)) ?? false;
+    } catch (err) {
+      throw new SessionEndingsUnavailableError(err);
+    }
+  }
+}
+
+function leastRecentlySeen(sessions: Iterable<LiveSession>): LiveSession | undefined {
+  let oldest: LiveSession | undefined;
+  for (const session of sessions) if (!oldest || session.lastSeen < oldest.lastSeen) oldest = session;
+  return oldest;
+}
+
+/** Whom a session counts against: its principal with authentication, else the client's address. */
+function ownerKeyOf(identity: RequestIdentity): string {
+  if (identity.principal) return `principal:${principalTag(identity.principal)}`;
+  return `address:${identity.clientAddress ?? 'unknown'}`;
 }

@@ -390,13 +390,27 @@ export class TemporalTaskBackend implements TaskBackend {
     }
   }
 
+  /**
+   * Refuses a new task past the owner's running-task limit or the limit of all owners together, so
+   * that one owner cannot take every worker slot. Both are counted in visibility, so they hold across
+   * every MCP server replica (a burst faster than visibility's lag can pass them by a few tasks).
+   */
   private async enforceRunningLimit(owner: TaskOwner): Promise<void> {
-    const { count } = await this.client.workflow.count(
-      `${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ExecutionStatus = "Running"`,
-    );
-    if (count >= this.limits.maxRunningTasksPerOwner) {
+    const running = 'ExecutionStatus = "Running"';
+    const [mine, all] = await Promise.all([
+      this.client.workflow.count(`${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ${running}`),
+      this.client.workflow.count(
+        `${ScopeSearchAttribute.name} IS NOT NULL AND TaskQueue = "${this.taskQueue}" AND ${running}`,
+      ),
+    ]);
+    if (mine.count >= this.limits.maxRunningTasksPerOwner) {
       throw new TaskLimitError(
         `Too many running tasks: the limit is ${this.limits.maxRunningTasksPerOwner} per owner; wait for some to finish or cancel them`,
+      );
+    }
+    if (all.count >= this.limits.maxRunningTasks) {
+      throw new TaskLimitError(
+        `Too many running tasks on this server: the limit is ${this.limits.maxRunningTasks} for everyone together; retry later`,
       );
     }
   }

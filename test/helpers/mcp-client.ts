@@ -22,13 +22,17 @@ export interface TestClient {
 
 /**
  * Connects a new session, or re-attaches to `sessionId` without initializing again. `capabilities` are
- * declared as given (no request handler is installed for them).
+ * declared as given (no request handler is installed for them). `token` is sent as a bearer token on
+ * every request.
  */
 export async function connectMcp(
   url: string,
-  options: { sessionId?: string; capabilities?: ClientCapabilities } = {},
+  options: { sessionId?: string; capabilities?: ClientCapabilities; token?: string } = {},
 ): Promise<TestClient> {
-  const transport = new StreamableHTTPClientTransport(new URL(url), { sessionId: options.sessionId });
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    sessionId: options.sessionId,
+    ...(options.token && { requestInit: { headers: { authorization: `Bearer ${options.token}` } } }),
+  });
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
   // With a session id already set, the SDK client re-attaches instead of initializing again.
   await client.connect(transport);

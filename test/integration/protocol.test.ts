@@ -8,6 +8,7 @@ import {
 import type { RunningProduct } from '../../src/app';
 import type { AuditEvent } from '../../src/mcp/audit-log';
 import { scopeKey } from '../../src/tasks/owner';
+import { makeKey, signToken, writeJwksFile } from '../helpers/auth';
 import { RecordingObserver, startTestProduct, testConfig } from '../helpers/product';
 import {
   callToolAsTask,
@@ -278,28 +279,42 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
 });
 
 describe('limits', () => {
-  it('§1.16 #43: rate-limits tool calls and task requests per owner with -32603, other owners unaffected', async () => {
+  it('§1.16 #43: rate-limits tool calls and task requests per principal across its sessions with -32603, other principals unaffected', async () => {
+    const key = await makeKey('k1', 'ES256');
+    const probe = testConfig();
     const product = await startTestProduct(
-      testConfig({ TASK_CREATE_RATE_PER_MINUTE: '3', TASK_REQUEST_RATE_PER_MINUTE: '5' }),
+      testConfig({
+        DATA_DIR: probe.dataDir,
+        MCP_AUTH_ISSUER: 'https://id.example.test',
+        MCP_AUTH_JWKS_FILE: writeJwksFile(probe.dataDir, [key]),
+        TASK_CREATE_RATE_PER_MINUTE: '3',
+        TASK_REQUEST_RATE_PER_MINUTE: '5',
+      }),
     );
-    const mcp = await connectMcp(product.mcpUrl!);
-    const other = await connectMcp(product.mcpUrl!);
+    const tokenOf = (subject: string) =>
+      signToken(key, { issuer: 'https://id.example.test', audience: product.mcpUrl!, subject });
+    const mcp = await connectMcp(product.mcpUrl!, { token: await tokenOf('alice') });
+    const sameOwner = await connectMcp(product.mcpUrl!, { token: await tokenOf('alice') });
+    const other = await connectMcp(product.mcpUrl!, { token: await tokenOf('bob') });
     try {
       const tasks = [];
-      for (let i = 0; i < 3; i++)
-        tasks.push(await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 }));
+      for (let i = 0; i < 3; i++) {
+        const client = i === 0 ? sameOwner.client : mcp.client;
+        tasks.push(await callToolAsTask(client, 'long_running_operation', { duration: 0, steps: 1 }));
+      }
       const refused = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 }).then(
         () => undefined,
         (err: { code: number; message: string }) => err,
       );
       expect(refused).toMatchObject({ code: -32603, message: expect.stringContaining('Rate limit exceeded') });
-      for (let i = 0; i < 5; i++) await getTask(mcp.client, tasks[0]!.taskId);
+      for (let i = 0; i < 5; i++) await getTask(i < 2 ? sameOwner.client : mcp.client, tasks[0]!.taskId);
       expect(await errorCodeOf(getTask(mcp.client, tasks[0]!.taskId))).toBe(-32603);
+      expect(await errorCodeOf(getTask(sameOwner.client, tasks[0]!.taskId))).toBe(-32603);
       expect((await callToolAsTask(other.client, 'long_running_operation', { duration: 0, steps: 1 })).status).toBe(
         'working',
       );
     } finally {
-      await Promise.all([mcp.close(), other.close()]);
+      await Promise.all([mcp.close(), sameOwner.close(), other.close()]);
       await product.close();
     }
   });

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       pollIntervalMs: 1000,
       listPageSize: 20,
       maxRunningTasksPerOwner: 100,
+      maxRunningTasks: 10_000,
       createRatePerMinute: 120,
       requestRatePerMinute: 1200,
       elicitationTimeoutMs: 600_000,
@@ -37,13 +38,14 @@ describe('loadConfig', () => {
       maxProgressTokenChars: 256,
       maxAnswerBytes: 65_536,
     });
-    expect(config.authTenantClaim).toBe('sub');
     expect(config.exportRetentionDays).toBe(7);
   });
 
   it('reads the tenant claim and the export retention', () => {
-    const config = loadConfig({ MCP_AUTH_TENANT_CLAIM: 'org_id', EXPORT_RETENTION_DAYS: '30' });
-    expect(config.authTenantClaim).toBe('org_id');
+    const auth = { MCP_AUTH_ISSUER: 'https://id', MCP_AUTH_JWKS_FILE: 'jwks.json' };
+    expect(loadConfig(auth).auth?.tenantClaim).toBe('sub');
+    const config = loadConfig({ ...auth, MCP_AUTH_TENANT_CLAIM: 'org_id', EXPORT_RETENTION_DAYS: '30' });
+    expect(config.auth?.tenantClaim).toBe('org_id');
     expect(config.exportRetentionDays).toBe(30);
   });
 
@@ -102,6 +104,63 @@ describe('loadConfig', () => {
     [{ EXPORT_RETENTION_DAYS: '0' }, /EXPORT_RETENTION_DAYS/],
     [{ EXPORT_RETENTION_DAYS: 'a week' }, /EXPORT_RETENTION_DAYS/],
   ])('refuses %p naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('serves without authentication by default, and reads the auth settings when an issuer is set', () => {
+    expect(loadConfig({}).auth).toBeUndefined();
+    expect(loadConfig({}).allowUnauthenticated).toBe(false);
+    expect(
+      loadConfig({
+        MCP_AUTH_ISSUER: 'https://id.example.com',
+        MCP_AUTH_JWKS_URL: 'https://id.example.com/jwks',
+        MCP_AUTH_REQUIRED_SCOPES: 'mcp:tools, mcp:admin',
+      }).auth,
+    ).toEqual({
+      issuer: 'https://id.example.com',
+      jwks: { kind: 'url', url: 'https://id.example.com/jwks' },
+      audience: undefined,
+      authorizationServers: ['https://id.example.com'],
+      requiredScopes: ['mcp:tools', 'mcp:admin'],
+      tenantClaim: 'sub',
+    });
+    expect(
+      loadConfig({
+        MCP_AUTH_ISSUER: 'https://id.example.com',
+        MCP_AUTH_JWKS_FILE: 'keys/jwks.json',
+        MCP_AUTH_AUDIENCE: 'api://mcp',
+        MCP_AUTH_AUTHORIZATION_SERVERS: 'https://a.example.com https://b.example.com',
+      }).auth,
+    ).toMatchObject({
+      jwks: { kind: 'file', file: path.resolve('keys/jwks.json') },
+      audience: 'api://mcp',
+      authorizationServers: ['https://a.example.com', 'https://b.example.com'],
+    });
+  });
+
+  it.each<[string, NodeJS.ProcessEnv, RegExp]>([
+    [
+      'an issuer without keys',
+      { MCP_AUTH_ISSUER: 'https://id' },
+      /exactly one of MCP_AUTH_JWKS_URL and MCP_AUTH_JWKS_FILE/,
+    ],
+    [
+      'both a JWKS URL and a file',
+      { MCP_AUTH_ISSUER: 'https://id', MCP_AUTH_JWKS_URL: 'https://id/jwks', MCP_AUTH_JWKS_FILE: 'jwks.json' },
+      /exactly one of/,
+    ],
+    [
+      'auth settings without an issuer',
+      { MCP_AUTH_JWKS_URL: 'https://id/jwks' },
+      /MCP_AUTH_JWKS_URL set without MCP_AUTH_ISSUER/,
+    ],
+    [
+      'keys over plain http from another host',
+      { MCP_AUTH_ISSUER: 'https://id', MCP_AUTH_JWKS_URL: 'http://id.example.com/jwks' },
+      /MCP_AUTH_JWKS_URL must use https/,
+    ],
+    ['a public URL that is not a URL', { MCP_PUBLIC_URL: 'mcp.example.com' }, /MCP_PUBLIC_URL must be an absolute URL/],
+  ])('refuses %s', (_label, env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 });

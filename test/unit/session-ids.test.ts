@@ -1,11 +1,19 @@
 import { SessionIdSigner } from '../../src/mcp/session-ids';
 
 describe('SessionIdSigner', () => {
-  const signer = new SessionIdSigner('a-secret-of-enough-length');
+  const signer = new SessionIdSigner('a-secret-of-enough-length', () => Date.UTC(2026, 5, 1, 12, 0, 0, 789));
 
-  it('accepts the ids it issued and returns the facts they carry', () => {
-    expect(signer.verify(signer.issue({ elicitation: true }))).toEqual({ elicitation: true });
-    expect(signer.verify(signer.issue({ elicitation: false }))).toEqual({ elicitation: false });
+  it('accepts the ids it issued and returns the facts they carry, with the issue time to the second', () => {
+    const issuedAt = Date.UTC(2026, 5, 1, 12, 0, 0);
+    expect(signer.verify(signer.issue({ elicitation: true }))).toEqual({ elicitation: true, issuedAt });
+    expect(signer.verify(signer.issue({ elicitation: false }))).toEqual({ elicitation: false, issuedAt });
+  });
+
+  it('refuses an id whose issue time was changed', () => {
+    const id = signer.issue({ elicitation: false });
+    const parts = id.split('.');
+    parts[3] = (parseInt(parts[3]!, 36) + 86_400).toString(36);
+    expect(signer.verify(parts.join('.'))).toBeUndefined();
   });
 
   it('issues a different id each time, in visible ASCII', () => {
@@ -35,5 +43,24 @@ describe('SessionIdSigner', () => {
 
   it('requires a secret of at least 16 characters', () => {
     expect(() => new SessionIdSigner('short')).toThrow(/at least 16/);
+  });
+});
+
+describe('SessionIdSigner with a principal', () => {
+  const signer = new SessionIdSigner('a-secret-of-enough-length');
+  const tag = 'AbCdEfGhIjKlMnOpQrStUv';
+
+  it('binds the id to the principal tag it was issued for', () => {
+    expect(signer.verify(signer.issue({ elicitation: false, principalTag: tag }))).toEqual({
+      elicitation: false,
+      principalTag: tag,
+      issuedAt: expect.any(Number),
+    });
+  });
+
+  it('refuses an id whose principal tag was changed', () => {
+    const id = signer.issue({ elicitation: false, principalTag: tag });
+    expect(signer.verify(id.replace(tag, 'ZbCdEfGhIjKlMnOpQrStUv'))).toBeUndefined();
+    expect(signer.verify(id.replace(`.${tag}.`, '.-.'))).toBeUndefined();
   });
 });

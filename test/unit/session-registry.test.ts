@@ -1,7 +1,13 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { SessionIdSigner } from '../../src/mcp/session-ids';
-import { SessionRegistry, type ChannelInfo, type SessionRegistryOptions } from '../../src/mcp/session-registry';
+import {
+  SessionEndingsUnavailableError,
+  SessionLimitError,
+  SessionRegistry,
+  type ChannelInfo,
+  type SessionRegistryOptions,
+} from '../../src/mcp/session-registry';
 
 const SECRET = 'registry-test-secret-0123456789';
 const URL_ = 'http://127.0.0.1:3000/mcp';
@@ -58,7 +64,7 @@ describe('SessionRegistry', () => {
       url: URL_,
       host: HOST,
     });
-    expect(new SessionIdSigner(SECRET).verify(session.id)).toEqual({ elicitation: true });
+    expect(new SessionIdSigner(SECRET).verify(session.id)).toEqual({ elicitation: true, issuedAt: expect.any(Number) });
     expect(created.map((c) => c.info)).toEqual([
       { role: 'stream', resumed: undefined, standaloneStreamOpen: expect.any(Function) },
       { role: 'json', resumed: undefined, standaloneStreamOpen: expect.any(Function) },
@@ -79,8 +85,16 @@ describe('SessionRegistry', () => {
     const resumed = await registry.findOrResume(issued, { url: URL_, host: HOST, protocolVersion: '2025-11-25' });
     expect(resumed?.id).toBe(issued);
     expect(created.map((c) => c.info)).toEqual([
-      { role: 'stream', resumed: { elicitation: false }, standaloneStreamOpen: expect.any(Function) },
-      { role: 'json', resumed: { elicitation: false }, standaloneStreamOpen: expect.any(Function) },
+      {
+        role: 'stream',
+        resumed: { elicitation: false, issuedAt: expect.any(Number) },
+        standaloneStreamOpen: expect.any(Function),
+      },
+      {
+        role: 'json',
+        resumed: { elicitation: false, issuedAt: expect.any(Number) },
+        standaloneStreamOpen: expect.any(Function),
+      },
     ]);
     expect(await ping(resumed!.stream.transport, issued)).toBe(200);
     expect(await ping(resumed!.json.transport, issued)).toBe(200);
@@ -148,5 +162,87 @@ describe('SessionRegistry', () => {
     const issued = new SessionIdSigner(SECRET).issue({ elicitation: false });
     await expect(registry.findOrResume(issued, { url: URL_, host: HOST })).rejects.toThrow(/HTTP 403/);
     expect(registry.size).toBe(0);
+  });
+
+  it('refuses a session id once it is older than the maximum age, and drops it from memory', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const { registry } = makeRegistry({ now: () => now, sessionMaxAgeMs: 60_000 });
+    const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    now += 59_000;
+    expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBe(session);
+    now += 1_000;
+    expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBeUndefined();
+    expect(registry.size).toBe(0);
+    await registry.closeAll();
+  });
+
+  it('records an end durably, and then refuses the id whether or not it is in memory', async () => {
+    const ended: { sessionId: string; expiresAt: number }[] = [];
+    const endings = {
+      end: async (sessionId: string, expiresAt: number) => void ended.push({ sessionId, expiresAt }),
+      isEnded: async (sessionId: string) => ended.some((e) => e.sessionId === sessionId),
+    };
+    const { registry } = makeRegistry({ endings, sessionMaxAgeMs: 3_600_000 });
+    const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    await registry.end(session);
+    expect(ended).toEqual([
+      { sessionId: session.id, expiresAt: new SessionIdSigner(SECRET).verify(session.id)!.issuedAt + 3_600_000 },
+    ]);
+    expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBeUndefined();
+    const elsewhere = makeRegistry({ endings });
+    expect(await elsewhere.registry.findOrResume(session.id, { url: URL_, host: HOST })).toBeUndefined();
+    expect(elsewhere.created).toHaveLength(0);
+  });
+
+  it('keeps a session open when its end cannot be recorded', async () => {
+    const endings = {
+      end: async () => {
+        throw new Error('Temporal is unreachable');
+      },
+      isEnded: async () => false,
+    };
+    const { registry } = makeRegistry({ endings });
+    const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    await expect(registry.end(session)).rejects.toThrow(SessionEndingsUnavailableError);
+    expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBe(session);
+    await registry.closeAll();
+  });
+
+  it('does not guess when ended sessions cannot be checked', async () => {
+    const endings = {
+      end: async () => undefined,
+      isEnded: async (): Promise<boolean> => {
+        throw new Error('Temporal is unreachable');
+      },
+    };
+    const { registry, created } = makeRegistry({ endings });
+    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false });
+    await expect(registry.findOrResume(issued, { url: URL_, host: HOST })).rejects.toThrow(
+      SessionEndingsUnavailableError,
+    );
+    expect(created).toHaveLength(0);
+  });
+
+  it('refuses a new session past the per-owner cap, counting each client address apart', async () => {
+    const { registry, created } = makeRegistry({ maxSessionsPerOwner: 2 });
+    const from = (clientAddress: string) => ({ message: INITIALIZE, url: URL_, host: HOST, clientAddress });
+    await registry.open(from('10.0.0.1'));
+    await registry.open(from('10.0.0.1'));
+    await expect(registry.open(from('10.0.0.1'))).rejects.toThrow(SessionLimitError);
+    expect(created).toHaveLength(4);
+    await registry.open(from('10.0.0.2'));
+    expect(registry.size).toBe(3);
+    await registry.closeAll();
+  });
+
+  it("binds a session to its principal: another principal's request does not find it", async () => {
+    const alice = { issuer: 'https://id', subject: 'alice', scopes: [], tenant: 'alice' };
+    const bob = { issuer: 'https://id', subject: 'bob', scopes: [], tenant: 'bob' };
+    const { registry } = makeRegistry();
+    const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST, principal: alice });
+    expect(await registry.findOrResume(session.id, { url: URL_, host: HOST, principal: bob })).toBeUndefined();
+    expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBeUndefined();
+    expect(await registry.findOrResume(session.id, { url: URL_, host: HOST, principal: alice })).toBe(session);
+    await registry.closeAll();
   });
 });
