@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener, type HttpBindings, type Http2Bindings } from '@hono/node-server';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isJSONRPCRequest, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeMessage } from './sdk-session-resumption';
 import {
   SessionEndingsUnavailableError,
@@ -289,6 +289,16 @@ function jsonError(status: number, code: number, message: string, headers: Recor
  * (the SDK transport checks the same, but only once a session was opened for the request).
  */
 function checkShape(request: Request): Response | undefined {
+  // Checked here, not left to the SDK: a session resumed on this replica replays its initialize with
+  // this version, and an unsupported one must be the client's 400, not a failed resumption.
+  const version = request.headers.get('mcp-protocol-version');
+  if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    return jsonError(
+      400,
+      -32000,
+      `Bad Request: unsupported MCP-Protocol-Version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+    );
+  }
   const accept = request.headers.get('accept') ?? '';
   if (request.method === 'POST') {
     const contentType = request.headers.get('content-type') ?? '';

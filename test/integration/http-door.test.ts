@@ -136,6 +136,41 @@ describe('session lifetime', () => {
     }
   });
 
+  it('refuses an unsupported MCP-Protocol-Version with 400, also where the session must be resumed', async () => {
+    const config = testConfig();
+    const first = await startTestProduct(config, { worker: false });
+    const second = await startTestProduct(testConfig({ DATA_DIR: config.dataDir, TASK_QUEUE: config.taskQueue }), {
+      worker: false,
+    });
+    try {
+      const client = await connectMcp(first.mcpUrl!);
+      for (const target of [first, second]) {
+        for (const method of ['POST', 'GET']) {
+          const response = await fetch(target.mcpUrl!, {
+            method,
+            headers: {
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              'mcp-session-id': client.sessionId(),
+              'mcp-protocol-version': '1999-01-01',
+            },
+            ...(method === 'POST' && { body: PING }),
+          });
+          expect(`${method} ${response.status} ${await response.text()}`).toMatch(
+            new RegExp(`^${method} 400 .*unsupported .*1999-01-01`, 'i'),
+          );
+        }
+      }
+      // The session itself is unharmed, on both replicas.
+      expect(await pingStatus(second.mcpUrl!, client.sessionId())).toBe(200);
+      expect(await pingStatus(first.mcpUrl!, client.sessionId())).toBe(200);
+      await client.close();
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
   it('ends a session for good on DELETE: 404 afterwards on this replica, on another one, and after a restart', async () => {
     const config = testConfig();
     const shared = { DATA_DIR: config.dataDir, TASK_QUEUE: config.taskQueue };
