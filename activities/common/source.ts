@@ -141,19 +141,22 @@ export async function resolveSource(source: string, policy: SourcePolicy): Promi
   } catch (err) {
     const code = errorCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw toolFailure(TaskFailureType.SourceNotFound, `file not found: ${absolute}`);
+      throw toolFailure(TaskFailureType.SourceNotFound, `file not found: ${source}`);
     }
-    throw toolFailure(TaskFailureType.SourceUnreadable, `cannot read ${absolute}: ${code ?? String(err)}`);
+    throw toolFailure(TaskFailureType.SourceUnreadable, `cannot read ${source}: ${code ?? String(err)}`);
   }
   if (!realRoots.some((root) => isInside(root, real))) throw denied();
   const stat = await fsp.stat(real);
-  if (!stat.isFile()) throw toolFailure(TaskFailureType.SourceUnreadable, `not a regular file: ${absolute}`);
+  if (!stat.isFile()) throw toolFailure(TaskFailureType.SourceUnreadable, `not a regular file: ${source}`);
   return { kind: 'file', path: real, realRoots, given: source };
 }
 
-/** How messages name a resolved source: its real path, or its URL. */
+/**
+ * How messages name a resolved source: as the client gave it (never the server's absolute path, which
+ * says how the server is laid out), or its URL.
+ */
 export function sourceName(source: ResolvedSource): string {
-  return source.kind === 'file' ? source.path : source.url.href;
+  return source.kind === 'file' ? source.given : source.url.href;
 }
 
 /**
@@ -202,8 +205,8 @@ async function openFile(
     handle = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (err) {
     const code = errorCode(err);
-    if (code === 'ENOENT') throw toolFailure(TaskFailureType.SourceNotFound, `file not found: ${file}`);
-    throw toolFailure(TaskFailureType.SourceUnreadable, `cannot read ${file}: ${code ?? String(err)}`);
+    if (code === 'ENOENT') throw toolFailure(TaskFailureType.SourceNotFound, `file not found: ${source.given}`);
+    throw toolFailure(TaskFailureType.SourceUnreadable, `cannot read ${source.given}: ${code ?? String(err)}`);
   }
   try {
     const real = await openedPath(handle, file);
@@ -211,7 +214,7 @@ async function openFile(
       throw toolFailure(TaskFailureType.AccessDenied, `access denied: ${source.given}`);
     }
     const stat = await handle.stat();
-    if (!stat.isFile()) throw toolFailure(TaskFailureType.SourceUnreadable, `not a regular file: ${file}`);
+    if (!stat.isFile()) throw toolFailure(TaskFailureType.SourceUnreadable, `not a regular file: ${source.given}`);
     const stream = handle.createReadStream({ start: offset, highWaterMark: chunkBytes ?? 64 * 1024 });
     return {
       chunks: stream,
