@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener, type HttpBindings, type Http2Bindings } from '@hono/node-server';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { isJSONRPCRequest, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import {
+  InitializeRequestSchema,
+  isJSONRPCRequest,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeMessage } from './sdk-session-resumption';
 import {
   SessionEndingsUnavailableError,
@@ -152,6 +156,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         });
         if (!session) return jsonError(404, -32001, 'Session not found');
       } else if (isInitializeMessage(parsedBody)) {
+        const invalid = invalidInitialize(parsedBody);
+        if (invalid) return invalid;
         session = await sessions.open({ message: parsedBody, url: request.url, host: hostOf(request), ...identity });
       } else {
         return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
@@ -278,6 +284,25 @@ async function readLimited(request: Request, maxBytes: number): Promise<string |
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * 400 with -32602 for an `initialize` whose params break the schema, checked before a session is
+ * opened for it: the SDK would open one and then answer -32603 with its validator's raw output.
+ */
+function invalidInitialize(message: unknown): Response | undefined {
+  const parsed = InitializeRequestSchema.safeParse(message);
+  if (parsed.success) return undefined;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const id = (message as { id?: unknown }).id;
+  return Response.json(
+    {
+      jsonrpc: '2.0',
+      id: typeof id === 'string' || typeof id === 'number' ? id : null,
+      error: { code: -32602, message: `Invalid initialize request: ${problems.join('; ')}` },
+    },
+    { status: 400 },
+  );
 }
 
 function jsonError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {

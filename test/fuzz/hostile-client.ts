@@ -8,6 +8,8 @@ export interface HostileRunReport {
   byLabel: Record<string, number>;
   byStatus: Record<string, number>;
   byRpcError: Record<string, number>;
+  /** The first few -32603 answers (a limit, or a bug), with what was sent, to look into. */
+  internalErrorSamples: string[];
   sessionsOpened: number;
 }
 
@@ -42,6 +44,7 @@ export async function runHostileClient(
     byLabel: {},
     byStatus: {},
     byRpcError: {},
+    internalErrorSamples: [],
     sessionsOpened: 0,
   };
   const timeoutMs = options.answerTimeoutMs ?? 30_000;
@@ -180,6 +183,9 @@ function checkRpcAnswer(
     (answer.error === undefined || (Number.isInteger(answer.error.code) && typeof answer.error.message === 'string'));
   if (!wellFormed) throw new Error(`malformed JSON-RPC answer: ${JSON.stringify(answer).slice(0, 500)}`);
   if (answer.error !== undefined) count(report.byRpcError, String(answer.error.code));
+  if (answer.error?.code === -32603 && report.internalErrorSamples.length < 5) {
+    report.internalErrorSamples.push(`${attack.label}: ${String(answer.error.message).slice(0, 200)}`);
+  }
   const target = body?.params?.taskId;
   const aimsAtVictim = typeof target === 'string' && targets.victimTaskIds.includes(target);
   // A valid request for another owner's task gets exactly what an unknown task gets; a broken envelope
@@ -211,5 +217,6 @@ export function formatHostileRunReport(report: HostileRunReport): string {
     `  by kind: ${line(report.byLabel)}`,
     `  HTTP status: ${line(report.byStatus)}`,
     `  JSON-RPC error codes: ${line(report.byRpcError)}`,
+    ...report.internalErrorSamples.map((sample) => `  -32603 sample: ${sample}`),
   ].join('\n');
 }

@@ -96,9 +96,26 @@ describe('the HTTP door', () => {
       [400, async () => (await postMcp(url, '{"jsonrpc":')).status],
       [405, async () => (await fetch(url, { method: 'PUT', body: INITIALIZE_BODY })).status],
       [406, async () => (await fetch(url, { method: 'GET', headers: { accept: 'application/json' } })).status],
+      [
+        400,
+        async () =>
+          (await postMcp(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: [1] }))).status,
+      ],
     ];
     for (const [expected, send] of refusals) expect(await send()).toBe(expected);
     expect(product.mcpSessionCount()).toBe(before);
+  });
+
+  it('answers an initialize with broken params -32602, naming the problem', async () => {
+    const response = await postMcp(
+      url,
+      JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'initialize', params: { protocolVersion: 5, capabilities: {} } }),
+    );
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      id: 7,
+      error: { code: -32602, message: expect.stringMatching(/^Invalid initialize request: params\.protocolVersion: /) },
+    });
   });
 
   it('refuses a new session past the per-client cap with 429, leaving the others open', async () => {
