@@ -144,6 +144,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
     }
 
+    const invalid = isInitializeMessage(parsedBody) ? invalidInitialize(parsedBody) : undefined;
+    if (invalid) return invalid;
+
     const sessionId = request.headers.get('mcp-session-id');
     let session: LiveSession | undefined;
     try {
@@ -156,8 +159,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         });
         if (!session) return jsonError(404, -32001, 'Session not found');
       } else if (isInitializeMessage(parsedBody)) {
-        const invalid = invalidInitialize(parsedBody);
-        if (invalid) return invalid;
         session = await sessions.open({ message: parsedBody, url: request.url, host: hostOf(request), ...identity });
       } else {
         return jsonError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');

@@ -184,7 +184,9 @@ function checkRpcAnswer(
   if (!wellFormed) throw new Error(`malformed JSON-RPC answer: ${JSON.stringify(answer).slice(0, 500)}`);
   if (answer.error !== undefined) count(report.byRpcError, String(answer.error.code));
   if (answer.error?.code === -32603 && report.internalErrorSamples.length < 5) {
-    report.internalErrorSamples.push(`${attack.label}: ${String(answer.error.message).slice(0, 200)}`);
+    report.internalErrorSamples.push(
+      `${attack.label} ${JSON.stringify(attack.body).slice(0, 150)}: ${String(answer.error.message).slice(0, 150)}`,
+    );
   }
   const target = body?.params?.taskId;
   const aimsAtVictim = typeof target === 'string' && targets.victimTaskIds.includes(target);
