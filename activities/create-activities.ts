@@ -20,7 +20,7 @@ export type Activities = ReturnType<ToolActivitiesFactory>;
  */
 export function createActivities(deps: ActivityDeps, directory: string = TOOL_ACTIVITY_MODULES_DIR): Activities {
   const toolDeps = { ...deps, observer: deps.observer ?? loggingObserver };
-  const activities: Activities = { deleteExpiredTasks: createDeleteExpiredTasks() };
+  const activities: Activities = { deleteExpiredTasks: createDeleteExpiredTasks(toolDeps.observer) };
   for (const fileName of readdirSync(directory).filter(isToolModuleFileName).sort()) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the modules are found at run time
     const module = require(path.join(directory, fileName)) as { createToolActivities?: unknown };

@@ -20,11 +20,20 @@ export interface ActivityObserver {
    * Tests use it to hold an activity between two batches.
    */
   onBatchCommitted?(report: CancellationReport): void | Promise<void>;
+  /** Called for each task execution the clean-up schedule deleted because its TTL ran out (audited). */
+  onTaskExpired?(report: { workflowId: string; scope: string | undefined }): void;
 }
 
 /** The default observer: writes to the worker's Temporal logger. */
 export const loggingObserver: ActivityObserver = {
   onCancelled(report) {
     log.info('Activity cancelled; clean-up done', { ...report });
+  },
+  onTaskExpired({ workflowId, scope }) {
+    // The same JSON line as the MCP server's audit events (AUDIT_LOG), for the same collector.
+    const taskId = workflowId.split('/').at(-1);
+    process.stderr.write(
+      `${JSON.stringify({ audit: true, time: new Date().toISOString(), event: 'task.expired', taskId, scope })}\n`,
+    );
   },
 };

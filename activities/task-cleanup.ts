@@ -1,6 +1,7 @@
 import { getClient, heartbeat } from '@temporalio/activity';
 import { isExpired, type ExpiryFacts } from '../common/task-expiry';
 import type { HeartbeatDetails } from '../common/task-types';
+import type { ActivityObserver } from './observer';
 import type { CleanupExpiredTasksActivities } from '../workflows/cleanup-expired-tasks';
 
 /** Most executions one run deletes; the next scheduled run continues. */
@@ -11,7 +12,9 @@ const MAX_DELETIONS_PER_RUN = 1000;
  * applies), through Temporal's own API. Running tasks are never deleted. Idempotent: an execution
  * deleted twice is simply gone.
  */
-export function createDeleteExpiredTasks(): CleanupExpiredTasksActivities['deleteExpiredTasks'] {
+export function createDeleteExpiredTasks(
+  observer?: ActivityObserver,
+): CleanupExpiredTasksActivities['deleteExpiredTasks'] {
   return async function deleteExpiredTasks() {
     const client = getClient();
     const now = new Date();
@@ -28,6 +31,13 @@ export function createDeleteExpiredTasks(): CleanupExpiredTasksActivities['delet
           workflowExecution: { workflowId: info.workflowId, runId: info.runId },
         });
         deleted++;
+        const scope = info.searchAttributes?.McpScope?.[0];
+        if (info.workflowId.startsWith('mcp-task/')) {
+          observer?.onTaskExpired?.({
+            workflowId: info.workflowId,
+            scope: typeof scope === 'string' ? scope : undefined,
+          });
+        }
       } catch (err) {
         // Already deleted by an earlier, overlapping run: nothing to do.
         if ((err as { code?: number }).code !== 5) throw err;

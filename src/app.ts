@@ -4,7 +4,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { principalOwner } from './auth/principal';
 import type { Config } from './config';
-import { noAuditSink, stderrAuditSink, type AuditSink } from './mcp/audit-log';
+import { auditPrincipal, noAuditSink, stderrAuditSink, type AuditActor, type AuditSink } from './mcp/audit-log';
 import { createMcpServer, type McpSessionOptions } from './mcp/create-mcp-server';
 import { RateLimiter } from './mcp/rate-limiter';
 import { TaskStatusRelay } from './mcp/task-status-relay';
@@ -132,7 +132,12 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       request: new RateLimiter(config.limits.requestRatePerMinute),
     };
     const statusRelay = new TaskStatusRelay();
-    const createMcpServerFor = (owner: TaskOwner, session?: McpSessionOptions, limitKey?: string): Server =>
+    const createMcpServerFor = (
+      owner: TaskOwner,
+      session?: McpSessionOptions,
+      limitKey?: string,
+      actor?: AuditActor,
+    ): Server =>
       createMcpServer({
         backend,
         tools: TOOL_CATALOG,
@@ -142,6 +147,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         timeLimitsSeconds,
         session,
         audit,
+        actor,
         rateLimits,
         statusRelay,
       });
@@ -175,7 +181,9 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
               standaloneStreamOpen,
             },
             principal ? undefined : `address:${clientAddress ?? 'unknown'}`,
+            { principal: auditPrincipal(principal), clientAddress },
           ),
+        audit,
       });
       stoppers.push(() => http!.close());
     }

@@ -1,16 +1,39 @@
-/** One audited task operation. The owner appears only as its scope key: session ids are secrets. */
+/**
+ * One audited event. Who acted is the principal (`<sub> at <iss>`, with authentication) and the client
+ * address; the owner also appears as its scope key. Never a token or a session id: both are secrets.
+ */
 export interface AuditEvent {
-  event: 'task.created' | 'task.result' | 'task.cancelled' | 'task.input' | 'task.input.rejected';
-  taskId: string;
+  event:
+    | 'task.created'
+    | 'task.read'
+    | 'task.listed'
+    | 'task.result'
+    | 'task.cancelled'
+    | 'task.input'
+    | 'task.input.rejected'
+    | 'task.completed'
+    | 'task.failed'
+    | 'task.expired'
+    | 'request.refused';
+  taskId?: string;
   /** `scopeKey(owner)`, the same value as the `McpScope` search attribute. */
-  scope: string;
+  scope?: string;
+  /** The authenticated principal, `<sub> at <iss>`; absent without authentication. */
+  principal?: string;
+  /** The client's address as the server saw it. */
+  clientAddress?: string;
   tool?: string;
-  status?: string;
+  status?: string | number;
+  /** For `task.listed`: how many tasks the page held. */
+  count?: number;
   /** For `task.input`: the client's action (accept, decline, cancel). */
   action?: string;
-  /** For `task.input.rejected`: why the answer was not applied (it broke the schema, or came second). */
+  /** Why: for `task.input.rejected` and `request.refused` (auth, not-found, limit, …). */
   reason?: string;
 }
+
+/** Who acts in a session, as audit events name it. */
+export type AuditActor = Pick<AuditEvent, 'principal' | 'clientAddress'>;
 
 /** Where audit events go. */
 export type AuditSink = (event: AuditEvent & { time: string }) => void;
@@ -22,3 +45,8 @@ export const stderrAuditSink: AuditSink = (event) => {
 
 /** Drops every event (`AUDIT_LOG=off`). */
 export const noAuditSink: AuditSink = () => undefined;
+
+/** How audit events name an authenticated principal. */
+export function auditPrincipal(principal: { issuer: string; subject: string } | undefined): string | undefined {
+  return principal && `${principal.subject} at ${principal.issuer}`;
+}

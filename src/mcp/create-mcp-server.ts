@@ -9,8 +9,9 @@ import { scopeKey, type TaskOwner } from '../tasks/owner';
 import { checkToolCallSize } from '../tasks/request-limits';
 import type { TaskBackend } from '../tasks/task-backend';
 import { toToolJsonSchema, type ToolDefinition } from '../tools/tool-definition';
-import { noAuditSink, type AuditEvent, type AuditSink } from './audit-log';
+import { noAuditSink, type AuditActor, type AuditEvent, type AuditSink } from './audit-log';
 import { ProtocolError, invalidParams, toProtocolError } from './protocol-errors';
+import { TaskEngineError } from '../tasks/errors';
 import type { RateLimiter } from './rate-limiter';
 import { TaskNotifier, progressNotificationParams } from './task-notifier';
 import { canAnswerForms, type QuestionOutcome } from './task-questions';
@@ -31,8 +32,10 @@ export interface McpServerOptions {
   serverInfo?: { name: string; version: string };
   /** How this server relates to its session. */
   session?: McpSessionOptions;
-  /** Receives an event per created, cancelled and fetched task. @default noAuditSink */
+  /** Receives an event per task operation and refusal. @default noAuditSink */
   audit?: AuditSink;
+  /** Who acts through this server, as audit events name it. */
+  actor?: AuditActor;
   /** Shared by every session of the process; keyed by {@link limitKey}. Unlimited when absent. */
   rateLimits?: { create: RateLimiter; request: RateLimiter };
   /** Whose budget this server's requests spend (e.g. a client address). @default the owner's scope key */
@@ -82,8 +85,8 @@ export function createMcpServer(options: McpServerOptions): Server {
   });
   const session = options.session ?? {};
   const scope = scopeKey(owner);
-  const audit = (event: Omit<AuditEvent, 'scope'>): void =>
-    (options.audit ?? noAuditSink)({ time: new Date().toISOString(), scope, ...event });
+  const audit = (event: Omit<AuditEvent, 'scope' | 'principal' | 'clientAddress'>): void =>
+    (options.audit ?? noAuditSink)({ time: new Date().toISOString(), scope, ...options.actor, ...event });
   const canElicit = (): boolean => canAnswerForms(server.getClientCapabilities()) || session.clientCanElicit === true;
   const auditQuestion = (taskId: string, outcome: QuestionOutcome): void => {
     if (outcome.kind === 'accepted') audit({ event: 'task.input', taskId, action: outcome.action });
@@ -100,6 +103,12 @@ export function createMcpServer(options: McpServerOptions): Server {
     owner,
     intervalMs: options.limits.pollIntervalMs,
     statusRelay,
+    // Cancellations are audited where they are asked for; completion and failure where they are seen.
+    onTerminal: (task) => {
+      if (task.status === 'completed' || task.status === 'failed') {
+        audit({ event: `task.${task.status}`, taskId: task.taskId, status: task.status });
+      }
+    },
     ...(standaloneStreamOpen && {
       questions: {
         isStreamOpen: standaloneStreamOpen,
@@ -137,6 +146,7 @@ export function createMcpServer(options: McpServerOptions): Server {
   const limit = (kind: 'create' | 'request'): void => {
     if (options.rateLimits && !options.rateLimits[kind].take(options.limitKey ?? scope)) {
       const perMinute = kind === 'create' ? options.limits.createRatePerMinute : options.limits.requestRatePerMinute;
+      audit({ event: 'request.refused', reason: `rate limit: ${kind}` });
       throw new ProtocolError(
         ErrorCode.InternalError,
         `Rate limit exceeded: at most ${perMinute} ${kind === 'create' ? 'tool calls' : 'task requests'} per minute per client; retry later`,
@@ -157,6 +167,14 @@ export function createMcpServer(options: McpServerOptions): Server {
       try {
         return await handler(parsed.data, extra);
       } catch (err) {
+        if (err instanceof TaskEngineError && (err.kind === 'not-found' || err.kind === 'limit')) {
+          const taskId = (parsed.data as { taskId?: unknown } | undefined)?.taskId;
+          audit({
+            event: 'request.refused',
+            reason: `${method}: ${err.kind}`,
+            ...(typeof taskId === 'string' && { taskId }),
+          });
+        }
         throw toProtocolError(err);
       }
     });
@@ -229,7 +247,11 @@ export function createMcpServer(options: McpServerOptions): Server {
     return { task: toWireTask(task) };
   });
 
-  onRequest('tasks/get', TaskIdParamsSchema, async ({ taskId }) => toWireTask(await backend.getTask(owner, taskId)));
+  onRequest('tasks/get', TaskIdParamsSchema, async ({ taskId }) => {
+    const task = await backend.getTask(owner, taskId);
+    audit({ event: 'task.read', taskId, status: task.status });
+    return toWireTask(task);
+  });
 
   onRequest('tasks/result', TaskIdParamsSchema, async ({ taskId }, extra) => {
     const result: ToolCallResult = await awaitResult(taskId, extra);
@@ -239,6 +261,7 @@ export function createMcpServer(options: McpServerOptions): Server {
 
   onRequest('tasks/list', ListParamsSchema, async (params) => {
     const page = await backend.listTasks(owner, { cursor: params?.cursor });
+    audit({ event: 'task.listed', count: page.tasks.length });
     return { tasks: page.tasks.map(toWireTask), ...(page.nextCursor && { nextCursor: page.nextCursor }) };
   });
 

@@ -22,6 +22,7 @@ import { ProtectedResource } from '../auth/protected-resource';
 import { loadKeySet, TokenVerifier } from '../auth/token-verifier';
 import { isLoopbackHost, type AuthConfig } from '../config';
 import { internalError } from './protocol-errors';
+import { auditPrincipal, type AuditSink } from './audit-log';
 import { errorMessage } from '../../common/error-message';
 
 export interface HttpServerOptions {
@@ -48,6 +49,8 @@ export interface HttpServerOptions {
   allowUnauthenticated?: boolean;
   /** Receives messages for the operator (the server's own problems, never a client's request). */
   log?: (message: string) => void;
+  /** Receives a `request.refused` event per refused token, unknown session and session past a cap. */
+  audit?: AuditSink;
   /** Origins whose browser pages may call `/mcp` (exact `scheme://host[:port]`); requests without Origin pass. */
   allowedOrigins?: string[];
   /** Age after which a session id is no longer accepted, in seconds. @default 86400 */
@@ -94,6 +97,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     endings: options.sessionEndings,
   });
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  const refused = (identity: RequestIdentity, status: number, reason: string): void =>
+    options.audit?.({
+      time: new Date().toISOString(),
+      event: 'request.refused',
+      status,
+      reason,
+      principal: auditPrincipal(identity.principal),
+      clientAddress: identity.clientAddress,
+    });
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   // Set once listening, when bound to loopback: the Host names this server answers to.
   let allowedHosts: Set<string> | undefined;
@@ -126,6 +138,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       const outcome = await verifier.verify(request.headers.get('authorization'));
       if (!outcome.ok) {
         if (outcome.failure.kind === 'keys_unavailable') log(`Token verification failed: ${outcome.failure.cause}`);
+        refused(identity, outcome.failure.kind === 'insufficient_scope' ? 403 : 401, `auth: ${outcome.failure.kind}`);
         return resource.refuse(outcome.failure);
       }
       identity.principal = outcome.principal;
@@ -157,7 +170,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           protocolVersion: request.headers.get('mcp-protocol-version'),
           ...identity,
         });
-        if (!session) return jsonError(404, -32001, 'Session not found');
+        if (!session) {
+          refused(identity, 404, 'session not found');
+          return jsonError(404, -32001, 'Session not found');
+        }
       } else if (isInitializeMessage(parsedBody)) {
         session = await sessions.open({ message: parsedBody, url: request.url, host: hostOf(request), ...identity });
       } else {
@@ -169,7 +185,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         return new Response(null, { status: 200 });
       }
     } catch (err) {
-      if (err instanceof SessionLimitError) return jsonError(429, -32000, err.message, { 'retry-after': '60' });
+      if (err instanceof SessionLimitError) {
+        refused(identity, 429, 'limit: sessions');
+        return jsonError(429, -32000, err.message, { 'retry-after': '60' });
+      }
       if (!(err instanceof SessionEndingsUnavailableError)) throw err;
       // The end records live in Temporal: without it, a session cannot be told apart from an ended one.
       log(`Ended sessions cannot be checked: ${errorMessage(err.cause)}`);

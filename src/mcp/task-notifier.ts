@@ -48,6 +48,8 @@ export interface TaskNotifierOptions {
   statusRelay?: TaskStatusRelay;
   /** Also ask pending questions on the standalone GET stream; absent: never. */
   questions?: StandaloneQuestionOptions;
+  /** Called once a watched task is seen terminal (for the audit log). */
+  onTerminal?: (task: TaskView) => void;
 }
 
 /** Terminal status notifications remembered, so that a relayed cancel answer is not sent twice. */
@@ -134,8 +136,10 @@ export class TaskNotifier {
         entry.lastStatus = task.status;
         await this.sendStatus(task);
       }
-      if (isTerminalStatus(task.status)) this.watched.delete(taskId);
-      else this.askOnStandaloneStream(taskId, entry, task);
+      if (isTerminalStatus(task.status)) {
+        this.watched.delete(taskId);
+        this.options.onTerminal?.(task);
+      } else this.askOnStandaloneStream(taskId, entry, task);
     }
   }
 

@@ -6,7 +6,14 @@
 /** Base class: every engine error carries a stable `kind` the adapter switches on. */
 export abstract class TaskEngineError extends Error {
   abstract readonly kind:
-    'not-found' | 'terminal' | 'not-cancellable' | 'not-terminal' | 'invalid-cursor' | 'invalid-request' | 'input-rejected' | 'limit';
+    | 'not-found'
+    | 'terminal'
+    | 'not-cancellable'
+    | 'not-terminal'
+    | 'invalid-cursor'
+    | 'invalid-request'
+    | 'input-rejected'
+    | 'limit';
 }
 
 /** No task with this id is visible to the caller: unknown, expired, or owned by someone else. */
