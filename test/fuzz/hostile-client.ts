@@ -18,6 +18,11 @@ export interface HostileRunOptions {
   seed: number;
   /** Longest wait for an answer's headers and first message; longer is a hang. @default 30_000 */
   answerTimeoutMs?: number;
+  /**
+   * With authentication: the attacker's own valid token, and a token signed by a key the server does
+   * not trust (carrying the victim's subject). Absent: the server takes no tokens.
+   */
+  tokens?: { own: string; forged: string };
 }
 
 interface RpcMessage {
@@ -50,10 +55,17 @@ export async function runHostileClient(
   const timeoutMs = options.answerTimeoutMs ?? 30_000;
   let sessionId = '';
 
+  const bearer = (which: 'own' | 'none' | 'garbage' | 'forged'): Record<string, string> => {
+    const tokens = options.tokens;
+    if (tokens === undefined || which === 'none') return {};
+    const token = which === 'own' ? tokens.own : which === 'forged' ? tokens.forged : 'garbage.not.ajwt';
+    return { authorization: `Bearer ${token}` };
+  };
+
   const openSession = async (): Promise<void> => {
     const response = await fetch(mcpUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...bearer('own') },
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 0,
@@ -75,8 +87,9 @@ export async function runHostileClient(
             accept: 'application/json, text/event-stream',
             'mcp-session-id': sessionId,
             'mcp-protocol-version': '2025-11-25',
+            ...bearer('own'),
           }
-        : { ...attack.headers, ...(attack.withSession && { 'mcp-session-id': sessionId }) };
+        : { ...attack.headers, ...(attack.withSession && { 'mcp-session-id': sessionId }), ...bearer(attack.auth) };
     const url = attack.kind === 'rpc' ? mcpUrl : new URL(attack.path, mcpUrl).href;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);

@@ -29,6 +29,8 @@ export interface HttpAttack {
   headers: Record<string, string>;
   /** Send the attacker's valid session id (else whatever `headers` says). */
   withSession: boolean;
+  /** Which `Authorization` to send when the server wants tokens: the attacker's own, none, or a bad one. */
+  auth: 'own' | 'none' | 'garbage' | 'forged';
   body?: string | Oversized;
 }
 
@@ -187,6 +189,7 @@ const httpAttack: fc.Arbitrary<HttpAttack> = fc
         nil: undefined,
       },
     ),
+    auth: fc.constantFrom<HttpAttack['auth']>('own', 'own', 'none', 'garbage', 'forged'),
     session: fc.oneof(
       fc.constant<'own' | undefined>('own'),
       fc.constant(undefined),
@@ -205,7 +208,7 @@ const httpAttack: fc.Arbitrary<HttpAttack> = fc
       { nil: undefined },
     ),
   })
-  .map(({ method, path, contentType, accept, session, protocolVersion, origin, body }) => {
+  .map(({ method, path, contentType, accept, auth, session, protocolVersion, origin, body }) => {
     const headers: Record<string, string> = {};
     if (contentType !== undefined) headers['content-type'] = contentType;
     if (accept !== undefined) headers.accept = accept;
@@ -219,6 +222,7 @@ const httpAttack: fc.Arbitrary<HttpAttack> = fc
       path,
       headers,
       withSession: session === 'own',
+      auth,
       body: method === 'GET' || method === 'HEAD' ? undefined : body,
     };
   });

@@ -5,6 +5,7 @@ import type { Config } from '../../src/config';
 import { formatHostileRunReport, runHostileClient } from '../fuzz/hostile-client';
 import { callToolAsTask, cancelTask, connectMcp, getTask, listTasks, type TestClient } from '../helpers/mcp-client';
 import { startTestProduct, testConfig } from '../helpers/product';
+import { makeKey, signToken, writeJwksFile } from '../helpers/auth';
 
 /**
  * A hostile client against a real server: thousands of malformed, oversized, mis-typed, out-of-order
@@ -70,5 +71,67 @@ describe('a hostile client', () => {
       expect(storedDecisions()).toEqual(decisionsBefore);
     },
     timeoutMs,
+  );
+});
+
+describe('a hostile principal', () => {
+  const ISSUER = 'https://id.example.test';
+  let config: Config;
+  let product: RunningProduct;
+  let victim: TestClient;
+  let attackerToken: string;
+  let forgedToken: string;
+  const victimTaskIds: string[] = [];
+  const victimDecisions = (): Promise<unknown> =>
+    victim.client
+      .callTool({ name: 'get_recent_decisions', arguments: { limit: 100 } })
+      .then((r) => r.structuredContent);
+
+  beforeAll(async () => {
+    const [key, untrusted] = await Promise.all([makeKey('k1', 'ES256'), makeKey('k1', 'ES256')]);
+    const probe = testConfig();
+    config = testConfig({
+      DATA_DIR: probe.dataDir,
+      MCP_AUTH_ISSUER: ISSUER,
+      MCP_AUTH_JWKS_FILE: writeJwksFile(probe.dataDir, [key]),
+    });
+    product = await startTestProduct(config);
+    const url = product.mcpUrl!;
+    victim = await connectMcp(url, {
+      token: await signToken(key, { issuer: ISSUER, audience: url, subject: 'alice' }),
+    });
+    attackerToken = await signToken(key, { issuer: ISSUER, audience: url, subject: 'mallory' });
+    forgedToken = await signToken(untrusted, { issuer: ISSUER, audience: url, subject: 'alice' });
+    for (let i = 0; i < 2; i++) {
+      const task = await callToolAsTask(victim.client, 'long_running_operation', { duration: 900, steps: 900 });
+      victimTaskIds.push(task.taskId);
+    }
+    await victim.client.callTool({ name: 'record_decision', arguments: { title: 'Alice only', decision: 'Private.' } });
+  });
+
+  afterAll(async () => {
+    for (const taskId of victimTaskIds) await cancelTask(victim.client, taskId).catch(() => undefined);
+    await victim?.close();
+    await product?.close();
+  });
+
+  const requests = Math.max(100, Math.round(REQUESTS / 2));
+  it(
+    `answers ${requests} requests of another principal with errors only, reaching nothing of the victim`,
+    async () => {
+      const decisionsBefore = await victimDecisions();
+      const report = await runHostileClient(
+        product.mcpUrl!,
+        { victimTaskIds },
+        { requests, seed: SEED, tokens: { own: attackerToken, forged: forgedToken } },
+      );
+      console.log(formatHostileRunReport(report));
+      expect(report.byStatus['401']).toBeGreaterThan(0);
+      const listed = (await listTasks(victim.client)).tasks.map((task) => task.taskId);
+      expect(listed.sort()).toEqual([...victimTaskIds].sort());
+      for (const taskId of victimTaskIds) expect((await getTask(victim.client, taskId)).status).toBe('working');
+      expect(await victimDecisions()).toEqual(decisionsBefore);
+    },
+    120_000 + REQUESTS * 50,
   );
 });
