@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RunningProduct } from '../../src/app';
 import type { AuditEvent } from '../../src/mcp/audit-log';
 import { INITIALIZE_BODY, makeKey, postMcp, signToken, writeJwksFile, type TestKey } from '../helpers/auth';
@@ -16,7 +17,8 @@ import { startTestProduct, testConfig } from '../helpers/product';
 import { scopeKey } from '../../src/tasks/owner';
 import { principalOwner } from '../../src/auth/principal';
 
-const ISSUER = 'https://id.example.test';
+// Unique per run: a principal (iss + sub) owns its tasks across every test that uses it.
+const ISSUER = `https://id.example.test/${randomUUID()}`;
 
 /**
  * The audit log names who did what (principal and client address) for every task operation and every

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunningProduct } from '../../src/app';
 import { INITIALIZE_BODY, jwksOf, makeKey, postMcp, signToken, type TestKey } from '../helpers/auth';
 import { startTestProduct, testConfig } from '../helpers/product';
 
-const ISSUER = 'https://id.example.test';
+// Unique per run: a principal (iss + sub) owns its tasks across every test that uses it.
+const ISSUER = `https://id.example.test/${randomUUID()}`;
 
 describe('authentication with keys from a JWKS URL', () => {
   let product: RunningProduct;

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { RunningProduct } from '../../src/app';
 import { INITIALIZE_BODY, makeKey, postMcp, signToken, writeJwksFile, type TestKey } from '../helpers/auth';
 import { connectMcp, type TestClient } from '../helpers/mcp-client';
 import { startTestProduct, testConfig } from '../helpers/product';
 
-const ISSUER = 'https://id.example.test';
+// Unique per run: a principal (iss + sub) owns its tasks across every test that uses it.
+const ISSUER = `https://id.example.test/${randomUUID()}`;
 
 /**
  * With authentication the project memory belongs to the tenant the token names

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RunningProduct } from '../../src/app';
 import {
   INITIALIZE_BODY,
@@ -20,7 +21,8 @@ import {
 } from '../helpers/mcp-client';
 import { startTestProduct, testConfig } from '../helpers/product';
 
-const ISSUER = 'https://id.example.test/realms/team';
+// Unique per run: a principal (iss + sub) owns its tasks across every test that uses it.
+const ISSUER = `https://id.example.test/realms/team/${randomUUID()}`;
 const SCOPE = 'mcp:tools';
 
 describe('authentication with bearer tokens (JWKS file)', () => {

@@ -35,14 +35,14 @@ describe('failed tasks, owners and listing', () => {
     await product?.close();
   });
 
-  it('§1.16 #19 #27: fails a task whose file is missing, naming the path in statusMessage and in an isError result', async () => {
+  it("§1.16 #19 #27: fails a task whose file is missing, naming the path as given (not the server's) in statusMessage and in an isError result", async () => {
     const task = await callToolAsTask(alice.client, 'analyze_dataset', { source: 'missing/nothing-here.csv' });
     const failed = await waitForTask(alice.client, task.taskId, (t) => t.status === 'failed');
-    const expectedPath = path.join(dataDir, 'datasets', 'missing', 'nothing-here.csv');
-    expect(failed.statusMessage).toContain(expectedPath);
+    expect(failed.statusMessage).toBe('file not found: missing/nothing-here.csv');
     const result = await getTaskResult(alice.client, task.taskId);
     expect(result.isError).toBe(true);
-    expect(JSON.stringify(result.content)).toContain(expectedPath);
+    expect(JSON.stringify(result.content)).toContain('file not found: missing/nothing-here.csv');
+    expect(JSON.stringify(result)).not.toContain(dataDir);
     expect(result._meta?.['io.modelcontextprotocol/related-task']).toEqual({ taskId: task.taskId });
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { RunningProduct } from '../../src/app';
@@ -75,7 +76,8 @@ describe('a hostile client', () => {
 });
 
 describe('a hostile principal', () => {
-  const ISSUER = 'https://id.example.test';
+  // Unique per run: a principal (iss + sub) owns its tasks across every test that uses it.
+  const ISSUER = `https://id.example.test/${randomUUID()}`;
   let config: Config;
   let product: RunningProduct;
   let victim: TestClient;
