@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+import type { Config } from '../../src/config';
+import { testConfig } from './product';
 
 /** A signing key of a test issuer, with its public JWK as a JWKS lists it. */
 export interface TestKey {
@@ -17,6 +19,17 @@ export async function makeKey(kid: string, alg: 'RS256' | 'ES256'): Promise<Test
 
 export function jwksOf(keys: TestKey[]): { keys: JWK[] } {
   return { keys: keys.map((key) => key.publicJwk) };
+}
+
+/** A test configuration with authentication on: tokens of `issuer`, verified against `keys` (a JWKS file in its data dir). */
+export function authTestConfig(issuer: string, keys: TestKey[], overrides: NodeJS.ProcessEnv = {}): Config {
+  const { dataDir } = testConfig();
+  return testConfig({
+    DATA_DIR: dataDir,
+    MCP_AUTH_ISSUER: issuer,
+    MCP_AUTH_JWKS_FILE: writeJwksFile(dataDir, keys),
+    ...overrides,
+  });
 }
 
 /** Writes the public keys as a JWKS file in `dir` and returns its path. */

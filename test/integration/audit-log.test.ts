@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningProduct } from '../../src/app';
 import type { AuditEvent } from '../../src/mcp/audit-log';
-import { INITIALIZE_BODY, makeKey, postMcp, signToken, writeJwksFile, type TestKey } from '../helpers/auth';
+import { INITIALIZE_BODY, makeKey, postMcp, signToken, authTestConfig, type TestKey } from '../helpers/auth';
 import {
   callToolAsTask,
   cancelTask,
@@ -13,7 +13,7 @@ import {
   waitForTask,
   type TestClient,
 } from '../helpers/mcp-client';
-import { startTestProduct, testConfig } from '../helpers/product';
+import { startTestProduct } from '../helpers/product';
 import { scopeKey } from '../../src/tasks/owner';
 import { principalOwner } from '../../src/auth/principal';
 
@@ -43,15 +43,7 @@ describe('the audit log', () => {
 
   beforeAll(async () => {
     key = await makeKey('k1', 'RS256');
-    const probe = testConfig();
-    product = await startTestProduct(
-      testConfig({
-        DATA_DIR: probe.dataDir,
-        MCP_AUTH_ISSUER: ISSUER,
-        MCP_AUTH_JWKS_FILE: writeJwksFile(probe.dataDir, [key]),
-      }),
-      { auditSink: (event) => events.push(event) },
-    );
+    product = await startTestProduct(authTestConfig(ISSUER, [key]), { auditSink: (event) => events.push(event) });
     url = product.mcpUrl!;
   });
 
@@ -109,16 +101,9 @@ describe('the audit log', () => {
 
   it('records a task the clean-up schedule deleted when its TTL ran out', async () => {
     const expired: { workflowId: string; scope: string | undefined }[] = [];
-    const probe = testConfig();
-    const cleaning = await startTestProduct(
-      testConfig({
-        DATA_DIR: probe.dataDir,
-        MCP_AUTH_ISSUER: ISSUER,
-        MCP_AUTH_JWKS_FILE: writeJwksFile(probe.dataDir, [key]),
-        TASK_CLEANUP_INTERVAL_SECONDS: '1',
-      }),
-      { activityObserver: { onCancelled: () => undefined, onTaskExpired: (report) => expired.push(report) } },
-    );
+    const cleaning = await startTestProduct(authTestConfig(ISSUER, [key], { TASK_CLEANUP_INTERVAL_SECONDS: '1' }), {
+      activityObserver: { onCancelled: () => undefined, onTaskExpired: (report) => expired.push(report) },
+    });
     try {
       const token = await signToken(key, { issuer: ISSUER, audience: cleaning.mcpUrl!, subject: 'carol' });
       const carol = await connectMcp(cleaning.mcpUrl!, { token });

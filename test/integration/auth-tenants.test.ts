@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningProduct } from '../../src/app';
-import { INITIALIZE_BODY, makeKey, postMcp, signToken, writeJwksFile, type TestKey } from '../helpers/auth';
+import { INITIALIZE_BODY, makeKey, postMcp, signToken, authTestConfig, type TestKey } from '../helpers/auth';
 import { connectMcp, type TestClient } from '../helpers/mcp-client';
-import { startTestProduct, testConfig } from '../helpers/product';
+import { startTestProduct } from '../helpers/product';
 
 // Unique per run: a principal (iss + sub) owns its tasks across every test that uses it.
 const ISSUER = `https://id.example.test/${randomUUID()}`;
@@ -32,15 +32,7 @@ describe('tenants from the token', () => {
 
   beforeAll(async () => {
     key = await makeKey('k1', 'ES256');
-    const probe = testConfig();
-    product = await startTestProduct(
-      testConfig({
-        DATA_DIR: probe.dataDir,
-        MCP_AUTH_ISSUER: ISSUER,
-        MCP_AUTH_JWKS_FILE: writeJwksFile(probe.dataDir, [key]),
-        MCP_AUTH_TENANT_CLAIM: 'org',
-      }),
-    );
+    product = await startTestProduct(authTestConfig(ISSUER, [key], { MCP_AUTH_TENANT_CLAIM: 'org' }));
     url = product.mcpUrl!;
   });
 

@@ -6,7 +6,7 @@ import type { Config } from '../../src/config';
 import { formatHostileRunReport, runHostileClient } from '../fuzz/hostile-client';
 import { callToolAsTask, cancelTask, connectMcp, getTask, listTasks, type TestClient } from '../helpers/mcp-client';
 import { startTestProduct, testConfig } from '../helpers/product';
-import { makeKey, signToken, writeJwksFile } from '../helpers/auth';
+import { makeKey, signToken, authTestConfig } from '../helpers/auth';
 
 /**
  * A hostile client against a real server: thousands of malformed, oversized, mis-typed, out-of-order
@@ -91,12 +91,7 @@ describe('a hostile principal', () => {
 
   beforeAll(async () => {
     const [key, untrusted] = await Promise.all([makeKey('k1', 'ES256'), makeKey('k1', 'ES256')]);
-    const probe = testConfig();
-    config = testConfig({
-      DATA_DIR: probe.dataDir,
-      MCP_AUTH_ISSUER: ISSUER,
-      MCP_AUTH_JWKS_FILE: writeJwksFile(probe.dataDir, [key]),
-    });
+    config = authTestConfig(ISSUER, [key]);
     product = await startTestProduct(config);
     const url = product.mcpUrl!;
     victim = await connectMcp(url, {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   CallToolResultSchema,
   CancelTaskResultSchema,
@@ -8,7 +9,7 @@ import {
 import type { RunningProduct } from '../../src/app';
 import type { AuditEvent } from '../../src/mcp/audit-log';
 import { scopeKey } from '../../src/tasks/owner';
-import { makeKey, signToken, writeJwksFile } from '../helpers/auth';
+import { makeKey, signToken, authTestConfig } from '../helpers/auth';
 import { RecordingObserver, startTestProduct, testConfig } from '../helpers/product';
 import {
   callToolAsTask,
@@ -283,18 +284,12 @@ describe('MCP tasks protocol over Streamable HTTP', () => {
 describe('limits', () => {
   it('§1.16 #43: rate-limits tool calls and task requests per principal across its sessions with -32603, other principals unaffected', async () => {
     const key = await makeKey('k1', 'ES256');
-    const probe = testConfig();
+    // Its own issuer: a principal owns its tasks across every test that uses it.
+    const issuer = `https://id.example.test/${randomUUID()}`;
     const product = await startTestProduct(
-      testConfig({
-        DATA_DIR: probe.dataDir,
-        MCP_AUTH_ISSUER: 'https://id.example.test',
-        MCP_AUTH_JWKS_FILE: writeJwksFile(probe.dataDir, [key]),
-        TASK_CREATE_RATE_PER_MINUTE: '3',
-        TASK_REQUEST_RATE_PER_MINUTE: '5',
-      }),
+      authTestConfig(issuer, [key], { TASK_CREATE_RATE_PER_MINUTE: '3', TASK_REQUEST_RATE_PER_MINUTE: '5' }),
     );
-    const tokenOf = (subject: string) =>
-      signToken(key, { issuer: 'https://id.example.test', audience: product.mcpUrl!, subject });
+    const tokenOf = (subject: string) => signToken(key, { issuer, audience: product.mcpUrl!, subject });
     const mcp = await connectMcp(product.mcpUrl!, { token: await tokenOf('alice') });
     const sameOwner = await connectMcp(product.mcpUrl!, { token: await tokenOf('alice') });
     const other = await connectMcp(product.mcpUrl!, { token: await tokenOf('bob') });
