@@ -81,6 +81,13 @@ export interface TaskBackend {
    */
   getTaskResult(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<ToolCallResult>;
   /**
+   * Resolves once the task's execution has closed (completed, failed, cancelled or timed out), or is
+   * gone. Learns of it from the engine's own notice of the close, not by polling, so a caller waiting
+   * for a result hears of it at once. Rejects with the signal's reason when `signal` aborts first.
+   * A cancel requested but not yet carried out is not an end: read the task for that.
+   */
+  waitForTaskEnd(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
    * The owner's tasks, newest first (by start time to the nanosecond, then id), with the same status,
    * `statusMessage` and `lastUpdatedAt` as `getTask`. Throws `InvalidCursorError` for a cursor it did
    * not issue.

@@ -38,7 +38,7 @@ import {
 } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
 import { checkAnswerSize } from './request-limits';
-import { callWorkflowIdFor, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
+import { callWorkflowIdFor, isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
 import type { CallSpec, ListTasksPage, RunCallOptions, TaskBackend, TaskSpec, TaskView } from './task-backend';
 import { CANCELLED_MESSAGE, TaskReader, type TaskMemo } from './task-reader';
 import { explainWorkflowFailure } from './workflow-failures';
@@ -64,6 +64,12 @@ const CANCEL_SETTLE_POLL_MS = 50;
  */
 const LISTED_WAIT_MS = 5_000;
 const LISTED_POLL_MS = 25;
+
+/** gRPC status NOT_FOUND. */
+const GRPC_NOT_FOUND = 5;
+
+/** `temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT`. */
+const CLOSE_EVENT_FILTER = 2;
 
 /**
  * The task engine on Temporal: one workflow execution per task, id `mcp-task/<scope>/<taskId>`, and
@@ -203,6 +209,36 @@ export class TemporalTaskBackend implements TaskBackend {
           return errorResult(CANCELLED_MESSAGE);
         default:
           throw new TaskNotTerminalError(taskId, loaded.view.status);
+      }
+    }, options);
+  }
+
+  async waitForTaskEnd(owner: TaskOwner, taskId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!isTaskId(taskId)) return;
+    const { client } = this;
+    const execution = { workflowId: workflowIdFor(owner, taskId) };
+    await this.guard(async () => {
+      // Temporal's long poll on the close event: the server answers as soon as the execution closes,
+      // or with an empty page when its poll times out (then asked again).
+      let nextPageToken: Uint8Array | undefined;
+      for (;;) {
+        let page: Awaited<ReturnType<Client['workflowService']['getWorkflowExecutionHistory']>>;
+        try {
+          page = await client.workflowService.getWorkflowExecutionHistory({
+            namespace: client.options.namespace,
+            execution,
+            waitNewEvent: true,
+            skipArchival: true,
+            historyEventFilterType: CLOSE_EVENT_FILTER,
+            nextPageToken,
+          });
+        } catch (err) {
+          // Deleted or never there: nothing left to wait for (reading the task says which).
+          if ((err as { code?: number }).code === GRPC_NOT_FOUND) return;
+          throw err;
+        }
+        if (page.history?.events?.length) return;
+        nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
       }
     }, options);
   }
