@@ -53,7 +53,10 @@ describe('tasks/result hears of the end from Temporal, not from a poll interval'
 
   it('notices a question on a waiting tasks/result within about a second, however long the poll interval', async () => {
     const tag = `wait${Date.now().toString(36)}`;
-    await mcp.client.callTool({ name: 'record_decision', arguments: { title: `${tag}-a`, decision: 'd', tags: [tag] } });
+    await mcp.client.callTool({
+      name: 'record_decision',
+      arguments: { title: `${tag}-a`, decision: 'd', tags: [tag] },
+    });
     const task = await callToolAsTask(mcp.client, 'purge_decisions', { tag });
     // Waiting from creation on: the question comes up while this request waits.
     const result = await getTaskResult(mcp.client, task.taskId);
