@@ -88,9 +88,12 @@ export interface TaskBackend {
    */
   waitForTaskEnd(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<void>;
   /**
-   * The owner's tasks, newest first (by start time to the nanosecond, then id), with the same status,
-   * `statusMessage` and `lastUpdatedAt` as `getTask`. Throws `InvalidCursorError` for a cursor it did
-   * not issue.
+   * One page of the owner's tasks, in the order of the engine's index: running tasks first, most
+   * recently started first, then finished ones, most recently finished first. Each entry has the same
+   * status, `statusMessage` and `lastUpdatedAt` as `getTask`. A page costs the same however many tasks
+   * the owner has; tasks created while a client pages never shift the pages after its cursor (a task
+   * that finishes meanwhile can show up once more, among the finished). Throws `InvalidCursorError`
+   * for a cursor it did not issue to this owner.
    */
   listTasks(owner: TaskOwner, options?: { cursor?: string }): Promise<ListTasksPage>;
   /**

@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+import { MIN_RESULT_RETENTION_MS } from '../../common/task-expiry';
 import type { TaskLimits } from '../config';
 import type { InputResponse } from '../../common/elicitation';
 import {
@@ -20,22 +22,14 @@ import {
 } from '../../workflows/definitions';
 import {
   InputRejectedError,
+  InvalidCursorError,
   InvalidTaskRequestError,
   TaskAlreadyTerminalError,
   TaskLimitError,
   TaskNotCancellableError,
   TaskNotTerminalError,
 } from './errors';
-import {
-  compareNewestFirst,
-  decodeCursor,
-  encodeCursor,
-  floorToMs,
-  isAfterCursor,
-  startTimeNs,
-  type ListCursor,
-  type ListedExecution,
-} from './list-cursor';
+import { decodeCursor, encodeCursor } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
 import { checkAnswerSize } from './request-limits';
 import { callWorkflowIdFor, isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
@@ -65,7 +59,8 @@ const CANCEL_SETTLE_POLL_MS = 50;
 const LISTED_WAIT_MS = 5_000;
 const LISTED_POLL_MS = 25;
 
-/** gRPC status NOT_FOUND. */
+/** gRPC status codes the engine tells apart. */
+const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_NOT_FOUND = 5;
 
 /** `temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT`. */
@@ -244,27 +239,44 @@ export class TemporalTaskBackend implements TaskBackend {
   }
 
   async listTasks(owner: TaskOwner, options: { cursor?: string } = {}): Promise<ListTasksPage> {
+    const scope = scopeKey(owner);
+    const nextPageToken = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor);
     return this.guard(async () => {
-      const after: ListCursor | undefined = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-      let query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}"`;
-      // Visibility compares start times at its own precision: the bound takes the cursor's whole
-      // millisecond, and the exact keyset comparison is made here.
-      if (after) query += ` AND StartTime < "${new Date(floorToMs(after.startedAtNs) + 1).toISOString()}"`;
-      // Visibility on SQL stores cannot ORDER BY start time, so the page is sorted here.
-      const candidates: ListedExecution[] = [];
-      for await (const info of this.client.workflow.list({ query, pageSize: 1000 })) {
-        if (TaskReader.isExpiredListing(info)) continue;
-        const listed = { info, startedAtNs: startTimeNs(info) };
-        if (!after || isAfterCursor(listed, after)) candidates.push(listed);
+      const { client } = this;
+      const now = Date.now();
+      // Closed tasks past any possible expiry are left out by the query (the clean-up schedule deletes
+      // them later); the exact expiry of the rest is checked on each entry.
+      const query =
+        `${ScopeSearchAttribute.name} = "${scope}" AND (ExecutionStatus = "Running"` +
+        ` OR ${ExpiresAtSearchAttribute.name} > "${new Date(now).toISOString()}"` +
+        ` OR CloseTime > "${new Date(now - MIN_RESULT_RETENTION_MS).toISOString()}")`;
+      let response: Awaited<ReturnType<Client['workflowService']['listWorkflowExecutions']>>;
+      try {
+        response = await client.workflowService.listWorkflowExecutions({
+          namespace: client.options.namespace,
+          query,
+          pageSize: this.limits.listPageSize,
+          nextPageToken,
+        });
+      } catch (err) {
+        // Visibility could not read the token: it is not one it issued.
+        if (nextPageToken && (err as { code?: number }).code === GRPC_INVALID_ARGUMENT) {
+          throw new InvalidCursorError(options.cursor!);
+        }
+        throw err;
       }
-      candidates.sort(compareNewestFirst);
-      const page = candidates.slice(0, this.limits.listPageSize);
-      const views = await Promise.all(page.map(({ info }) => this.reader.readListed(info)));
-      const last = page.at(-1);
+      const listed = await Promise.all(
+        response.executions.map((raw) =>
+          executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace),
+        ),
+      );
+      const views = await Promise.all(
+        listed.map((info) => (TaskReader.isExpiredListing(info) ? undefined : this.reader.readListed(info))),
+      );
+      const token = response.nextPageToken;
       return {
         tasks: views.filter((view): view is TaskView => view !== undefined),
-        ...(candidates.length > page.length &&
-          last && { nextCursor: encodeCursor({ startedAtNs: last.startedAtNs, workflowId: last.info.workflowId }) }),
+        ...(token?.length && { nextCursor: encodeCursor(scope, token) }),
       };
     });
   }
