@@ -271,7 +271,7 @@ export class TemporalTaskBackend implements TaskBackend {
         ),
       );
       const views = await Promise.all(
-        listed.map((info) => (TaskReader.isExpiredListing(info) ? undefined : this.reader.readListed(info))),
+        listed.filter((info) => !TaskReader.isExpiredListing(info)).map((info) => this.reader.readListed(info)),
       );
       const token = response.nextPageToken;
       return {
