@@ -102,6 +102,8 @@ export function createMcpServer(options: McpServerOptions): Server {
     backend,
     owner,
     intervalMs: options.limits.pollIntervalMs,
+    maxWatched: options.limits.maxWatchedTasks,
+    maxIntervalMs: options.limits.maxNotifyIntervalMs,
     statusRelay,
     // Cancellations are audited where they are asked for; completion and failure where they are seen.
     onTerminal: (task) => {
