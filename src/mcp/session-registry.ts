@@ -165,22 +165,47 @@ export class SessionRegistry {
    * request's: a session is reachable only by the principal that opened it.
    */
   async findOrResume(sessionId: string, request: SessionRequest): Promise<LiveSession | undefined> {
+    const found = await this.findDeferringEndCheck(sessionId, request);
+    if (!found) return undefined;
+    return (await found.ended) ? undefined : found.session;
+  }
+
+  /**
+   * {@link findOrResume} for a request without side effects: the check that the session was not
+   * ended (a round trip to Temporal) runs alongside the request instead of before it. `ended` settles
+   * with that check (rejecting with `SessionEndingsUnavailableError`); an ended session is closed
+   * then, and the caller must not answer the request before `ended` resolved `false`.
+   */
+  async findDeferringEndCheck(
+    sessionId: string,
+    request: SessionRequest,
+  ): Promise<{ session: LiveSession; ended: Promise<boolean> } | undefined> {
     const facts = this.signer.verify(sessionId);
     if (!facts) return undefined;
     const tag = request.principal && principalTag(request.principal);
     if (facts.principalTag !== tag) return undefined;
-    const live = this.sessions.get(sessionId);
-    if (this.now() >= facts.issuedAt + this.maxAgeMs || (await this.isEnded(sessionId))) {
+    if (this.now() >= facts.issuedAt + this.maxAgeMs) {
+      const live = this.sessions.get(sessionId);
       if (live) await this.close(live);
       return undefined;
     }
-    if (live) return live;
+    const ended = this.isEnded(sessionId).then(async (isEnded) => {
+      const live = this.sessions.get(sessionId);
+      if (isEnded && live) await this.close(live);
+      return isEnded;
+    });
+    // Awaited by the caller; this only keeps a rejection that races the resumption below from going unhandled.
+    ended.catch(() => undefined);
+    const live = this.sessions.get(sessionId);
+    if (live) return { session: live, ended };
+    // A session ended elsewhere is not resumed here: wait for the check before building anything.
+    if (await ended) return undefined;
     let pending = this.resuming.get(sessionId);
     if (!pending) {
       pending = this.resume(sessionId, facts, request).finally(() => this.resuming.delete(sessionId));
       this.resuming.set(sessionId, pending);
     }
-    return pending;
+    return { session: await pending, ended };
   }
 
   /** Records that a request reached `session`, so that it is neither swept nor evicted first. */
