@@ -42,17 +42,17 @@ export async function awaitTaskResult(options: ResultStreamOptions): Promise<Too
   const waiting = new AbortController();
   const stopWaiting = (): void => waiting.abort(extra.signal.reason);
   extra.signal.addEventListener('abort', stopWaiting, { once: true });
-  let ended = false;
+  let ended: { result?: ToolCallResult } | undefined;
   // When the long poll itself fails (Temporal unreachable for a moment), the reads below carry on alone.
   const endNotice = backend.waitForTaskEnd(owner, taskId, { signal: waiting.signal }).then(
-    () => void (ended = true),
+    (result) => void (ended = { result }),
     () => new Promise<void>(() => undefined),
   );
   const checkEveryMs = Math.min(options.pollIntervalMs, QUESTION_CHECK_MS);
   let rejection: { requestId: string; reason: string } | undefined;
   try {
     for (;;) {
-      if (ended) return await backend.getTaskResult(owner, taskId);
+      if (ended) return ended.result ?? (await backend.getTaskResult(owner, taskId));
       const task = await backend.getTask(owner, taskId);
       if (isTerminalStatus(task.status)) return await backend.getTaskResult(owner, taskId);
       const question = task.status === 'input_required' ? task.pendingInput : undefined;

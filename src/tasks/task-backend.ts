@@ -83,10 +83,16 @@ export interface TaskBackend {
   /**
    * Resolves once the task's execution has closed (completed, failed, cancelled or timed out), or is
    * gone. Learns of it from the engine's own notice of the close, not by polling, so a caller waiting
-   * for a result hears of it at once. Rejects with the signal's reason when `signal` aborts first.
-   * A cancel requested but not yet carried out is not an end: read the task for that.
+   * for a result hears of it at once. When the task completed, resolves with its result as
+   * `getTaskResult` would answer it (the notice carries it); otherwise with undefined: read the task.
+   * Rejects with the signal's reason when `signal` aborts first. A cancel requested but not yet
+   * carried out is not an end: read the task for that.
    */
-  waitForTaskEnd(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<void>;
+  waitForTaskEnd(
+    owner: TaskOwner,
+    taskId: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<ToolCallResult | undefined>;
   /**
    * One page of the owner's tasks, in the order of the engine's index: running tasks first, most
    * recently started first, then finished ones, most recently finished first. Each entry has the same

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { MIN_RESULT_RETENTION_MS } from '../../common/task-expiry';
 import type { TaskLimits } from '../config';
 import type { InputResponse } from '../../common/elicitation';
@@ -208,11 +209,15 @@ export class TemporalTaskBackend implements TaskBackend {
     }, options);
   }
 
-  async waitForTaskEnd(owner: TaskOwner, taskId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (!isTaskId(taskId)) return;
+  async waitForTaskEnd(
+    owner: TaskOwner,
+    taskId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ToolCallResult | undefined> {
+    if (!isTaskId(taskId)) return undefined;
     const { client } = this;
     const execution = { workflowId: workflowIdFor(owner, taskId) };
-    await this.guard(async () => {
+    return this.guard(async () => {
       // Temporal's long poll on the close event: the server answers as soon as the execution closes,
       // or with an empty page when its poll times out (then asked again).
       let nextPageToken: Uint8Array | undefined;
@@ -229,10 +234,16 @@ export class TemporalTaskBackend implements TaskBackend {
           });
         } catch (err) {
           // Deleted or never there: nothing left to wait for (reading the task says which).
-          if ((err as { code?: number }).code === GRPC_NOT_FOUND) return;
+          if ((err as { code?: number }).code === GRPC_NOT_FOUND) return undefined;
           throw err;
         }
-        if (page.history?.events?.length) return;
+        const close = page.history?.events?.[0];
+        if (close) {
+          // A completed task's result is in its close event: no read needed (completion wins over a
+          // cancel request, and a task that just closed has not expired).
+          const payload = close.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+          return payload ? defaultPayloadConverter.fromPayload<ToolCallResult>(payload) : undefined;
+        }
         nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
       }
     }, options);
