@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo, WorkflowStartOptions } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { MIN_RESULT_RETENTION_MS } from '../../common/task-expiry';
@@ -33,7 +33,7 @@ import {
 import { decodeCursor, encodeCursor } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
 import { checkAnswerSize } from './request-limits';
-import { callWorkflowIdFor, isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
+import { callWorkflowIdFor, isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskId, type TaskOwner } from './owner';
 import type { CallSpec, ListTasksPage, RunCallOptions, TaskBackend, TaskSpec, TaskView } from './task-backend';
 import { CANCELLED_MESSAGE, TaskReader, type TaskMemo } from './task-reader';
 import { explainWorkflowFailure } from './workflow-failures';
@@ -99,38 +99,16 @@ export class TemporalTaskBackend implements TaskBackend {
       await this.enforceRunningLimit(owner);
       const taskId = newTaskId();
       const createdAt = new Date();
-      const memo: TaskMemo = {
-        taskId,
-        tool: spec.tool,
-        createdAt: createdAt.toISOString(),
-        ttlMs,
-        timeLimitSeconds: spec.timeLimitSeconds,
-        ...(spec.progressToken !== undefined && { progressToken: spec.progressToken }),
-        // The workflow replaces this on each status change; readers never need to ask it.
-        [TASK_STATE_MEMO_KEY]: { status: 'working', lastUpdatedAt: createdAt.toISOString() },
-      };
-      await this.client.workflow.start(spec.workflow, {
-        workflowId: workflowIdFor(owner, taskId),
-        taskQueue: this.taskQueue,
-        args: [workflowInput(owner, spec.arguments)],
-        workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { ...memo },
-        typedSearchAttributes: [
-          { key: ScopeSearchAttribute, value: scopeKey(owner) },
-          { key: ToolSearchAttribute, value: spec.tool },
-          { key: TaskStatusSearchAttribute, value: 'working' },
-          { key: ExpiresAtSearchAttribute, value: new Date(createdAt.getTime() + ttlMs) },
-        ],
-        staticSummary: `MCP task ${taskId}: ${spec.tool}`,
-        staticDetails: argumentsDetails(spec.arguments),
-      });
+      await this.client.workflow.start(
+        spec.workflow,
+        taskStartOptions({ owner, spec, taskId, createdAt, ttlMs, taskQueue: this.taskQueue }),
+      );
       await this.awaitListed(workflowIdFor(owner, taskId));
       return {
         taskId,
         status: 'working',
-        createdAt: memo.createdAt,
-        lastUpdatedAt: memo.createdAt,
+        createdAt: createdAt.toISOString(),
+        lastUpdatedAt: createdAt.toISOString(),
         ttl: ttlMs,
         pollInterval: this.limits.pollIntervalMs,
         progressToken: spec.progressToken,
@@ -473,6 +451,44 @@ export class TemporalTaskBackend implements TaskBackend {
       );
     }
   }
+}
+
+/** What one task's start writes: its id, memo, search attributes and the Temporal UI's summary. */
+export function taskStartOptions(task: {
+  owner: TaskOwner;
+  spec: TaskSpec;
+  taskId: TaskId;
+  createdAt: Date;
+  ttlMs: number;
+  taskQueue: string;
+}): WorkflowStartOptions {
+  const { owner, spec, taskId, createdAt, ttlMs } = task;
+  const memo: TaskMemo = {
+    taskId,
+    tool: spec.tool,
+    createdAt: createdAt.toISOString(),
+    ttlMs,
+    timeLimitSeconds: spec.timeLimitSeconds,
+    ...(spec.progressToken !== undefined && { progressToken: spec.progressToken }),
+    // The workflow replaces this on each status change; readers never need to ask it.
+    [TASK_STATE_MEMO_KEY]: { status: 'working', lastUpdatedAt: createdAt.toISOString() },
+  };
+  return {
+    workflowId: workflowIdFor(owner, taskId),
+    taskQueue: task.taskQueue,
+    args: [workflowInput(owner, spec.arguments)],
+    workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    memo: { ...memo },
+    typedSearchAttributes: [
+      { key: ScopeSearchAttribute, value: scopeKey(owner) },
+      { key: ToolSearchAttribute, value: spec.tool },
+      { key: TaskStatusSearchAttribute, value: 'working' },
+      { key: ExpiresAtSearchAttribute, value: new Date(createdAt.getTime() + ttlMs) },
+    ],
+    staticSummary: `MCP task ${taskId}: ${spec.tool}`,
+    staticDetails: argumentsDetails(spec.arguments),
+  };
 }
 
 /** What a tool workflow receives: the validated arguments and the tenant whose data it may touch. */

@@ -17,7 +17,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { startProduct, type RunningProduct } from '../../src/app';
 import type { Config } from '../../src/config';
-import { TemporalTaskBackend } from '../../src/tasks/temporal-task-backend';
+import { newTaskId, scopeKey } from '../../src/tasks/owner';
+import { taskStartOptions } from '../../src/tasks/temporal-task-backend';
+import { ScopeSearchAttribute } from '../../workflows/definitions';
 import { startInMemoryMcpServer, type InMemoryMcpServer } from './in-memory-sdk';
 import { finishSignal, rawInstantWorkflow, type RawActivities } from './raw-workflows';
 import { latencyRow, mb, ms, percentile, throughput, timeEach } from './stats';
@@ -233,31 +235,34 @@ async function load(
   }
 }
 
-/** Seeds `count` finished tasks for the owner of `session`, the way `tools/call` creates them. */
+/**
+ * Seeds `count` finished tasks for the owner of `session`, started with the same options as
+ * `tools/call` gives them, run to completion by the raw worker; waits until visibility has them all.
+ */
 async function seedFinishedTasks(
   product: RunningProduct,
   raw: RawTemporal,
   session: McpSession,
   count: number,
-  limits: Config['limits'],
 ): Promise<void> {
-  const backend = new TemporalTaskBackend({
-    client: product.client,
-    taskQueue: raw.taskQueue,
-    limits: { ...limits, maxRunningTasksPerOwner: count + 1, maxRunningTasks: count + 1000 },
-  });
   const owner = { scope: `session:${session.sessionId}` };
-  try {
-    await throughput(32, count, () =>
-      backend.createTask(owner, {
-        tool: 'bench_seed',
-        workflow: rawInstantWorkflow,
-        arguments: {},
-        timeLimitSeconds: 600,
+  const spec = { tool: 'bench_seed', workflow: rawInstantWorkflow, arguments: {}, timeLimitSeconds: 600 };
+  await throughput(32, count, () =>
+    product.client.workflow.start(
+      rawInstantWorkflow,
+      taskStartOptions({
+        owner,
+        spec,
+        taskId: newTaskId(),
+        createdAt: new Date(),
+        ttlMs: 86_400_000,
+        taskQueue: raw.taskQueue,
       }),
-    );
-  } finally {
-    backend.close();
+    ),
+  );
+  const query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ExecutionStatus = "Completed"`;
+  while ((await product.client.workflow.count(query)).count < count) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
@@ -274,7 +279,7 @@ async function listing(
   for (const size of sizes) {
     const owner = await connect(product.mcpUrl!);
     const seeding = performance.now();
-    await seedFinishedTasks(product, raw, owner, size, limits);
+    await seedFinishedTasks(product, raw, owner, size);
     const seeded = performance.now() - seeding;
     const first = await timeEach(30, () => owner.list());
     // Deeper pages: follow the cursor from the first page on.
