@@ -60,6 +60,9 @@ const CANCEL_SETTLE_POLL_MS = 50;
 const LISTED_WAIT_MS = 5_000;
 const LISTED_POLL_MS = 25;
 
+/** How old the count of every owner's running tasks may be when a new task is checked against it. */
+const ALL_RUNNING_COUNT_MAX_AGE_MS = 1000;
+
 /** gRPC status codes the engine tells apart. */
 const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_NOT_FOUND = 5;
@@ -79,6 +82,8 @@ export class TemporalTaskBackend implements TaskBackend {
   private readonly limits: TaskLimits;
   private readonly reader: TaskReader;
   private readonly lifetime = new AbortController();
+  /** The last count of every owner's running tasks, and the tasks this process started since. */
+  private allRunning: { count: Promise<number>; countedAt: number; startedSince: number } | undefined;
 
   constructor(options: TemporalTaskBackendOptions) {
     // Every call in flight listens on the lifetime signal until it ends; many at once is normal, not a leak.
@@ -103,6 +108,7 @@ export class TemporalTaskBackend implements TaskBackend {
         spec.workflow,
         taskStartOptions({ owner, spec, taskId, createdAt, ttlMs, taskQueue: this.taskQueue }),
       );
+      if (this.allRunning) this.allRunning.startedSince++;
       await this.awaitListed(workflowIdFor(owner, taskId));
       return {
         taskId,
@@ -430,26 +436,45 @@ export class TemporalTaskBackend implements TaskBackend {
   /**
    * Refuses a new task past the owner's running-task limit or the limit of all owners together, so
    * that one owner cannot take every worker slot. Both are counted in visibility, so they hold across
-   * every MCP server replica (a burst faster than visibility's lag can pass them by a few tasks).
+   * every MCP server replica (a burst faster than visibility's lag can pass them by a few tasks). The
+   * owner's count is exact per task; the count of all owners, a scan of every running task, is read
+   * at most once a second per process and raised by the tasks this process started since.
    */
   private async enforceRunningLimit(owner: TaskOwner): Promise<void> {
     const running = 'ExecutionStatus = "Running"';
     const [mine, all] = await Promise.all([
       this.client.workflow.count(`${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ${running}`),
-      this.client.workflow.count(
-        `${ScopeSearchAttribute.name} IS NOT NULL AND TaskQueue = "${this.taskQueue}" AND ${running}`,
-      ),
+      this.countAllRunning(),
     ]);
     if (mine.count >= this.limits.maxRunningTasksPerOwner) {
       throw new TaskLimitError(
         `Too many running tasks: the limit is ${this.limits.maxRunningTasksPerOwner} per owner; wait for some to finish or cancel them`,
       );
     }
-    if (all.count >= this.limits.maxRunningTasks) {
+    if (all >= this.limits.maxRunningTasks) {
       throw new TaskLimitError(
         `Too many running tasks on this server: the limit is ${this.limits.maxRunningTasks} for everyone together; retry later`,
       );
     }
+  }
+
+  private async countAllRunning(): Promise<number> {
+    const now = Date.now();
+    if (!this.allRunning || now - this.allRunning.countedAt > ALL_RUNNING_COUNT_MAX_AGE_MS) {
+      const query = `${ScopeSearchAttribute.name} IS NOT NULL AND TaskQueue = "${this.taskQueue}" AND ExecutionStatus = "Running"`;
+      const entry = {
+        count: this.client.workflow.count(query).then(({ count }) => count),
+        countedAt: now,
+        startedSince: 0,
+      };
+      // A failed count is not kept: the next task asks again.
+      entry.count.catch(() => {
+        if (this.allRunning === entry) this.allRunning = undefined;
+      });
+      this.allRunning = entry;
+    }
+    const entry = this.allRunning;
+    return (await entry.count) + entry.startedSince;
   }
 }
 
