@@ -172,7 +172,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           protocolVersion: request.headers.get('mcp-protocol-version'),
           ...identity,
         };
-        if (request.method === 'POST' && isReadOnlyRequest(parsedBody)) {
+        if (request.method === 'POST' && mayCheckEndAlongside(parsedBody)) {
           const found = await sessions.findDeferringEndCheck(sessionId, sessionRequest);
           session = found?.session;
           ended = found?.ended;
@@ -208,8 +208,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (request.method === 'POST') cancelOnDisconnect(request, channel.transport, parsedBody);
     const answer = channel.transport.handleRequest(request, { parsedBody });
     if (!ended) return answer;
-    // A read runs alongside the end check (one round trip to Temporal instead of two in a row), and
-    // its answer, written nowhere yet, is let out only if the session was not ended.
+    // The request runs alongside the end check (one round trip to Temporal fewer in a row), and its
+    // answer, written nowhere yet, is let out only if the session was not ended.
     const [response, outcome] = await Promise.all([
       answer,
       ended.then(
@@ -306,12 +306,22 @@ function exposureWarnings(options: HttpServerOptions): string[] {
 /** Methods answered with a JSON body: quick reads and cancels that never need a stream. */
 const JSON_METHODS = new Set(['tasks/get', 'tasks/list', 'tasks/cancel']);
 
-/** Requests that change nothing, so they may run while the session's end is being checked. */
-const READ_ONLY_METHODS = new Set(['tasks/get', 'tasks/list', 'tasks/result', 'tools/list', 'ping']);
+/**
+ * Requests that may run while the session's end is being checked: reads, which change nothing, and
+ * `tools/call`, which waits for the check (its channel's `sessionOpen`) before it starts anything.
+ */
+const CHECKED_ALONGSIDE_METHODS = new Set([
+  'tasks/get',
+  'tasks/list',
+  'tasks/result',
+  'tools/list',
+  'ping',
+  'tools/call',
+]);
 
-function isReadOnlyRequest(body: unknown): boolean {
+function mayCheckEndAlongside(body: unknown): boolean {
   const method = (body as { method?: unknown } | null)?.method;
-  return !Array.isArray(body) && typeof method === 'string' && READ_ONLY_METHODS.has(method);
+  return !Array.isArray(body) && typeof method === 'string' && CHECKED_ALONGSIDE_METHODS.has(method);
 }
 
 function answersAsJson(body: unknown): boolean {

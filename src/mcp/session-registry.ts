@@ -25,6 +25,11 @@ export interface ChannelInfo {
   resumed?: SessionFacts;
   /** Whether the session's standalone GET stream is open now (questions may be asked there). */
   standaloneStreamOpen: () => boolean;
+  /**
+   * Resolves once the session is known not to have been ended, as of the latest request that reached
+   * it; rejects with `SessionEndedError` when it was. Anything a request changes waits for it.
+   */
+  sessionOpen: () => Promise<void>;
   /** The authenticated principal the session belongs to; undefined without authentication. */
   principal?: Principal;
   /** The address of the client whose request opened (or resumed) the session. */
@@ -57,6 +62,14 @@ export class SessionEndingsUnavailableError extends Error {
   constructor(cause: unknown) {
     super('Ended sessions cannot be checked right now', { cause });
     this.name = 'SessionEndingsUnavailableError';
+  }
+}
+
+/** The session was ended (DELETE) while a request of it was under way. */
+export class SessionEndedError extends Error {
+  constructor() {
+    super('Session not found');
+    this.name = 'SessionEndedError';
   }
 }
 
@@ -126,6 +139,8 @@ export class SessionRegistry {
   private readonly maxPerOwner: number;
   // Sessions ended here, for a registry without durable endings (and as a cache in front of them).
   private readonly endedHere = new Set<string>();
+  // The end check of the latest request of each session whose check runs alongside the request.
+  private readonly latestEndChecks = new Map<string, Promise<boolean>>();
 
   constructor(private readonly options: SessionRegistryOptions) {
     this.now = options.now ?? Date.now;
@@ -196,6 +211,12 @@ export class SessionRegistry {
     });
     // Awaited by the caller; this only keeps a rejection that races the resumption below from going unhandled.
     ended.catch(() => undefined);
+    this.latestEndChecks.set(sessionId, ended);
+    void ended
+      .finally(() => {
+        if (this.latestEndChecks.get(sessionId) === ended) this.latestEndChecks.delete(sessionId);
+      })
+      .catch(() => undefined);
     const live = this.sessions.get(sessionId);
     if (live) return { session: live, ended };
     // A session ended elsewhere is not resumed here: wait for the check before building anything.
@@ -275,9 +296,11 @@ export class SessionRegistry {
     this.evictIfFull(ownerKey);
     const standaloneStream = new StandaloneStreamTracker();
     const standaloneStreamOpen = (): boolean => standaloneStream.isOpen();
+    const sessionOpen = (): Promise<void> => this.confirmOpen(sessionId);
     const identity = { principal: request.principal, clientAddress: request.clientAddress };
-    const stream = await this.openChannel(sessionId, { role: 'stream', resumed, standaloneStreamOpen, ...identity });
-    const json = await this.openChannel(sessionId, { role: 'json', resumed, standaloneStreamOpen, ...identity });
+    const shared = { resumed, standaloneStreamOpen, sessionOpen, ...identity };
+    const stream = await this.openChannel(sessionId, { role: 'stream', ...shared });
+    const json = await this.openChannel(sessionId, { role: 'json', ...shared });
     const expiresAt = this.signer.verify(sessionId)!.issuedAt + this.maxAgeMs;
     const session: LiveSession = {
       id: sessionId,
@@ -333,6 +356,11 @@ export class SessionRegistry {
     let count = 0;
     for (const session of this.sessions.values()) if (session.ownerKey === ownerKey) count++;
     return count;
+  }
+
+  private async confirmOpen(sessionId: string): Promise<void> {
+    const check = this.latestEndChecks.get(sessionId);
+    if (this.endedHere.has(sessionId) || (check && (await check))) throw new SessionEndedError();
   }
 
   private async isEnded(sessionId: string): Promise<boolean> {

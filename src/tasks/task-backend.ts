@@ -63,8 +63,12 @@ export interface ListTasksPage {
  * another owner behaves exactly like one that does not exist.
  */
 export interface TaskBackend {
-  /** Starts the task and returns it in status `working`. Idempotency is by the fresh random id. */
-  createTask(owner: TaskOwner, spec: TaskSpec): Promise<TaskView>;
+  /**
+   * Starts the task and returns it in status `working`. Idempotency is by the fresh random id.
+   * `beforeStart` is awaited alongside the engine's own checks, before anything is started: the
+   * caller's last chance to refuse (its rejection is the call's).
+   */
+  createTask(owner: TaskOwner, spec: TaskSpec, options?: { beforeStart?: () => Promise<void> }): Promise<TaskView>;
   /** The task as it is now. Throws `TaskNotFoundError`. Works with no worker running. */
   getTask(owner: TaskOwner, taskId: string): Promise<TaskView>;
   /**

@@ -98,10 +98,14 @@ export class TemporalTaskBackend implements TaskBackend {
     });
   }
 
-  async createTask(owner: TaskOwner, spec: TaskSpec): Promise<TaskView> {
+  async createTask(
+    owner: TaskOwner,
+    spec: TaskSpec,
+    options: { beforeStart?: () => Promise<void> } = {},
+  ): Promise<TaskView> {
     return this.guard(async () => {
       const ttlMs = this.applyTtl(spec.requestedTtlMs);
-      await this.enforceRunningLimit(owner);
+      await Promise.all([this.enforceRunningLimit(owner), options.beforeStart?.()]);
       const taskId = newTaskId();
       const createdAt = new Date();
       await this.client.workflow.start(
