@@ -151,13 +151,13 @@ export async function benchTasks({ config, scale }: TaskBenchOptions): Promise<v
       await load(product, memory, raw, connect, concurrency, 8 * concurrency * scale);
     }
     await listing(product, raw, connect, scale, config.limits);
-    await notifications(product, connect, scale);
   } finally {
     for (const session of sessions) await session.close().catch(() => undefined);
     await memory.close();
     await raw.stop();
     await product.close();
   }
+  await notifications(config, scale);
 }
 
 async function latency(mine: McpSession, inMemory: McpSession, raw: RawTemporal, n: number): Promise<void> {
@@ -310,39 +310,49 @@ function settledHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-async function notifications(
-  product: RunningProduct,
-  connect: (url: string) => Promise<McpSession>,
-  scale: number,
-): Promise<void> {
-  const service = product.client.workflowService;
+/**
+ * One session with many open tasks, on an MCP server of its own (no worker: its tasks stay open and
+ * nothing else runs in it), so that the Temporal reads counted and the heap measured are its own.
+ */
+async function notifications(config: Config, scale: number): Promise<void> {
+  const server = await startProduct(
+    { ...config, taskQueue: `${config.taskQueue}-open` },
+    { worker: false, http: true },
+  );
+  const service = server.client.workflowService;
   let describes = 0;
   const describe = service.describeWorkflowExecution.bind(service);
   service.describeWorkflowExecution = ((request: Parameters<typeof describe>[0]) => {
     describes++;
     return describe(request);
   }) as typeof service.describeWorkflowExecution;
-  const session = await connect(product.mcpUrl!);
+  const session = await McpSession.connect(server.mcpUrl!);
   const rows: string[] = [];
-  const steps = [0, 100, 1000 * scale];
   const open: string[] = [];
   const base = settledHeap();
-  for (const target of steps) {
-    const missing = target - open.length;
-    await throughput(8, missing, async (_, i) => open.push((await session.create(LONG_WORK, `p${i}`)).taskId));
-    // Let the notifier settle into its rhythm, then count its reads over a fixed window.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const before = describes;
-    const window = 5000;
-    await new Promise((resolve) => setTimeout(resolve, window));
-    const readsPerSecond = (describes - before) / (window / 1000);
-    rows.push(
-      `| ${target.toLocaleString('en')} | ${readsPerSecond.toFixed(1)} | ${mb(settledHeap() - base)} | ${mb(process.memoryUsage().rss)} |`,
-    );
+  try {
+    for (const target of [0, 100, 1000 * scale]) {
+      await throughput(8, target - open.length, async (_, i) =>
+        open.push((await session.create(LONG_WORK, `p${i}`)).taskId),
+      );
+      // Let the notifier settle into its rhythm, then count its reads over a fixed window.
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      const before = describes;
+      const windowMs = 10_000;
+      await new Promise((resolve) => setTimeout(resolve, windowMs));
+      const readsPerSecond = (describes - before) / (windowMs / 1000);
+      rows.push(
+        `| ${target.toLocaleString('en')} | ${readsPerSecond.toFixed(1)} | ${mb(settledHeap() - base)} | ${mb(process.memoryUsage().rss)} |`,
+      );
+    }
+  } finally {
+    await session.close();
+    await server.close();
   }
   console.log('\n## Notifications: one session with many open tasks (each created with a progressToken)');
-  console.log('| open tasks | Temporal reads/s by the notifier | heap growth | process RSS |');
+  console.log(
+    `| open tasks | Temporal reads/s by the notifier (watches at most ${config.limits.maxWatchedTasks}) | heap growth | process RSS |`,
+  );
   console.log('|---|---|---|---|');
   for (const row of rows) console.log(row);
-  await throughput(8, open.length, (_, i) => session.cancel(open[i]!).catch(() => undefined));
 }
