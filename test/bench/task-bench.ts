@@ -90,13 +90,13 @@ class RawTemporal {
     const taskQueue = `bench-raw-${randomUUID()}`;
     const connection = await NativeConnection.connect({ address: product.temporal.address });
     const activities: RawActivities = { returnAtOnce: () => Promise.resolve('done') };
+    // SDK defaults, like the product's worker: the two differ only in the workflows they run.
     const worker = await Worker.create({
       connection,
       namespace: product.temporal.namespace,
       taskQueue,
       workflowsPath: require.resolve('./raw-workflows'),
       activities,
-      maxConcurrentWorkflowTaskExecutions: 100,
     });
     const running = worker.run().finally(() => connection.close());
     return new RawTemporal(product, taskQueue, worker, running);
