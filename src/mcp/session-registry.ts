@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import {
@@ -65,6 +66,10 @@ export class SessionEndingsUnavailableError extends Error {
   }
 }
 
+const DEFAULT_END_CHECK_VALID_MS = 1000;
+/** Allowance for the clocks of two replicas running at slightly different rates. */
+const END_CHECK_MARGIN_MS = 50;
+
 /** The session was ended (DELETE) while a request of it was under way. */
 export class SessionEndedError extends Error {
   constructor() {
@@ -101,6 +106,11 @@ export interface SessionRegistryOptions {
   sessionMaxAgeMs?: number;
   /** Durable record of sessions ended by DELETE; without it an end holds in this process only. */
   endings?: SessionEndings;
+  /**
+   * How long a session found open is known open without asking `endings` again; a DELETE is answered
+   * this much later. @default 1000
+   */
+  endCheckValidMs?: number;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
 }
@@ -139,6 +149,9 @@ export class SessionRegistry {
   private readonly maxPerOwner: number;
   // Sessions ended here, for a registry without durable endings (and as a cache in front of them).
   private readonly endedHere = new Set<string>();
+  // When each session was last checked and found open (`performance.now()` at the check's start).
+  private readonly openAsOf = new Map<string, number>();
+  private readonly endCheckValidMs: number;
   // The end check of the latest request of each session whose check runs alongside the request.
   private readonly latestEndChecks = new Map<string, Promise<boolean>>();
 
@@ -147,6 +160,7 @@ export class SessionRegistry {
     this.signer = new SessionIdSigner(options.sessionSecret, this.now);
     this.maxAgeMs = options.sessionMaxAgeMs ?? 86_400_000;
     this.maxPerOwner = options.maxSessionsPerOwner ?? Infinity;
+    this.endCheckValidMs = options.endCheckValidMs ?? DEFAULT_END_CHECK_VALID_MS;
   }
 
   /** Sessions held in memory. */
@@ -244,7 +258,11 @@ export class SessionRegistry {
     });
     if (this.endedHere.size >= 10_000) this.endedHere.clear();
     this.endedHere.add(session.id);
+    this.openAsOf.delete(session.id);
     await this.close(session);
+    // Answered only once every replica's knowledge that the session was open has expired: a request
+    // sent after this answer is checked afresh wherever it lands.
+    if (this.options.endings) await sleep(this.endCheckValidMs + END_CHECK_MARGIN_MS);
   }
 
   /** Drops `session` from memory and closes its servers and transports. */
@@ -363,13 +381,30 @@ export class SessionRegistry {
     if (this.endedHere.has(sessionId) || (check && (await check))) throw new SessionEndedError();
   }
 
+  /**
+   * Whether the session was ended, by any replica. A session found open stays known open for
+   * `endCheckValidMs` from the moment its check started, so a busy session costs one round trip to
+   * Temporal a second at most; `end` waits that long before it answers, so no request sent after a
+   * DELETE's answer is served from an older check.
+   */
   private async isEnded(sessionId: string): Promise<boolean> {
     if (this.endedHere.has(sessionId)) return true;
+    const endings = this.options.endings;
+    if (!endings) return false;
+    const startedAt = performance.now();
+    const knownOpenAt = this.openAsOf.get(sessionId);
+    if (knownOpenAt !== undefined && startedAt - knownOpenAt < this.endCheckValidMs) return false;
+    let ended: boolean;
     try {
-      return (await this.options.endings?.isEnded(sessionId)) ?? false;
+      ended = await endings.isEnded(sessionId);
     } catch (err) {
       throw new SessionEndingsUnavailableError(err);
     }
+    if (!ended && this.endCheckValidMs > 0) {
+      if (this.openAsOf.size >= 10_000) this.openAsOf.clear();
+      this.openAsOf.set(sessionId, Math.max(startedAt, this.openAsOf.get(sessionId) ?? 0));
+    }
+    return ended;
   }
 }
 

@@ -217,6 +217,28 @@ describe('SessionRegistry', () => {
     await registry.closeAll();
   });
 
+  it('asks whether a session was ended at most once per endCheckValidMs, and answers a DELETE only after that long', async () => {
+    const asked: string[] = [];
+    const endings = {
+      end: async () => undefined,
+      isEnded: async (sessionId: string) => {
+        asked.push(sessionId);
+        return false;
+      },
+    };
+    const { registry } = makeRegistry({ endings, endCheckValidMs: 300 });
+    const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    for (let i = 0; i < 5; i++)
+      expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBe(session);
+    expect(asked).toHaveLength(1);
+    const started = performance.now();
+    await registry.end(session);
+    // Any replica that found the session open before the end has to ask again by now.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+    expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBeUndefined();
+    await registry.closeAll();
+  });
+
   it('records an end durably, and then refuses the id whether or not it is in memory', async () => {
     const ended: { sessionId: string; expiresAt: number }[] = [];
     const endings = {
