@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowExecutionInfo, WorkflowStartOptions } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { MIN_RESULT_RETENTION_MS } from '../../common/task-expiry';
 import type { TaskLimits } from '../config';
 import type { InputResponse } from '../../common/elicitation';
@@ -204,6 +205,7 @@ export class TemporalTaskBackend implements TaskBackend {
   ): Promise<ToolCallResult | undefined> {
     if (!isTaskId(taskId)) return undefined;
     const { client } = this;
+    const waitStartedAt = Date.now();
     const execution = { workflowId: workflowIdFor(owner, taskId) };
     return this.guard(async () => {
       // Temporal's long poll on the close event: the server answers as soon as the execution closes,
@@ -227,10 +229,13 @@ export class TemporalTaskBackend implements TaskBackend {
         }
         const close = page.history?.events?.[0];
         if (close) {
-          // A completed task's result is in its close event: no read needed (completion wins over a
-          // cancel request, and a task that just closed has not expired).
+          // A task that completed during the wait has its result in the close event: no read needed
+          // (completion wins over a cancel request, and a task that just closed has not expired). One
+          // that had closed before may have expired since: the caller reads it.
+          const closedAt = optionalTsToDate(close.eventTime)?.getTime() ?? 0;
           const payload = close.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
-          return payload ? defaultPayloadConverter.fromPayload<ToolCallResult>(payload) : undefined;
+          if (!payload || closedAt < waitStartedAt) return undefined;
+          return defaultPayloadConverter.fromPayload<ToolCallResult>(payload);
         }
         nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
       }
