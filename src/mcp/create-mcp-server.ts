@@ -132,6 +132,7 @@ export function createMcpServer(options: McpServerOptions): Server {
   const awaitResult = async (taskId: string, extra: RequestExtra): Promise<ToolCallResult> => {
     resultStreams.set(taskId, (resultStreams.get(taskId) ?? 0) + 1);
     notifier.handOverQuestion(taskId);
+    notifier.hold(taskId);
     try {
       return await awaitTaskResult({
         backend,
@@ -142,8 +143,10 @@ export function createMcpServer(options: McpServerOptions): Server {
         extra,
         elicitationTimeoutMs: options.limits.elicitationTimeoutMs,
         onQuestionOutcome: (outcome) => auditQuestion(taskId, outcome),
+        onRead: (task) => void notifier.observe(task),
       });
     } finally {
+      notifier.release(taskId);
       const left = (resultStreams.get(taskId) ?? 1) - 1;
       if (left > 0) resultStreams.set(taskId, left);
       else resultStreams.delete(taskId);

@@ -83,6 +83,8 @@ export class TaskNotifier {
   private readonly lifetime = new AbortController();
   private readonly unsubscribe: () => void;
   private timer: NodeJS.Timeout | undefined;
+  /** Tasks a `tasks/result` stream reads for the notifier now, with how many streams. */
+  private readonly servedElsewhere = new Map<string, number>();
   /** Notifications sent so far: a read that sent one saw a change. */
   private sent = 0;
 
@@ -158,7 +160,7 @@ export class TaskNotifier {
    */
   private async tick(): Promise<void> {
     for (const [taskId, entry] of [...this.watched]) {
-      if (entry.nextReadAt > Date.now()) continue;
+      if (entry.nextReadAt > Date.now() || this.servedElsewhere.has(taskId)) continue;
       const sentBefore = this.sent;
       await this.read(taskId, entry);
       const changed = this.sent !== sentBefore || entry.askingRequestId !== undefined;
@@ -172,6 +174,33 @@ export class TaskNotifier {
     }
   }
 
+  /**
+   * A `tasks/result` stream of this session waits for the task and reads it as it goes: until
+   * {@link release}, its reads ({@link observe}) stand in for the notifier's own, so the task is not
+   * read twice. Counted: several streams may wait for one task.
+   */
+  hold(taskId: string): void {
+    this.servedElsewhere.set(taskId, (this.servedElsewhere.get(taskId) ?? 0) + 1);
+  }
+
+  /** The stream is done: the notifier reads the task itself again, starting at its next tick. */
+  release(taskId: string): void {
+    const left = (this.servedElsewhere.get(taskId) ?? 1) - 1;
+    if (left > 0) return void this.servedElsewhere.set(taskId, left);
+    this.servedElsewhere.delete(taskId);
+    const entry = this.watched.get(taskId);
+    if (entry) {
+      entry.nextReadAt = 0;
+      entry.readEveryMs = this.options.intervalMs;
+    }
+  }
+
+  /** A read made by someone else (a `tasks/result` stream): notifies what changed, as a read of its own would. */
+  async observe(task: TaskView): Promise<void> {
+    const entry = this.watched.get(task.taskId);
+    if (entry) await this.apply(task.taskId, entry, task);
+  }
+
   private async read(taskId: string, entry: WatchedTask): Promise<void> {
     let task: TaskView;
     try {
@@ -180,6 +209,10 @@ export class TaskNotifier {
       if (err instanceof TaskNotFoundError) this.watched.delete(taskId);
       return;
     }
+    await this.apply(taskId, entry, task);
+  }
+
+  private async apply(taskId: string, entry: WatchedTask, task: TaskView): Promise<void> {
     if (!this.isWatching(taskId, entry)) return;
     await this.reportProgress(taskId, entry, task);
     // A cancel answer relayed while this read was under way is newer than the read.

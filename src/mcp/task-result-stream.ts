@@ -4,7 +4,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { isTerminalStatus, type ToolCallResult } from '../../common/task-types';
 import type { TaskOwner } from '../tasks/owner';
-import type { TaskBackend } from '../tasks/task-backend';
+import type { TaskBackend, TaskView } from '../tasks/task-backend';
 import { ProtocolError } from './protocol-errors';
 import { askQuestion, type QuestionOutcome } from './task-questions';
 
@@ -21,6 +21,8 @@ export interface ResultStreamOptions {
   elicitationTimeoutMs?: number;
   /** Called with what became of each question this stream asked. */
   onQuestionOutcome?: (outcome: QuestionOutcome) => void;
+  /** Called with each read of the task this stream makes (the session's notifier uses them). */
+  onRead?: (task: TaskView) => void;
 }
 
 /** Longest a waiting `tasks/result` goes without looking for a question the task asks. */
@@ -62,6 +64,7 @@ export async function awaitTaskResult(options: ResultStreamOptions): Promise<Too
     for (;;) {
       if (ended) return ended.result ?? (await backend.getTaskResult(owner, taskId));
       const task = await backend.getTask(owner, taskId);
+      options.onRead?.(task);
       if (isTerminalStatus(task.status)) return await backend.getTaskResult(owner, taskId);
       const question = task.status === 'input_required' ? task.pendingInput : undefined;
       if (!question) {

@@ -220,7 +220,7 @@ async function load(
   const productRun = await throughput(concurrency, total, (loop) => mine[loop]!.createToResult());
   const rawRun = await throughput(concurrency, total, () => raw.startToResult());
   const memoryRun = await throughput(concurrency, total, (loop) => theirs[loop]!.createToResult());
-  console.log(`\n## Sustained create → result, ${concurrency} concurrent clients, ${total} tasks each`);
+  console.log(`\n## Sustained create → result, ${concurrency} concurrent clients, ${total} tasks in all`);
   console.log('| system | tasks/s | p50 | p95 | ÷ raw (tasks/s) |');
   console.log('|---|---|---|---|---|');
   for (const [name, run] of [

@@ -138,6 +138,24 @@ describe('TaskNotifier', () => {
       notifier.close();
     });
 
+    it("leaves a task a tasks/result stream reads to that stream's reads, and reads it itself again once released", async () => {
+      jest.useFakeTimers();
+      const backend = steadyBackend(() => false);
+      const { server, sent } = recordingServer();
+      const notifier = new TaskNotifier({ server, backend, owner, intervalMs: 100 });
+      notifier.watch(view('working'));
+      notifier.hold(taskId);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(backend.reads).toEqual([]);
+      // The stream's read of a change is notified as the notifier's own would be.
+      await notifier.observe(view('input_required'));
+      expect(sent.map((message) => message.params.status)).toEqual(['input_required']);
+      notifier.release(taskId);
+      await jest.advanceTimersByTimeAsync(100);
+      expect(backend.reads).toEqual([taskId]);
+      notifier.close();
+    });
+
     it('watches at most maxWatched tasks, dropping the one quiet longest', async () => {
       jest.useFakeTimers();
       const backend = steadyBackend(() => false);
