@@ -90,7 +90,9 @@ async function refuseTakenPorts(ports: { port: number; setting: string; what: st
       probe.listen({ host: '127.0.0.1', port, exclusive: true }, () => probe.close(() => resolve(false)));
     });
     if (taken) {
-      throw new Error(`Port ${port} on 127.0.0.1 (${what}) is already in use: stop what listens there, or set ${setting}`);
+      throw new Error(
+        `Port ${port} on 127.0.0.1 (${what}) is already in use: stop what listens there, or set ${setting}`,
+      );
     }
   }
 }
@@ -104,7 +106,9 @@ async function waitForReadyLine(target: Component, pid: number, from: number, ti
       throw new Error(`${target.name} exited while starting. Its log (${target.logFile}):\n${logTail(target.logFile)}`);
     }
     if (Date.now() > deadline) {
-      throw new Error(`${target.name} was not ready within ${timeoutMs} ms. Its log (${target.logFile}):\n${logTail(target.logFile)}`);
+      throw new Error(
+        `${target.name} was not ready within ${timeoutMs} ms. Its log (${target.logFile}):\n${logTail(target.logFile)}`,
+      );
     }
     await sleep(200);
   }
@@ -168,7 +172,9 @@ export async function upCluster(
     ),
   ]);
   if (!existsSync(SERVER_ENTRY) || !existsSync(WORKER_ENTRY)) {
-    throw new Error(`The product is not built (${path.relative(PROJECT_ROOT, SERVER_ENTRY)} is missing): run npm run build`);
+    throw new Error(
+      `The product is not built (${path.relative(PROJECT_ROOT, SERVER_ENTRY)} is missing): run npm run build`,
+    );
   }
 
   const binaries = await ensureTemporalBinaries(say);
@@ -195,7 +201,12 @@ export async function upCluster(
       cwd: settings.clusterDir,
     });
   }
-  await waitForTemporal(cli, endpoints.temporalAddress, { pid: temporalPid, target: components.temporal }, settings.startTimeoutMs);
+  await waitForTemporal(
+    cli,
+    endpoints.temporalAddress,
+    { pid: temporalPid, target: components.temporal },
+    settings.startTimeoutMs,
+  );
   await registerNamespace(cli, endpoints.temporalAddress, settings.namespace, settings.startTimeoutMs);
   say(`Temporal server on ${endpoints.temporalAddress} (namespace ${settings.namespace})`);
 
@@ -225,7 +236,9 @@ export async function upCluster(
   start(serverA, SERVER_ENTRY, { MCP_PORT: String(settings.mcpPort) });
   start(serverB, SERVER_ENTRY, { MCP_PORT: String(settings.mcpPort + 1) });
   for (const worker of components.workers) start(worker, WORKER_ENTRY);
-  await Promise.all(started.map(({ target, pid, from }) => waitForReadyLine(target, pid, from, settings.startTimeoutMs)));
+  await Promise.all(
+    started.map(({ target, pid, from }) => waitForReadyLine(target, pid, from, settings.startTimeoutMs)),
+  );
   if (started.length > 0) say(`Started ${started.map(({ target }) => target.name).join(', ')}`);
 
   writeFileSync(path.join(settings.clusterDir, 'cluster.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
@@ -245,7 +258,8 @@ export async function downCluster(
   const { temporal, servers, workers } = clusterComponents(settings);
   const report = async (target: Component): Promise<void> => {
     const outcome = await stopComponent(target, settings.stopGraceMs);
-    if (outcome !== 'not running') say(`${target.name}: ${outcome === 'killed' ? 'killed after the grace period' : 'stopped'}`);
+    if (outcome !== 'not running')
+      say(`${target.name}: ${outcome === 'killed' ? 'killed after the grace period' : 'stopped'}`);
   };
   await Promise.all([...servers, ...workers].map(report));
   await report(temporal);

@@ -10,7 +10,11 @@ async function main(): Promise<void> {
   const unknown = args.filter((arg) => arg !== '--purge');
   if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(' ')} (the only option is --purge)`);
   const settings = loadClusterSettings();
-  await downCluster(settings, { purge: args.includes('--purge') }, (line) => void process.stderr.write(`cluster: ${line}\n`));
+  await downCluster(
+    settings,
+    { purge: args.includes('--purge') },
+    (line) => void process.stderr.write(`cluster: ${line}\n`),
+  );
   process.stdout.write(`Stopped${args.includes('--purge') ? ' and purged' : ''}: ${settings.clusterDir}\n`);
 }
 

@@ -44,7 +44,8 @@ function secondsFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number):
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback * 1000;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of seconds >= 1, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a whole number of seconds >= 1, got "${raw}"`);
   return value * 1000;
 }
 
@@ -55,7 +56,8 @@ function secondsFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number):
 export function loadClusterSettings(env: NodeJS.ProcessEnv = process.env): ClusterSettings {
   const product = loadConfig(env);
   if (env.MCP_PORT === '0') throw new Error('MCP_PORT must name a port for the cluster (0 picks none), got "0"');
-  if (product.mcpPort + 1 > 65535) throw new Error(`MCP_PORT must leave room for the second replica, got "${env.MCP_PORT}"`);
+  if (product.mcpPort + 1 > 65535)
+    throw new Error(`MCP_PORT must leave room for the second replica, got "${env.MCP_PORT}"`);
   return {
     dataDir: product.dataDir,
     clusterDir: path.join(product.dataDir, 'cluster'),

@@ -102,17 +102,23 @@ function goInstall(gobin: string, packages: string[]): Promise<void> {
 /** The Temporal server module's directory in the Go module cache, downloading it when it is missing. */
 async function moduleDir(): Promise<string> {
   try {
-    const { stdout } = await run('go', ['mod', 'download', '-json', `${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`], {
-      cwd: BINARY_DIR,
-      env: goEnv(),
-      maxBuffer: 1 << 20,
-    });
+    const { stdout } = await run(
+      'go',
+      ['mod', 'download', '-json', `${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`],
+      {
+        cwd: BINARY_DIR,
+        env: goEnv(),
+        maxBuffer: 1 << 20,
+      },
+    );
     const info = JSON.parse(stdout) as { Dir?: string; Error?: string };
     if (!info.Dir) throw new Error(info.Error ?? 'no directory reported');
     return info.Dir;
   } catch (err) {
     const wrapped = goMissing(err);
     if (wrapped !== err) throw wrapped;
-    throw new Error(`Could not locate ${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION} in the Go module cache: ${wrapped.message}`);
+    throw new Error(
+      `Could not locate ${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION} in the Go module cache: ${wrapped.message}`,
+    );
   }
 }

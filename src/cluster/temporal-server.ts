@@ -159,7 +159,9 @@ export async function waitForTemporal(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!isLive(server.pid, server.target.marker)) {
-      throw new Error(`The Temporal server exited while starting. Its log (${server.target.logFile}):\n${logTail(server.target.logFile)}`);
+      throw new Error(
+        `The Temporal server exited while starting. Its log (${server.target.logFile}):\n${logTail(server.target.logFile)}`,
+      );
     }
     try {
       await run(cli, ['operator', 'cluster', 'health', '--address', address], { timeout: 10_000 });
@@ -189,7 +191,12 @@ function failureText(err: unknown): string {
  * Registers `namespace` with the product's retention (or sets the retention of an existing one), then
  * the product's search attributes that it lacks. Retries while a fresh server is still settling.
  */
-export async function registerNamespace(cli: string, address: string, namespace: string, timeoutMs: number): Promise<void> {
+export async function registerNamespace(
+  cli: string,
+  address: string,
+  namespace: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const retrying = async (what: string, step: () => Promise<void>): Promise<void> => {
     for (;;) {

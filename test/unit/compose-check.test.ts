@@ -120,7 +120,11 @@ describe('docker-compose.yml under the compose loader (compose-go)', () => {
   it.each(Object.keys(SECRETS))('refuses to load without %s, with the message the file gives', async (name) => {
     const env: Record<string, string> = { ...SECRETS };
     delete env[name];
-    const result = await check(binary, variant(`without-${name}`, (text) => `${text}\n`), env);
+    const result = await check(
+      binary,
+      variant(`without-${name}`, (text) => `${text}\n`),
+      env,
+    );
     expect(result.code).toBe(1);
     expect(result.output).toContain(`required variable ${name} is missing a value`);
   });
