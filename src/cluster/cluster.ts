@@ -1,4 +1,15 @@
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,6 +82,21 @@ function postgresRunning(settings: ClusterSettings): boolean {
     return Number.isInteger(pid) && isLive(pid, 'postgres');
   } catch {
     return false;
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as its own user, which must be able to pass through DATA_DIR and
+ * DATA_DIR/cluster to reach its data: they get the search bit for others (never read or write).
+ */
+function letPostgresReach(settings: ClusterSettings, say: (line: string) => void): void {
+  mkdirSync(settings.clusterDir, { recursive: true });
+  if (process.getuid?.() !== 0) return;
+  for (const dir of [settings.dataDir, settings.clusterDir]) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) !== 0) continue;
+    chmodSync(dir, (mode & 0o7777) | 0o001);
+    say(`${dir} made searchable by others (o+x), so that PostgreSQL's user reaches its data`);
   }
 }
 
@@ -181,6 +207,7 @@ export async function upCluster(
   const cli = findTemporalCli(env);
 
   await ensurePostgresInstalled();
+  letPostgresReach(settings, say);
   const postgres = await startPostgres({
     dataDir: postgresDataDir(settings),
     port: settings.postgresPort,
