@@ -11,7 +11,11 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const up = await runClusterScript('up');
-  if (up.code !== 0) throw new Error(`cluster:up failed (exit ${up.code}):\n${up.stderr}`);
+  if (up.code !== 0) {
+    // Jest runs no teardown after a failed setup: stop whatever part of the cluster did start.
+    await runClusterScript('down');
+    throw new Error(`cluster:up failed (exit ${up.code}):\n${up.stderr}`);
+  }
   const { mcpUrls, temporalAddress } = parseEndpoints(up.stdout);
   globalThis.__CLUSTER_STARTED_BY_TESTS__ = up.stdout.startsWith('Ready:');
   process.env.CLUSTER_MCP_URLS = mcpUrls.join(',');
