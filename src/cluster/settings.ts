@@ -66,6 +66,6 @@ export function loadClusterSettings(env: NodeJS.ProcessEnv = process.env): Clust
     postgresPort: portFromEnv(env, 'CLUSTER_POSTGRES_PORT', DEFAULT_POSTGRES_PORT),
     namespace: product.temporal.namespace,
     stopGraceMs: secondsFromEnv(env, 'CLUSTER_STOP_GRACE_SECONDS', 20),
-    startTimeoutMs: secondsFromEnv(env, 'CLUSTER_START_TIMEOUT_SECONDS', 180),
+    startTimeoutMs: secondsFromEnv(env, 'CLUSTER_UP_TIMEOUT_SECONDS', 180),
   };
 }
