@@ -1,4 +1,4 @@
-import { toRecord, type DecisionRow } from '../../../activities/memory/decision-store';
+import { toRecord, type DecisionRow } from '../../../activities/memory/memory-store';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

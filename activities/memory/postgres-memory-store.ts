@@ -1,0 +1,352 @@
+import { Pool, types, type PoolClient } from 'pg';
+import type { DecisionFields } from './decision-fields';
+import {
+  compareStored,
+  ROW_COLUMNS,
+  supersededImport,
+  type DecisionRow,
+  type KeyedDecision,
+  type MemoryStore,
+  type PatternRow,
+  type PurgeFilter,
+  type PurgeRun,
+  type StoredImportRun,
+  type WriteOutcome,
+} from './memory-store';
+import { migratePostgres } from './postgres-schema';
+
+/** Connections one process keeps to the memory's database. */
+const POOL_SIZE = 10;
+
+/** How often a transaction that lost a deadlock or a serialization conflict is run again. */
+const MAX_TRANSACTION_ATTEMPTS = 5;
+
+// Each filter is optional while the SQL text stays constant: `$n::text IS NULL OR ...`.
+const PURGE_MATCHES = `d.tenant = $1
+  AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM decision_tags t WHERE t.decision_id = d.id AND t.tag = $2))
+  AND ($3::text IS NULL OR d.created_at < $3) AND d.id <= $4`;
+
+const SQL = {
+  insert: `INSERT INTO decisions (tenant, external_id, title, decision, rationale, tags, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (tenant, external_id) DO NOTHING RETURNING id`,
+  insertTags: `INSERT INTO decision_tags (tenant, decision_id, tag) SELECT $1, $2, unnest($3::text[])
+               ON CONFLICT DO NOTHING`,
+  deleteTags: 'DELETE FROM decision_tags WHERE decision_id = $1',
+  lockByExternalId: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = $1 AND external_id = $2 FOR UPDATE`,
+  update: `UPDATE decisions SET title = $1, decision = $2, rationale = $3, tags = $4, created_at = $5, updated_at = $6
+           WHERE id = $7`,
+  maxId: 'SELECT COALESCE(MAX(id), 0) AS "maxId" FROM decisions',
+  recent: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+  recentWithTag: `SELECT d.id, d.external_id, d.title, d.decision, d.rationale, d.tags, d.created_at
+                  FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
+                  WHERE t.tenant = $1 AND t.tag = $2 ORDER BY d.created_at DESC, d.id DESC LIMIT $3`,
+  chronological: `SELECT id, title, decision, created_at FROM decisions
+                  WHERE tenant = $1 AND created_at >= $2 AND created_at < $3 AND (created_at, id) > ($4, $5)
+                  ORDER BY created_at, id LIMIT $6`,
+  topTags: `SELECT t.tag AS tag, COUNT(*) AS count FROM decisions d JOIN decision_tags t ON t.decision_id = d.id
+            WHERE d.tenant = $1 AND d.created_at >= $2 AND d.created_at < $3
+            GROUP BY t.tag ORDER BY count DESC, t.tag ASC LIMIT $4`,
+  tagDates: `SELECT d.created_at AS created_at FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
+             WHERE t.tenant = $1 AND t.tag = $2 AND d.created_at >= $3 AND d.created_at < $4`,
+  byId: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
+  lockImportRun: 'SELECT source, format, attempt, checkpoint, finished FROM import_runs WHERE run_key = $1 FOR UPDATE',
+  upsertImportRun: `INSERT INTO import_runs (run_key, source, format, attempt, checkpoint, finished, updated_at)
+           VALUES ($1, $2, $3, $4, 'null', false, $5)
+           ON CONFLICT (run_key) DO UPDATE SET attempt = excluded.attempt, updated_at = excluded.updated_at`,
+  resetImportRun: `UPDATE import_runs SET source = $1, format = $2, checkpoint = 'null', finished = false WHERE run_key = $3`,
+  saveImportRun: `UPDATE import_runs SET checkpoint = $1, finished = $2, updated_at = $3 WHERE run_key = $4 AND attempt = $5`,
+  pruneImportRuns: 'DELETE FROM import_runs WHERE updated_at < $1',
+  countPurge: `SELECT COUNT(*) AS count FROM decisions d WHERE ${PURGE_MATCHES}`,
+  purgeBatch: `DELETE FROM decisions WHERE id IN
+                 (SELECT d.id FROM decisions d WHERE ${PURGE_MATCHES} ORDER BY d.id LIMIT $5)`,
+  purgeLeft: `SELECT EXISTS (SELECT 1 FROM decisions d WHERE ${PURGE_MATCHES}) AS "left"`,
+  claimPurgeRun: `INSERT INTO purge_runs (run_key, deleted, finished, updated_at) VALUES ($1, 0, false, $2)
+                  ON CONFLICT (run_key) DO NOTHING`,
+  getPurgeRun: 'SELECT deleted, finished FROM purge_runs WHERE run_key = $1',
+  prunePurgeRuns: 'DELETE FROM purge_runs WHERE updated_at < $1',
+  savePurgeRun: 'UPDATE purge_runs SET deleted = deleted + $1, finished = $2, updated_at = $3 WHERE run_key = $4',
+} as const;
+
+/** bigint (ids, counts) as a number: ids stay far below 2^53. */
+const INT8_OID = 20;
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === INT8_OID ? Number : (types.getTypeParser(oid, format ?? 'text') as unknown)) as typeof types.getTypeParser,
+};
+
+/**
+ * The memory in PostgreSQL (`DATABASE_URL`), shared by workers on many hosts. Each method is one
+ * transaction on a pooled connection, at READ COMMITTED.
+ *
+ * Concurrent imports of the same identities (two workers, or a retry next to a zombie attempt) meet on
+ * the unique index `(tenant, external_id)`: `INSERT … ON CONFLICT DO NOTHING` makes the second writer
+ * wait for the first to commit, after which it finds the row, locks it (`FOR UPDATE`) and compares, so
+ * an identity is never stored twice and no batch ever fails for a lost race. Row locks keep the
+ * conflicts as narrow as the rows involved: SERIALIZABLE would re-run whole batches of 1000 records on
+ * any overlap, and an advisory lock per tenant would serialise unrelated imports. Two batches taking
+ * the same rows in opposite orders can deadlock; PostgreSQL aborts one, which is run again (like a
+ * serialization failure), up to {@link MAX_TRANSACTION_ATTEMPTS} times.
+ *
+ * Ids come from an identity sequence, never reused. Sequence values can commit out of order, so the
+ * purge's count takes a SHARE lock on `decisions`: it waits for the writes in flight, and any decision
+ * written afterwards gets a larger id than the `maxId` it returns.
+ */
+export class PostgresMemoryStore implements MemoryStore {
+  private readonly pool: Pool;
+  private ready: Promise<void> | undefined;
+
+  constructor(url: string, options: { poolSize?: number } = {}) {
+    this.pool = new Pool({ connectionString: url, max: options.poolSize ?? POOL_SIZE, types: TYPES });
+    // An idle connection the server ends (a restart) must not crash the worker; the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  async recordOnce(tenant: string, key: string, fields: DecisionFields, now: string) {
+    return this.transaction(async (client) => {
+      for (;;) {
+        const id = await this.insert(client, tenant, fields, key, now, now);
+        if (id !== undefined) return { id, existing: undefined };
+        const existing = await this.lockByExternalId(client, tenant, key);
+        // Deleted between the two statements (a purge): insert again.
+        if (existing !== undefined) return { id: existing.id, existing };
+      }
+    });
+  }
+
+  async recent(tenant: string, limit: number, tag: string | undefined): Promise<DecisionRow[]> {
+    const { rows } =
+      tag === undefined
+        ? await this.query<DecisionRow>(SQL.recent, [tenant, limit])
+        : await this.query<DecisionRow>(SQL.recentWithTag, [tenant, tag, limit]);
+    return rows;
+  }
+
+  async claimImportRun(claim: Parameters<MemoryStore['claimImportRun']>[0]): Promise<StoredImportRun | undefined> {
+    const { key, source, format, attempt, now, pruneBefore } = claim;
+    return this.transaction(async (client) => {
+      await client.query(SQL.pruneImportRuns, [pruneBefore]);
+      const { rows } = await client.query<{
+        source: string;
+        format: string;
+        attempt: number;
+        checkpoint: string;
+        finished: boolean;
+      }>(SQL.lockImportRun, [key]);
+      const row = rows[0];
+      if (row !== undefined && row.attempt > attempt) throw supersededImport(key, attempt, row.attempt);
+      await client.query(SQL.upsertImportRun, [key, source, format, attempt, now]);
+      if (row === undefined) return undefined;
+      if (row.source !== source || row.format !== format) {
+        await client.query(SQL.resetImportRun, [source, format, key]);
+        return undefined;
+      }
+      return { checkpoint: JSON.parse(row.checkpoint) as unknown, finished: row.finished };
+    });
+  }
+
+  async applyImportBatch(
+    tenant: string,
+    decisions: readonly KeyedDecision[],
+    now: string,
+    progress: Parameters<MemoryStore['applyImportBatch']>[3],
+  ): Promise<WriteOutcome[]> {
+    return this.transaction(async (client) => {
+      const outcomes: WriteOutcome[] = [];
+      for (const decision of decisions) outcomes.push(await this.upsert(client, tenant, decision, now));
+      const save = progress(outcomes);
+      if (save !== undefined) {
+        const { rowCount } = await client.query(SQL.saveImportRun, [
+          JSON.stringify(save.checkpoint),
+          save.finished,
+          now,
+          save.key,
+          save.attempt,
+        ]);
+        if (rowCount !== 1) throw supersededImport(save.key, save.attempt);
+      }
+      return outcomes;
+    });
+  }
+
+  async pageChronological(
+    tenant: string,
+    range: { lower: string; upper: string; after: readonly [string, number] },
+    limit: number,
+  ): Promise<PatternRow[]> {
+    const params = [tenant, range.lower, range.upper, range.after[0], range.after[1], limit];
+    return (await this.query<PatternRow>(SQL.chronological, params)).rows;
+  }
+
+  async topTags(tenant: string, range: { lower: string; upper: string }, limit: number) {
+    return (await this.query<{ tag: string; count: number }>(SQL.topTags, [tenant, range.lower, range.upper, limit]))
+      .rows;
+  }
+
+  async tagDates(tenant: string, tag: string, range: { lower: string; upper: string }): Promise<string[]> {
+    const { rows } = await this.query<{ created_at: string }>(SQL.tagDates, [tenant, tag, range.lower, range.upper]);
+    return rows.map((row) => row.created_at);
+  }
+
+  async maxId(): Promise<number> {
+    return (await this.query<{ maxId: number }>(SQL.maxId, [])).rows[0]!.maxId;
+  }
+
+  async pageById(tenant: string, afterId: number, maxId: number, limit: number): Promise<DecisionRow[]> {
+    return (await this.query<DecisionRow>(SQL.byId, [tenant, afterId, maxId, limit])).rows;
+  }
+
+  async countPurgeMatches(filter: PurgeFilter): Promise<{ count: number; maxId: number }> {
+    return this.transaction(async (client) => {
+      // Waits for the writes in flight; later ones get larger ids than this maxId (see the class comment).
+      await client.query('LOCK TABLE decisions IN SHARE MODE');
+      const maxId = (await client.query<{ maxId: number }>(SQL.maxId)).rows[0]!.maxId;
+      const { rows } = await client.query<{ count: number }>(SQL.countPurge, [
+        filter.tenant,
+        filter.tag,
+        filter.before,
+        maxId,
+      ]);
+      return { count: rows[0]!.count, maxId };
+    });
+  }
+
+  async claimPurgeRun(key: string, now: string, pruneBefore: string): Promise<PurgeRun> {
+    return this.transaction(async (client) => {
+      await client.query(SQL.prunePurgeRuns, [pruneBefore]);
+      await client.query(SQL.claimPurgeRun, [key, now]);
+      return purgeRun(client, key);
+    });
+  }
+
+  async purgeBatch(
+    filter: PurgeFilter & { maxId: number },
+    limit: number,
+    key: string,
+    now: string,
+  ): Promise<PurgeRun> {
+    return this.transaction(async (client) => {
+      const params = [filter.tenant, filter.tag, filter.before, filter.maxId];
+      const { rowCount } = await client.query(SQL.purgeBatch, [...params, limit]);
+      const deleted = rowCount ?? 0;
+      // A short batch may only mean that another purge holds some of the rows: finished once none is left.
+      const finished = deleted < limit && !(await client.query<{ left: boolean }>(SQL.purgeLeft, params)).rows[0]!.left;
+      await client.query(SQL.savePurgeRun, [deleted, finished, now, key]);
+      return purgeRun(client, key);
+    });
+  }
+
+  isConstraintViolation(err: unknown): boolean {
+    const code = (err as { code?: unknown } | null)?.code;
+    // Class 23: integrity constraint violation.
+    return typeof code === 'string' && code.startsWith('23');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** Creates or migrates the schema once per store, before the first statement. */
+  private async ensureSchema(): Promise<void> {
+    this.ready ??= migratePostgres(this.pool).catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    await this.ready;
+  }
+
+  private async query<R extends object>(text: string, params: unknown[]) {
+    await this.ensureSchema();
+    return this.pool.query<R>(text, params);
+  }
+
+  /** Runs `fn` in one transaction, again when it lost a deadlock or a serialization conflict. */
+  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    await this.ensureSchema();
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        if (attempt < MAX_TRANSACTION_ATTEMPTS && isRetryable(err)) continue;
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  private async insert(
+    client: PoolClient,
+    tenant: string,
+    fields: DecisionFields,
+    externalId: string,
+    createdAt: string,
+    now: string,
+  ): Promise<number | undefined> {
+    const { rows } = await client.query<{ id: number }>(SQL.insert, [
+      tenant,
+      externalId,
+      fields.title,
+      fields.decision,
+      fields.rationale,
+      JSON.stringify(fields.tags),
+      createdAt,
+      now,
+    ]);
+    const id = rows[0]?.id;
+    if (id !== undefined && fields.tags.length > 0) await client.query(SQL.insertTags, [tenant, id, fields.tags]);
+    return id;
+  }
+
+  private async lockByExternalId(client: PoolClient, tenant: string, key: string): Promise<DecisionRow | undefined> {
+    return (await client.query<DecisionRow>(SQL.lockByExternalId, [tenant, key])).rows[0];
+  }
+
+  private async upsert(
+    client: PoolClient,
+    tenant: string,
+    decision: KeyedDecision,
+    now: string,
+  ): Promise<WriteOutcome> {
+    for (;;) {
+      const id = await this.insert(client, tenant, decision, decision.externalId, decision.createdAt ?? now, now);
+      if (id !== undefined) return 'imported';
+      const existing = await this.lockByExternalId(client, tenant, decision.externalId);
+      // Deleted between the two statements (a purge): insert again.
+      if (existing === undefined) continue;
+      const change = compareStored(existing, decision);
+      if (change.unchanged) return 'unchanged';
+      const { title, rationale } = decision;
+      await client.query(SQL.update, [
+        title,
+        decision.decision,
+        rationale,
+        change.tags,
+        change.createdAt,
+        now,
+        existing.id,
+      ]);
+      if (change.tagsChanged) {
+        await client.query(SQL.deleteTags, [existing.id]);
+        if (decision.tags.length > 0) await client.query(SQL.insertTags, [tenant, existing.id, decision.tags]);
+      }
+      return 'updated';
+    }
+  }
+}
+
+async function purgeRun(client: PoolClient, key: string): Promise<PurgeRun> {
+  return (await client.query<PurgeRun>(SQL.getPurgeRun, [key])).rows[0]!;
+}
+
+/** Deadlock (40P01) and serialization failure (40001): the transaction may simply be run again. */
+function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
