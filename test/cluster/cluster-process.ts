@@ -11,15 +11,23 @@ export interface ScriptRun {
 
 /**
  * Runs a compiled cluster script (`up` or `down`, built by `npm run test:cluster`) as its own process,
- * as `npm run cluster:up` would, and resolves once it has exited.
+ * as `npm run cluster:up` would, with `env` added to this process's environment, and resolves once it
+ * has exited.
  */
-export function runClusterScript(script: 'up' | 'down', args: string[] = []): Promise<ScriptRun> {
+export function runClusterScript(
+  script: 'up' | 'down',
+  options: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cluster', `${script}.js`), ...args], {
-      cwd: ROOT,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'dist', 'src', 'cluster', `${script}.js`), ...(options.args ?? [])],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

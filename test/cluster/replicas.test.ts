@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
-import { clusterComponents } from '../../src/cluster/cluster';
+import { clusterComponents, missingComponents } from '../../src/cluster/cluster';
 import { isLive, runningPid, waitForExit } from '../../src/cluster/detached';
 import { loadClusterSettings } from '../../src/cluster/settings';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
@@ -51,6 +54,11 @@ async function waitUntilListed(client: Client, taskId: string, timeoutMs = 30_00
       throw new Error(`Task ${taskId} was not listed within ${timeoutMs} ms; listed: ${ids.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+async function recentTitles(client: Client, tag: string): Promise<string[]> {
+  const result = await client.callTool({ name: 'get_recent_decisions', arguments: { limit: 100, tag } });
+  return (result.structuredContent as { decisions: { title: string }[] }).decisions.map((d) => d.title).sort();
 }
 
 let tagCounter = 0;
@@ -157,6 +165,55 @@ describe('the cluster: two MCP replicas and two workers on a Temporal server on 
       await connection.close();
       await b.close();
       await a.close();
+    }
+  });
+
+  it('says so and exits 0 when asked to start a cluster that runs', async () => {
+    const up = await runClusterScript('up');
+    expect(up.code).toBe(0);
+    expect(up.stdout).toBe(`Already running: mcp=${urlA},${urlB} temporal=${process.env.CLUSTER_TEMPORAL_ADDRESS}\n`);
+  });
+
+  it('refuses to start a second cluster on the ports of the first, naming the setting that moves it', async () => {
+    const otherDataDir = mkdtempSync(path.join(tmpdir(), 'cluster-other-'));
+    try {
+      const up = await runClusterScript('up', { env: { DATA_DIR: otherDataDir } });
+      expect(up.code).toBe(1);
+      expect(up.stderr).toContain(
+        `Port ${settings.postgresPort} on 127.0.0.1 (PostgreSQL) is already in use: stop what listens there, or set CLUSTER_POSTGRES_PORT`,
+      );
+      expect(up.stdout).toBe('');
+    } finally {
+      rmSync(otherDataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps tasks, sessions and the memory across cluster:down and cluster:up', async () => {
+    const a = await connectMcp(urlA);
+    const sessionId = a.sessionId();
+    const tag = freshTag();
+    await record(a.client, `${tag}-kept`, [tag]);
+    const task = await callToolAsTask(a.client, 'long_running_operation', { duration: 0, steps: 1 });
+    const before = await getTaskResult(a.client, task.taskId);
+    await a.close();
+
+    const down = await runClusterScript('down');
+    expect(down.code).toBe(0);
+    expect(missingComponents(settings).sort()).toEqual(
+      ['mcp-a', 'mcp-b', 'postgres', 'temporal', 'worker-1', 'worker-2'].sort(),
+    );
+    const up = await runClusterScript('up');
+    expect(up.code).toBe(0);
+    expect(up.stdout).toBe(`Ready: mcp=${urlA},${urlB} temporal=${process.env.CLUSTER_TEMPORAL_ADDRESS}\n`);
+    expect(missingComponents(settings)).toEqual([]);
+
+    const b = await connectMcp(urlB, { sessionId });
+    try {
+      expect((await getTask(b.client, task.taskId)).status).toBe('completed');
+      expect(await getTaskResult(b.client, task.taskId)).toEqual(before);
+      expect(await recentTitles(b.client, tag)).toEqual([`${tag}-kept`]);
+    } finally {
+      await b.close();
     }
   });
 });
