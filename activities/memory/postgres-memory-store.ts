@@ -80,9 +80,10 @@ const TYPES = {
  * transaction on a pooled connection, at READ COMMITTED.
  *
  * Concurrent imports of the same identities (two workers, or a retry next to a zombie attempt) meet on
- * the unique index `(tenant, external_id)`: `INSERT … ON CONFLICT DO NOTHING` makes the second writer
- * wait for the first to commit, after which it finds the row, locks it (`FOR UPDATE`) and compares, so
- * an identity is never stored twice and no batch ever fails for a lost race. Row locks keep the
+ * the unique index `(tenant, external_id)`. Each record is looked up and locked (`FOR UPDATE`) first;
+ * when missing it is inserted with `ON CONFLICT DO NOTHING`, which makes a second writer wait for the
+ * first to commit and then insert nothing, after which it locks the row the first one wrote and
+ * compares. So an identity is never stored twice and no batch fails for a lost race. Row locks keep the
  * conflicts as narrow as the rows involved: SERIALIZABLE would re-run whole batches of 1000 records on
  * any overlap, and an advisory lock per tenant would serialise unrelated imports. Two batches taking
  * the same rows in opposite orders can deadlock; PostgreSQL aborts one, which is run again (like a
@@ -105,11 +106,11 @@ export class PostgresMemoryStore implements MemoryStore {
   async recordOnce(tenant: string, key: string, fields: DecisionFields, now: string) {
     return this.transaction(async (client) => {
       for (;;) {
-        const id = await this.insert(client, tenant, fields, key, now, now);
-        if (id !== undefined) return { id, existing: undefined };
         const existing = await this.lockByExternalId(client, tenant, key);
-        // Deleted between the two statements (a purge): insert again.
         if (existing !== undefined) return { id: existing.id, existing };
+        const id = await this.insert(client, tenant, fields, key, now, now);
+        // Undefined when another transaction inserted it meanwhile: lock and return that one.
+        if (id !== undefined) return { id, existing: undefined };
       }
     });
   }
@@ -315,11 +316,14 @@ export class PostgresMemoryStore implements MemoryStore {
     now: string,
   ): Promise<WriteOutcome> {
     for (;;) {
-      const id = await this.insert(client, tenant, decision, decision.externalId, decision.createdAt ?? now, now);
-      if (id !== undefined) return 'imported';
+      // Look up first: an INSERT that meets an existing identity would still burn an id of the sequence.
       const existing = await this.lockByExternalId(client, tenant, decision.externalId);
-      // Deleted between the two statements (a purge): insert again.
-      if (existing === undefined) continue;
+      if (existing === undefined) {
+        const id = await this.insert(client, tenant, decision, decision.externalId, decision.createdAt ?? now, now);
+        // Undefined when another transaction inserted it meanwhile: lock that one and compare.
+        if (id !== undefined) return 'imported';
+        continue;
+      }
       const change = compareStored(existing, decision);
       if (change.unchanged) return 'unchanged';
       const { title, rationale } = decision;
