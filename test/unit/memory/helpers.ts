@@ -90,7 +90,13 @@ async function openRaw(kind: StoreKind, dir: string): Promise<RawStore> {
     });
     return {
       // better-sqlite3 is synchronous: the statement has run when the promise is returned.
-      query: async (sql) => withDb((db) => db.prepare(sql).all() as Record<string, unknown>[]),
+      query: async (sql) =>
+        withDb((db) => {
+          const statement = db.prepare(sql);
+          if (statement.reader) return statement.all() as Record<string, unknown>[];
+          statement.run();
+          return [];
+        }),
       exec: async (sql) => void withDb((db) => db.exec(sql)),
       failWrites: async (op, title, message) =>
         void withDb((db) =>
