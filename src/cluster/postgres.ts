@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   accessSync,
@@ -209,6 +209,30 @@ export async function stopPostgres(dataDir: string): Promise<void> {
   const pgCtl = path.join(binDir, 'pg_ctl');
   if ((await runningOn(pgCtl, resolved, asOwner)) === undefined) return;
   await run(pgCtl, ['stop', '-D', resolved, '-m', 'fast', '-w', '-t', '60'], asOwner);
+}
+
+/**
+ * Stops the instance of `dataDir` (immediate shutdown) when this process exits without having stopped
+ * it, so that a throw-away instance, such as a test run's, never outlives its owner. Returns the undo.
+ */
+export function stopPostgresOnExit(dataDir: string): () => void {
+  const resolved = path.resolve(dataDir);
+  const stop = (): void => {
+    const binDir = findPostgresBinDir();
+    if (!binDir || !existsSync(path.join(resolved, 'postmaster.pid'))) return;
+    const owner = serverUser();
+    try {
+      execFileSync(path.join(binDir, 'pg_ctl'), ['stop', '-D', resolved, '-m', 'immediate', '-w', '-t', '10'], {
+        ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+        env: serverEnv(owner),
+        stdio: 'ignore',
+      });
+    } catch {
+      // Already stopped.
+    }
+  };
+  process.once('exit', stop);
+  return () => void process.off('exit', stop);
 }
 
 interface OsUser {

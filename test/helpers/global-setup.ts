@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startPostgres, type RunningPostgres } from '../../src/cluster/postgres';
+import { startPostgres, stopPostgresOnExit, type RunningPostgres } from '../../src/cluster/postgres';
 import { findTemporalCli } from '../../src/temporal/cli-path';
 import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server';
 import { freePort } from './ports';
@@ -25,6 +25,8 @@ export default async function globalSetup(): Promise<void> {
   process.stderr.write(`\nTemporal log of this run: ${process.env.TEST_TEMPORAL_LOG}\n`);
   // Its own directory: PostgreSQL runs as another user when we are root, and the run's one is private.
   const postgresDir = mkdtempSync(path.join(tmpdir(), 'mcp-tasks-test-postgres-'));
+  // Teardown stops it; this covers a run that ends without its teardown.
+  stopPostgresOnExit(postgresDir);
   const [server, postgres] = await Promise.all([
     startDevServer({
       cliPath: findTemporalCli(),
