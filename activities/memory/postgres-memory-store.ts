@@ -4,6 +4,8 @@ import {
   compareStored,
   ROW_COLUMNS,
   supersededImport,
+  type ChronologicalPage,
+  type DateRange,
   type DecisionRow,
   type KeyedDecision,
   type MemoryStore,
@@ -181,21 +183,17 @@ export class PostgresMemoryStore implements MemoryStore {
     });
   }
 
-  async pageChronological(
-    tenant: string,
-    range: { lower: string; upper: string; after: readonly [string, number] },
-    limit: number,
-  ): Promise<PatternRow[]> {
+  async pageChronological(tenant: string, range: ChronologicalPage, limit: number): Promise<PatternRow[]> {
     const params = [tenant, range.lower, range.upper, range.after[0], range.after[1], limit];
     return (await this.query<PatternRow>(SQL.chronological, params)).rows;
   }
 
-  async topTags(tenant: string, range: { lower: string; upper: string }, limit: number) {
+  async topTags(tenant: string, range: DateRange, limit: number) {
     return (await this.query<{ tag: string; count: number }>(SQL.topTags, [tenant, range.lower, range.upper, limit]))
       .rows;
   }
 
-  async tagDates(tenant: string, tag: string, range: { lower: string; upper: string }): Promise<string[]> {
+  async tagDates(tenant: string, tag: string, range: DateRange): Promise<string[]> {
     const { rows } = await this.query<{ created_at: string }>(SQL.tagDates, [tenant, tag, range.lower, range.upper]);
     return rows.map((row) => row.created_at);
   }

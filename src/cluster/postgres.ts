@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { isExecutable } from '../temporal/cli-path';
 import { Client } from 'pg';
 
 const run = promisify(execFile);
@@ -315,15 +316,6 @@ async function createDatabases(adminUrl: string, databases: string[]): Promise<v
     }
   } finally {
     await client.end();
-  }
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 
