@@ -33,6 +33,17 @@ export interface PatternRow {
   created_at: string;
 }
 
+/** `lower <= created_at < upper`, as stored (ISO text: `''` and `'~'` bound every date). */
+export interface DateRange {
+  lower: string;
+  upper: string;
+}
+
+/** A page of a chronological scan: the range, and the `(created_at, id)` the previous page ended at. */
+export interface ChronologicalPage extends DateRange {
+  after: readonly [string, number];
+}
+
 /** A purge's filter: the tenant, and at least one of `tag` and `before` (null when absent). */
 export interface PurgeFilter {
   tenant: string;
@@ -109,11 +120,7 @@ export interface MemoryStore {
   ): Promise<WriteOutcome[]>;
 
   /** Up to `limit` of the tenant's decisions with `lower <= created_at < upper` after `after` in (created_at, id) order. */
-  pageChronological(
-    tenant: string,
-    range: { lower: string; upper: string; after: readonly [string, number] },
-    limit: number,
-  ): Promise<PatternRow[]>;
+  pageChronological(tenant: string, page: ChronologicalPage, limit: number): Promise<PatternRow[]>;
 
   /** The tenant's most used tags among decisions with `lower <= created_at < upper`, by count then name. */
   topTags(
@@ -123,7 +130,7 @@ export interface MemoryStore {
   ): Promise<{ tag: string; count: number }[]>;
 
   /** `created_at` of each of the tenant's decisions tagged `tag` with `lower <= created_at < upper`. */
-  tagDates(tenant: string, tag: string, range: { lower: string; upper: string }): Promise<string[]>;
+  tagDates(tenant: string, tag: string, range: DateRange): Promise<string[]>;
 
   /** The largest id in use, by any tenant (0 when empty). */
   maxId(): Promise<number>;

@@ -4,6 +4,8 @@ import {
   compareStored,
   ROW_COLUMNS,
   supersededImport,
+  type ChronologicalPage,
+  type DateRange,
   type DecisionRow,
   type KeyedDecision,
   type MemoryStore,
@@ -33,6 +35,17 @@ const SQL = {
   insertTags: `INSERT INTO decision_tags (tenant, decision_id, tag) SELECT $1, $2, unnest($3::text[])
                ON CONFLICT DO NOTHING`,
   deleteTags: 'DELETE FROM decision_tags WHERE decision_id = $1',
+  lockByExternalIds: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = $1 AND external_id = ANY($2::text[])
+                      ORDER BY id FOR UPDATE`,
+  insertMany: `INSERT INTO decisions (tenant, external_id, title, decision, rationale, tags, created_at, updated_at)
+               SELECT $1, r.external_id, r.title, r.decision, r.rationale, r.tags, r.created_at, $8
+               FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                    WITH ORDINALITY AS r(external_id, title, decision, rationale, tags, created_at, n)
+               ORDER BY r.n
+               ON CONFLICT (tenant, external_id) DO NOTHING RETURNING id, external_id`,
+  insertManyTags: `INSERT INTO decision_tags (tenant, decision_id, tag)
+                   SELECT $1, r.id, r.tag FROM unnest($2::bigint[], $3::text[]) AS r(id, tag)
+                   ON CONFLICT DO NOTHING`,
   lockByExternalId: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = $1 AND external_id = $2 FOR UPDATE`,
   update: `UPDATE decisions SET title = $1, decision = $2, rationale = $3, tags = $4, created_at = $5, updated_at = $6
            WHERE id = $7`,
@@ -80,9 +93,10 @@ const TYPES = {
  * transaction on a pooled connection, at READ COMMITTED.
  *
  * Concurrent imports of the same identities (two workers, or a retry next to a zombie attempt) meet on
- * the unique index `(tenant, external_id)`: `INSERT … ON CONFLICT DO NOTHING` makes the second writer
- * wait for the first to commit, after which it finds the row, locks it (`FOR UPDATE`) and compares, so
- * an identity is never stored twice and no batch ever fails for a lost race. Row locks keep the
+ * the unique index `(tenant, external_id)`. Each record is looked up and locked (`FOR UPDATE`) first;
+ * when missing it is inserted with `ON CONFLICT DO NOTHING`, which makes a second writer wait for the
+ * first to commit and then insert nothing, after which it locks the row the first one wrote and
+ * compares. So an identity is never stored twice and no batch fails for a lost race. Row locks keep the
  * conflicts as narrow as the rows involved: SERIALIZABLE would re-run whole batches of 1000 records on
  * any overlap, and an advisory lock per tenant would serialise unrelated imports. Two batches taking
  * the same rows in opposite orders can deadlock; PostgreSQL aborts one, which is run again (like a
@@ -105,11 +119,11 @@ export class PostgresMemoryStore implements MemoryStore {
   async recordOnce(tenant: string, key: string, fields: DecisionFields, now: string) {
     return this.transaction(async (client) => {
       for (;;) {
-        const id = await this.insert(client, tenant, fields, key, now, now);
-        if (id !== undefined) return { id, existing: undefined };
         const existing = await this.lockByExternalId(client, tenant, key);
-        // Deleted between the two statements (a purge): insert again.
         if (existing !== undefined) return { id: existing.id, existing };
+        const id = await this.insert(client, tenant, fields, key, now, now);
+        // Undefined when another transaction inserted it meanwhile: lock and return that one.
+        if (id !== undefined) return { id, existing: undefined };
       }
     });
   }
@@ -153,7 +167,7 @@ export class PostgresMemoryStore implements MemoryStore {
   ): Promise<WriteOutcome[]> {
     return this.transaction(async (client) => {
       const outcomes: WriteOutcome[] = [];
-      for (const decision of decisions) outcomes.push(await this.upsert(client, tenant, decision, now));
+      outcomes.push(...(await this.upsertAll(client, tenant, decisions, now)));
       const save = progress(outcomes);
       if (save !== undefined) {
         const { rowCount } = await client.query(SQL.saveImportRun, [
@@ -169,21 +183,17 @@ export class PostgresMemoryStore implements MemoryStore {
     });
   }
 
-  async pageChronological(
-    tenant: string,
-    range: { lower: string; upper: string; after: readonly [string, number] },
-    limit: number,
-  ): Promise<PatternRow[]> {
+  async pageChronological(tenant: string, range: ChronologicalPage, limit: number): Promise<PatternRow[]> {
     const params = [tenant, range.lower, range.upper, range.after[0], range.after[1], limit];
     return (await this.query<PatternRow>(SQL.chronological, params)).rows;
   }
 
-  async topTags(tenant: string, range: { lower: string; upper: string }, limit: number) {
+  async topTags(tenant: string, range: DateRange, limit: number) {
     return (await this.query<{ tag: string; count: number }>(SQL.topTags, [tenant, range.lower, range.upper, limit]))
       .rows;
   }
 
-  async tagDates(tenant: string, tag: string, range: { lower: string; upper: string }): Promise<string[]> {
+  async tagDates(tenant: string, tag: string, range: DateRange): Promise<string[]> {
     const { rows } = await this.query<{ created_at: string }>(SQL.tagDates, [tenant, tag, range.lower, range.upper]);
     return rows.map((row) => row.created_at);
   }
@@ -308,36 +318,113 @@ export class PostgresMemoryStore implements MemoryStore {
     return (await client.query<DecisionRow>(SQL.lockByExternalId, [tenant, key])).rows[0];
   }
 
-  private async upsert(
+  /**
+   * Writes `decisions` in order, in as many statements as there are steps, not records: one look-up (and
+   * lock) of the identities, one insert of the new ones, one of their tags, then an update per changed
+   * record. An identity repeated within the batch starts a new round, so a later record compares with
+   * the earlier one as it would record by record.
+   */
+  private async upsertAll(
     client: PoolClient,
     tenant: string,
+    decisions: readonly KeyedDecision[],
+    now: string,
+  ): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = [];
+    let round: KeyedDecision[] = [];
+    const seen = new Set<string>();
+    for (const decision of decisions) {
+      if (seen.has(decision.externalId)) {
+        outcomes.push(...(await this.upsertRound(client, tenant, round, now)));
+        round = [];
+        seen.clear();
+      }
+      seen.add(decision.externalId);
+      round.push(decision);
+    }
+    outcomes.push(...(await this.upsertRound(client, tenant, round, now)));
+    return outcomes;
+  }
+
+  /** {@link upsertAll} for records whose identities are distinct. */
+  private async upsertRound(
+    client: PoolClient,
+    tenant: string,
+    round: readonly KeyedDecision[],
+    now: string,
+  ): Promise<WriteOutcome[]> {
+    const outcomes = new Map<string, WriteOutcome>();
+    let pending = round;
+    while (pending.length > 0) {
+      // Look up first: an INSERT that meets an existing identity would still burn an id of the sequence.
+      const { rows } = await client.query<DecisionRow>(SQL.lockByExternalIds, [
+        tenant,
+        pending.map((d) => d.externalId),
+      ]);
+      const existing = new Map(rows.map((row) => [row.external_id!, row]));
+      for (const decision of pending) {
+        const row = existing.get(decision.externalId);
+        if (row !== undefined) outcomes.set(decision.externalId, await this.update(client, tenant, row, decision, now));
+      }
+      const missing = pending.filter((d) => !existing.has(d.externalId));
+      const inserted = await this.insertMany(client, tenant, missing, now);
+      for (const externalId of inserted) outcomes.set(externalId, 'imported');
+      // Inserted by another transaction meanwhile (ON CONFLICT DO NOTHING): lock those rows and compare.
+      pending = missing.filter((d) => !inserted.has(d.externalId));
+    }
+    return round.map((d) => outcomes.get(d.externalId)!);
+  }
+
+  /** Inserts decisions with distinct identities, in order, and their tags; returns the identities inserted. */
+  private async insertMany(
+    client: PoolClient,
+    tenant: string,
+    decisions: readonly KeyedDecision[],
+    now: string,
+  ): Promise<Set<string>> {
+    if (decisions.length === 0) return new Set();
+    const { rows } = await client.query<{ id: number; external_id: string }>(SQL.insertMany, [
+      tenant,
+      decisions.map((d) => d.externalId),
+      decisions.map((d) => d.title),
+      decisions.map((d) => d.decision),
+      decisions.map((d) => d.rationale),
+      decisions.map((d) => JSON.stringify(d.tags)),
+      decisions.map((d) => d.createdAt ?? now),
+      now,
+    ]);
+    const ids = new Map(rows.map((row) => [row.external_id, row.id]));
+    const tagIds: number[] = [];
+    const tags: string[] = [];
+    for (const decision of decisions) {
+      const id = ids.get(decision.externalId);
+      if (id === undefined) continue;
+      for (const tag of decision.tags) {
+        tagIds.push(id);
+        tags.push(tag);
+      }
+    }
+    if (tags.length > 0) await client.query(SQL.insertManyTags, [tenant, tagIds, tags]);
+    return new Set(ids.keys());
+  }
+
+  /** Overwrites `row` with `decision` when they differ (see {@link compareStored}). */
+  private async update(
+    client: PoolClient,
+    tenant: string,
+    row: DecisionRow,
     decision: KeyedDecision,
     now: string,
   ): Promise<WriteOutcome> {
-    for (;;) {
-      const id = await this.insert(client, tenant, decision, decision.externalId, decision.createdAt ?? now, now);
-      if (id !== undefined) return 'imported';
-      const existing = await this.lockByExternalId(client, tenant, decision.externalId);
-      // Deleted between the two statements (a purge): insert again.
-      if (existing === undefined) continue;
-      const change = compareStored(existing, decision);
-      if (change.unchanged) return 'unchanged';
-      const { title, rationale } = decision;
-      await client.query(SQL.update, [
-        title,
-        decision.decision,
-        rationale,
-        change.tags,
-        change.createdAt,
-        now,
-        existing.id,
-      ]);
-      if (change.tagsChanged) {
-        await client.query(SQL.deleteTags, [existing.id]);
-        if (decision.tags.length > 0) await client.query(SQL.insertTags, [tenant, existing.id, decision.tags]);
-      }
-      return 'updated';
+    const change = compareStored(row, decision);
+    if (change.unchanged) return 'unchanged';
+    const { title, rationale } = decision;
+    await client.query(SQL.update, [title, decision.decision, rationale, change.tags, change.createdAt, now, row.id]);
+    if (change.tagsChanged) {
+      await client.query(SQL.deleteTags, [row.id]);
+      if (decision.tags.length > 0) await client.query(SQL.insertTags, [tenant, row.id, decision.tags]);
     }
+    return 'updated';
   }
 }
 

@@ -5,6 +5,8 @@ import {
   compareStored,
   ROW_COLUMNS,
   supersededImport,
+  type ChronologicalPage,
+  type DateRange,
   type DecisionRow,
   type KeyedDecision,
   type MemoryStore,
@@ -124,19 +126,15 @@ export class SqliteMemoryStore implements MemoryStore {
     });
   }
 
-  async pageChronological(
-    tenant: string,
-    range: { lower: string; upper: string; after: readonly [string, number] },
-    limit: number,
-  ): Promise<PatternRow[]> {
+  async pageChronological(tenant: string, range: ChronologicalPage, limit: number): Promise<PatternRow[]> {
     return this.sql(SQL.chronological).all(tenant, range.lower, range.upper, ...range.after, limit) as PatternRow[];
   }
 
-  async topTags(tenant: string, range: { lower: string; upper: string }, limit: number) {
+  async topTags(tenant: string, range: DateRange, limit: number) {
     return this.sql(SQL.topTags).all(tenant, range.lower, range.upper, limit) as { tag: string; count: number }[];
   }
 
-  async tagDates(tenant: string, tag: string, range: { lower: string; upper: string }): Promise<string[]> {
+  async tagDates(tenant: string, tag: string, range: DateRange): Promise<string[]> {
     return this.sql(SQL.tagDates).pluck().all(tenant, tag, range.lower, range.upper) as string[];
   }
 

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   accessSync,
@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { isExecutable } from '../temporal/cli-path';
 import { Client } from 'pg';
 
 const run = promisify(execFile);
@@ -211,6 +212,30 @@ export async function stopPostgres(dataDir: string): Promise<void> {
   await run(pgCtl, ['stop', '-D', resolved, '-m', 'fast', '-w', '-t', '60'], asOwner);
 }
 
+/**
+ * Stops the instance of `dataDir` (immediate shutdown) when this process exits without having stopped
+ * it, so that a throw-away instance, such as a test run's, never outlives its owner. Returns the undo.
+ */
+export function stopPostgresOnExit(dataDir: string): () => void {
+  const resolved = path.resolve(dataDir);
+  const stop = (): void => {
+    const binDir = findPostgresBinDir();
+    if (!binDir || !existsSync(path.join(resolved, 'postmaster.pid'))) return;
+    const owner = serverUser();
+    try {
+      execFileSync(path.join(binDir, 'pg_ctl'), ['stop', '-D', resolved, '-m', 'immediate', '-w', '-t', '10'], {
+        ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+        env: serverEnv(owner),
+        stdio: 'ignore',
+      });
+    } catch {
+      // Already stopped.
+    }
+  };
+  process.once('exit', stop);
+  return () => void process.off('exit', stop);
+}
+
 interface OsUser {
   uid: number;
   gid: number;
@@ -291,15 +316,6 @@ async function createDatabases(adminUrl: string, databases: string[]): Promise<v
     }
   } finally {
     await client.end();
-  }
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 
