@@ -246,7 +246,6 @@ export async function upCluster(
     // Replicas must share it, so that a session opened on one is served by the other.
     MCP_SESSION_SECRET: loadSessionSecret(env.MCP_SESSION_SECRET, settings.clusterDir),
     DATA_DIR: settings.dataDir,
-    DATABASE_URL: postgres.urlFor(MEMORY_DATABASE),
   };
   const started: { target: Component; pid: number; from: number }[] = [];
   const start = (target: Component, entry: string, extraEnv: NodeJS.ProcessEnv = {}): void => {
@@ -262,7 +261,9 @@ export async function upCluster(
   };
   start(serverA, SERVER_ENTRY, { MCP_PORT: String(settings.mcpPort) });
   start(serverB, SERVER_ENTRY, { MCP_PORT: String(settings.mcpPort + 1) });
-  for (const worker of components.workers) start(worker, WORKER_ENTRY);
+  // Only workers touch the project memory, so only they get its URL (and its password).
+  for (const worker of components.workers)
+    start(worker, WORKER_ENTRY, { DATABASE_URL: postgres.urlFor(MEMORY_DATABASE) });
   await Promise.all(
     started.map(({ target, pid, from }) => waitForReadyLine(target, pid, from, settings.startTimeoutMs)),
   );
