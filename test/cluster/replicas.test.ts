@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
-import { clusterComponents, missingComponents } from '../../src/cluster/cluster';
+import { Client as PgClient } from 'pg';
+import { clusterComponents, MEMORY_DATABASE, missingComponents } from '../../src/cluster/cluster';
 import { isLive, runningPid, waitForExit } from '../../src/cluster/detached';
+import { startPostgres } from '../../src/cluster/postgres';
 import { loadClusterSettings } from '../../src/cluster/settings';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
 import {
@@ -214,6 +216,19 @@ describe('the cluster: two MCP replicas and two workers on a Temporal server on 
       expect(await recentTitles(b.client, tag)).toEqual([`${tag}-kept`]);
     } finally {
       await b.close();
+    }
+    // The workers keep the memory in the cluster's PostgreSQL (DATABASE_URL), not in a file of their own.
+    const postgres = await startPostgres({
+      dataDir: path.join(settings.clusterDir, 'postgres'),
+      port: settings.postgresPort,
+    });
+    const memory = new PgClient({ connectionString: postgres.urlFor(MEMORY_DATABASE) });
+    await memory.connect();
+    try {
+      const rows = await memory.query('SELECT title FROM decisions WHERE title = $1', [`${tag}-kept`]);
+      expect(rows.rowCount).toBe(1);
+    } finally {
+      await memory.end();
     }
   });
 });
