@@ -15,6 +15,7 @@ import {
   type StoredImportRun,
   type WriteOutcome,
 } from './memory-store';
+import { COMMON_SQL_NUMBERED } from './memory-sql';
 import { migratePostgres } from './postgres-schema';
 
 /** Connections one process keeps to the memory's database. */
@@ -29,12 +30,12 @@ const PURGE_MATCHES = `d.tenant = $1
   AND ($3::text IS NULL OR d.created_at < $3) AND d.id <= $4`;
 
 const SQL = {
+  ...COMMON_SQL_NUMBERED,
   insert: `INSERT INTO decisions (tenant, external_id, title, decision, rationale, tags, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (tenant, external_id) DO NOTHING RETURNING id`,
   insertTags: `INSERT INTO decision_tags (tenant, decision_id, tag) SELECT $1, $2, unnest($3::text[])
                ON CONFLICT DO NOTHING`,
-  deleteTags: 'DELETE FROM decision_tags WHERE decision_id = $1',
   lockByExternalIds: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = $1 AND external_id = ANY($2::text[])
                       ORDER BY id FOR UPDATE`,
   insertMany: `INSERT INTO decisions (tenant, external_id, title, decision, rationale, tags, created_at, updated_at)
@@ -47,38 +48,17 @@ const SQL = {
                    SELECT $1, r.id, r.tag FROM unnest($2::bigint[], $3::text[]) AS r(id, tag)
                    ON CONFLICT DO NOTHING`,
   lockByExternalId: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = $1 AND external_id = $2 FOR UPDATE`,
-  update: `UPDATE decisions SET title = $1, decision = $2, rationale = $3, tags = $4, created_at = $5, updated_at = $6
-           WHERE id = $7`,
-  maxId: 'SELECT COALESCE(MAX(id), 0) AS "maxId" FROM decisions',
-  recent: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-  recentWithTag: `SELECT d.id, d.external_id, d.title, d.decision, d.rationale, d.tags, d.created_at
-                  FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
-                  WHERE t.tenant = $1 AND t.tag = $2 ORDER BY d.created_at DESC, d.id DESC LIMIT $3`,
-  chronological: `SELECT id, title, decision, created_at FROM decisions
-                  WHERE tenant = $1 AND created_at >= $2 AND created_at < $3 AND (created_at, id) > ($4, $5)
-                  ORDER BY created_at, id LIMIT $6`,
-  topTags: `SELECT t.tag AS tag, COUNT(*) AS count FROM decisions d JOIN decision_tags t ON t.decision_id = d.id
-            WHERE d.tenant = $1 AND d.created_at >= $2 AND d.created_at < $3
-            GROUP BY t.tag ORDER BY count DESC, t.tag ASC LIMIT $4`,
-  tagDates: `SELECT d.created_at AS created_at FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
-             WHERE t.tenant = $1 AND t.tag = $2 AND d.created_at >= $3 AND d.created_at < $4`,
-  byId: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
   lockImportRun: 'SELECT source, format, attempt, checkpoint, finished FROM import_runs WHERE run_key = $1 FOR UPDATE',
   upsertImportRun: `INSERT INTO import_runs (run_key, source, format, attempt, checkpoint, finished, updated_at)
            VALUES ($1, $2, $3, $4, 'null', false, $5)
            ON CONFLICT (run_key) DO UPDATE SET attempt = excluded.attempt, updated_at = excluded.updated_at`,
   resetImportRun: `UPDATE import_runs SET source = $1, format = $2, checkpoint = 'null', finished = false WHERE run_key = $3`,
-  saveImportRun: `UPDATE import_runs SET checkpoint = $1, finished = $2, updated_at = $3 WHERE run_key = $4 AND attempt = $5`,
-  pruneImportRuns: 'DELETE FROM import_runs WHERE updated_at < $1',
   countPurge: `SELECT COUNT(*) AS count FROM decisions d WHERE ${PURGE_MATCHES}`,
   purgeBatch: `DELETE FROM decisions WHERE id IN
                  (SELECT d.id FROM decisions d WHERE ${PURGE_MATCHES} ORDER BY d.id LIMIT $5)`,
   purgeLeft: `SELECT EXISTS (SELECT 1 FROM decisions d WHERE ${PURGE_MATCHES}) AS "left"`,
   claimPurgeRun: `INSERT INTO purge_runs (run_key, deleted, finished, updated_at) VALUES ($1, 0, false, $2)
                   ON CONFLICT (run_key) DO NOTHING`,
-  getPurgeRun: 'SELECT deleted, finished FROM purge_runs WHERE run_key = $1',
-  prunePurgeRuns: 'DELETE FROM purge_runs WHERE updated_at < $1',
-  savePurgeRun: 'UPDATE purge_runs SET deleted = deleted + $1, finished = $2, updated_at = $3 WHERE run_key = $4',
 } as const;
 
 /** bigint (ids, counts) as a number: ids stay far below 2^53. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { closeMemoryDatabases } from './database';
+import { COMMON_SQL } from './memory-sql';
 import type { DecisionFields } from './decision-fields';
 import {
   compareStored,
@@ -24,41 +25,20 @@ const PURGE_MATCHES = `d.tenant = @tenant
                  AND (@before IS NULL OR d.created_at < @before) AND d.id <= @maxId`;
 
 const SQL = {
+  ...COMMON_SQL,
   insert: `INSERT INTO decisions (tenant, external_id, title, decision, rationale, tags, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   insertTag: 'INSERT OR IGNORE INTO decision_tags (tenant, decision_id, tag) VALUES (?, ?, ?)',
-  deleteTags: 'DELETE FROM decision_tags WHERE decision_id = ?',
   byExternalId: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = ? AND external_id = ?`,
-  update: `UPDATE decisions SET title = ?, decision = ?, rationale = ?, tags = ?, created_at = ?, updated_at = ?
-           WHERE id = ?`,
-  maxId: 'SELECT COALESCE(MAX(id), 0) AS maxId FROM decisions',
-  recent: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
-  recentWithTag: `SELECT d.id, d.external_id, d.title, d.decision, d.rationale, d.tags, d.created_at
-                  FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
-                  WHERE t.tenant = ? AND t.tag = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
-  chronological: `SELECT id, title, decision, created_at FROM decisions
-         WHERE tenant = ? AND created_at >= ? AND created_at < ? AND (created_at, id) > (?, ?)
-         ORDER BY created_at, id LIMIT ?`,
-  topTags: `SELECT t.tag AS tag, COUNT(*) AS count FROM decisions d JOIN decision_tags t ON t.decision_id = d.id
-            WHERE d.tenant = ? AND d.created_at >= ? AND d.created_at < ?
-            GROUP BY t.tag ORDER BY count DESC, t.tag ASC LIMIT ?`,
-  tagDates: `SELECT d.created_at AS created_at FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
-             WHERE t.tenant = ? AND t.tag = ? AND d.created_at >= ? AND d.created_at < ?`,
-  byId: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`,
   getImportRun: 'SELECT source, format, attempt, checkpoint, finished FROM import_runs WHERE run_key = ?',
   upsertImportRun: `INSERT INTO import_runs (run_key, source, format, attempt, checkpoint, finished, updated_at)
            VALUES (?, ?, ?, ?, 'null', 0, ?)
            ON CONFLICT(run_key) DO UPDATE SET attempt = excluded.attempt, updated_at = excluded.updated_at`,
   resetImportRun: `UPDATE import_runs SET source = ?, format = ?, checkpoint = 'null', finished = 0 WHERE run_key = ?`,
-  saveImportRun: `UPDATE import_runs SET checkpoint = ?, finished = ?, updated_at = ? WHERE run_key = ? AND attempt = ?`,
-  pruneImportRuns: 'DELETE FROM import_runs WHERE updated_at < ?',
   countPurge: `SELECT COUNT(*) AS count FROM decisions d WHERE ${PURGE_MATCHES}`,
   purgeBatch: `DELETE FROM decisions WHERE id IN (SELECT d.id FROM decisions d WHERE ${PURGE_MATCHES} ORDER BY d.id LIMIT @limit)`,
   claimPurgeRun: `INSERT INTO purge_runs (run_key, deleted, finished, updated_at) VALUES (?, 0, 0, ?)
              ON CONFLICT (run_key) DO NOTHING`,
-  getPurgeRun: 'SELECT deleted, finished FROM purge_runs WHERE run_key = ?',
-  prunePurgeRuns: 'DELETE FROM purge_runs WHERE updated_at < ?',
-  savePurgeRun: 'UPDATE purge_runs SET deleted = deleted + ?, finished = ?, updated_at = ? WHERE run_key = ?',
 } as const;
 
 /**

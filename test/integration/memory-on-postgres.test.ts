@@ -79,4 +79,17 @@ describe('the project memory on PostgreSQL (DATABASE_URL)', () => {
     expect(files).toHaveLength(1);
     expect(readFileSync(files[0]!, 'utf8').trim().split('\n')).toHaveLength(31);
   });
+
+  it('refuses to start a worker whose DATABASE_URL the server rejects, saying why without the password', async () => {
+    const wrong = base.replace(/:[0-9a-f]{48}@/, ':not-the-password@');
+    expect(wrong).not.toBe(base);
+    const err = await startTestProduct(testConfig({ DATABASE_URL: wrong })).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+    expect(err?.message).toMatch(
+      /^The project memory's database \(DATABASE_URL\) cannot be used: password authentication failed for user "postgres"/,
+    );
+    expect(err?.message).not.toContain('not-the-password');
+  });
 });
