@@ -10,8 +10,10 @@ export interface ActivityDeps {
   urlSources: UrlSourcePolicy;
   /** Caps on what one task may consume (columns, record length, distinct values, result size, stored text). @default DEFAULT_DATA_LIMITS */
   dataLimits?: DataLimits;
-  /** The project memory's SQLite file. */
+  /** The project memory's SQLite file, unless `memoryDatabaseUrl` is set. */
   memoryDbFile: string;
+  /** The project memory's PostgreSQL database (`DATABASE_URL`); undefined keeps it in `memoryDbFile`. */
+  memoryDatabaseUrl?: string;
   /** Where `export_memory` writes its files, one folder per tenant. */
   exportsDir: string;
   /** How long an export is kept, in milliseconds (`EXPORT_RETENTION_DAYS`). @default 7 days */

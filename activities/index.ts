@@ -1,4 +1,4 @@
 export { createActivities } from './create-activities';
-export { closeMemoryDatabases, pruneAllExports } from './memory';
+export { closeMemoryDatabases, closeMemoryStore, memoryStore, pruneAllExports } from './memory';
 export type { Activities, ActivityDeps, ToolActivityDeps, ToolActivitiesFactory } from './create-activities';
 export type { ActivityObserver, CancellationReport } from './observer';

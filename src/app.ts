@@ -19,7 +19,8 @@ import { createProductWorker } from './temporal/create-worker';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { TemporalSessionEndings } from './temporal/session-endings';
 import { TOOL_CATALOG, resolveTimeLimits } from './tools/catalog';
-import { closeMemoryDatabases, pruneAllExports, type ActivityObserver } from '../activities';
+import { closeMemoryStore, memoryStore, pruneAllExports, type ActivityObserver } from '../activities';
+import { errorMessage } from '../common/error-message';
 
 /** Something started by {@link startProduct} that must be stopped, in reverse order. */
 type Stopper = () => Promise<void>;
@@ -88,10 +89,20 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
 
     if (parts.worker) {
       const memoryDbFile = path.join(config.dataDir, 'memory.db');
+      const memoryDatabaseUrl = config.databaseUrl;
       const exportsDir = path.join(config.dataDir, 'exports');
       const exportRetentionMs = config.exportRetentionDays * 86_400_000;
       // Exports of tenants that never export again would otherwise stay forever.
       await pruneAllExports(exportsDir, exportRetentionMs);
+      if (memoryDatabaseUrl !== undefined) {
+        stoppers.push(() => closeMemoryStore({ dbFile: memoryDbFile, databaseUrl: memoryDatabaseUrl }));
+        // A wrong URL or password is reported at start, not by every memory task failing later.
+        await memoryStore({ dbFile: memoryDbFile, databaseUrl: memoryDatabaseUrl })
+          .maxId()
+          .catch((err: unknown) => {
+            throw new Error(`The project memory's database (DATABASE_URL) cannot be used: ${errorMessage(err)}`);
+          });
+      }
       const connection: NativeConnection = await connectWorker(endpoint);
       stoppers.push(() => connection.close());
       const worker: Worker = await createProductWorker({
@@ -104,6 +115,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
           dataLimits: config.dataLimits,
           sourceStallTimeoutMs: config.sourceStallTimeoutSeconds * 1000,
           memoryDbFile,
+          memoryDatabaseUrl,
           exportsDir,
           exportRetentionMs,
           observer: parts.activityObserver,
@@ -115,7 +127,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       stoppers.push(async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;
-        closeMemoryDatabases(memoryDbFile);
+        await closeMemoryStore({ dbFile: memoryDbFile, databaseUrl: memoryDatabaseUrl });
       });
       await ensureCleanupSchedule(client, {
         taskQueue: config.taskQueue,

@@ -122,6 +122,11 @@ export interface Config {
   toolTimeLimitsSeconds: Record<string, number>;
   /** Days an `export_memory` file is kept before the worker deletes it. @default 7 */
   exportRetentionDays: number;
+  /**
+   * PostgreSQL database of the project memory (`DATABASE_URL`, `postgres://` or `postgresql://`), shared
+   * by workers on many hosts. @default undefined (SQLite in `DATA_DIR/memory.db`)
+   */
+  databaseUrl: string | undefined;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -249,6 +254,27 @@ function authFromEnv(env: NodeJS.ProcessEnv): AuthConfig | undefined {
   };
 }
 
+/** `DATABASE_URL`: a PostgreSQL URL with a host and a database, or nothing. */
+function databaseUrlFromEnv(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // Never echo the value: it usually carries a password.
+  if (url === undefined || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+    throw new Error(
+      'DATABASE_URL must be a postgres:// or postgresql:// URL (postgresql://user:password@host:5432/database)',
+    );
+  }
+  if (url.hostname === '' || url.pathname.length <= 1) {
+    throw new Error('DATABASE_URL must name a host and a database (postgresql://user:password@host:5432/database)');
+  }
+  return raw;
+}
+
 /**
  * Parses the environment into a {@link Config}. Throws with the variable's name on a bad value, so a
  * misconfigured process stops at start-up rather than misbehaving later.
@@ -332,5 +358,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cleanupIntervalSeconds: intFromEnv(env, 'TASK_CLEANUP_INTERVAL_SECONDS', 300, 1),
     auditLog: auditLogFromEnv(env.AUDIT_LOG),
     exportRetentionDays: intFromEnv(env, 'EXPORT_RETENTION_DAYS', 7, 1),
+    databaseUrl: databaseUrlFromEnv(env.DATABASE_URL),
   };
 }

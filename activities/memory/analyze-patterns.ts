@@ -4,7 +4,7 @@ import { invalidInput } from '../common/failures';
 import type { ActivityObserver } from '../observer';
 import { reportCancellation, yieldAndCheck } from '../common/activity-context';
 import { isoArgument } from './decision-fields';
-import type { DecisionStore } from './decision-store';
+import type { MemoryStore } from './memory-store';
 import { ReversalDetector } from './reversals';
 import { tenantOf } from './tenant';
 import type { AnalyzePatternsOptions, BucketCount, ProjectMemoryActivities } from './types';
@@ -20,17 +20,6 @@ const TRENDING_TAGS = 5;
 
 /** Sorts after every canonical ISO timestamp: the upper bound when `until` is omitted. */
 const AFTER_ALL_DATES = '~';
-
-const SQL = {
-  page: `SELECT id, title, decision, created_at FROM decisions
-         WHERE tenant = ? AND created_at >= ? AND created_at < ? AND (created_at, id) > (?, ?)
-         ORDER BY created_at, id LIMIT ?`,
-  topTags: `SELECT t.tag AS tag, COUNT(*) AS count FROM decisions d JOIN decision_tags t ON t.decision_id = d.id
-            WHERE d.tenant = ? AND d.created_at >= ? AND d.created_at < ?
-            GROUP BY t.tag ORDER BY count DESC, t.tag ASC LIMIT ?`,
-  tagDates: `SELECT d.created_at AS created_at FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
-             WHERE t.tenant = ? AND t.tag = ? AND d.created_at >= ? AND d.created_at < ?`,
-} as const;
 
 type BucketKind = AnalyzePatternsOptions['bucket'];
 
@@ -60,7 +49,7 @@ function nextBucket(start: number, kind: BucketKind): number {
  * over. A range spanning more than {@link MAX_BUCKETS} buckets throws `InvalidInput`.
  */
 export function createAnalyzeDecisionPatterns(
-  store: () => DecisionStore,
+  store: () => MemoryStore,
   observer: ActivityObserver,
 ): ProjectMemoryActivities['analyzeDecisionPatterns'] {
   return async function analyzeDecisionPatterns(options, scope) {
@@ -82,12 +71,7 @@ export function createAnalyzeDecisionPatterns(
       let bucketEnd = '';
       let after: [string, number] = ['', 0];
       for (;;) {
-        const rows = db.sql(SQL.page).all(tenant, lower, upper, ...after, PAGE_ROWS) as {
-          id: number;
-          title: string;
-          decision: string;
-          created_at: string;
-        }[];
+        const rows = await db.pageChronological(tenant, { lower, upper, after }, PAGE_ROWS);
         for (const row of rows) {
           // Rows come in time order, so the bucket only changes when a row passes its end.
           if (row.created_at >= bucketEnd) {
@@ -106,15 +90,16 @@ export function createAnalyzeDecisionPatterns(
       }
 
       const starts = bucketStarts([...counts.keys()], kind);
-      const topTags = db.sql(SQL.topTags).all(tenant, lower, upper, TOP_TAGS) as { tag: string; count: number }[];
-      const tagTrends = topTags.slice(0, TRENDING_TAGS).map(({ tag }) => {
+      const topTags = await db.topTags(tenant, { lower, upper }, TOP_TAGS);
+      const tagTrends = [];
+      for (const { tag } of topTags.slice(0, TRENDING_TAGS)) {
         const perBucket = new Map<number, number>();
-        for (const row of db.sql(SQL.tagDates).iterate(tenant, tag, lower, upper) as Iterable<{ created_at: string }>) {
-          const start = bucketStart(row.created_at, kind);
+        for (const createdAt of await db.tagDates(tenant, tag, { lower, upper })) {
+          const start = bucketStart(createdAt, kind);
           perBucket.set(start, (perBucket.get(start) ?? 0) + 1);
         }
-        return { tag, counts: toBucketCounts(starts, perBucket) };
-      });
+        tagTrends.push({ tag, counts: toBucketCounts(starts, perBucket) });
+      }
       heartbeat({ progress: progress() } satisfies HeartbeatDetails);
       return {
         range: { since: since ?? null, until: until ?? null },

@@ -130,7 +130,11 @@ export function closeMemoryDatabases(dbFile?: string): void {
   }
 }
 
-function openDatabase(file: string): Database.Database {
+/**
+ * A new connection to `file` of its own (pragmas set, schema created or migrated), not shared with the
+ * process's: another process would have one such connection. The caller closes it.
+ */
+export function openDatabase(file: string): Database.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   try {

@@ -6,7 +6,7 @@ import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types'
 import type { ActivityObserver } from '../observer';
 import { reportCancellation, yieldAndCheck } from '../common/activity-context';
 import { neutraliseFormula } from './csv-formulas';
-import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
+import { toRecord, type DecisionRow, type MemoryStore } from './memory-store';
 import { DEFAULT_EXPORT_RETENTION_MS, pruneExportFolder, tenantExportFolder } from './export-files';
 import { tenantOf } from './tenant';
 import type { DecisionRecord, ExportMemoryOptions, ProjectMemoryActivities } from './types';
@@ -16,10 +16,6 @@ const PAGE_ROWS = 1000;
 
 /** The CSV export's header, which `importDecisions` reads back. */
 export const CSV_HEADER = 'id,key,title,decision,rationale,tags,created_at';
-
-const SQL = {
-  page: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`,
-} as const;
 
 type ExportFormat = ExportMemoryOptions['format'];
 
@@ -85,7 +81,7 @@ function csvRow(record: ExportedDecision): string {
  * partial file (a crash of the process can leave one behind). Retries write a new file.
  */
 export function createExportMemory(
-  store: () => DecisionStore,
+  store: () => MemoryStore,
   deps: { exportsDir: string; observer: ActivityObserver; retentionMs?: number },
 ): ProjectMemoryActivities['exportMemory'] {
   const retentionMs = deps.retentionMs ?? DEFAULT_EXPORT_RETENTION_MS;
@@ -101,7 +97,7 @@ export function createExportMemory(
     const finalPath = path.join(dir, name);
     const partialPath = path.join(dir, `.${name}.partial`);
     const db = store();
-    const maxId = db.maxId();
+    const maxId = await db.maxId();
     let count = 0;
     const progress = (): ProgressDetails => ({ current: count, message: `Exported ${count} decisions` });
 
@@ -117,7 +113,7 @@ export function createExportMemory(
         await write(head);
         let afterId = 0;
         for (;;) {
-          const rows = db.sql(SQL.page).all(tenant, afterId, maxId, PAGE_ROWS) as DecisionRow[];
+          const rows = await db.pageById(tenant, afterId, maxId, PAGE_ROWS);
           const last = rows[rows.length - 1];
           if (last === undefined) break;
           await write(rows.map((r, i) => row(toExported(r), count + i)).join(''));

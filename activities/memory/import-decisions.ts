@@ -12,7 +12,7 @@ import {
 } from '../common/source';
 import type { ActivityObserver } from '../observer';
 import { activityExecutionKey, reportCancellation, throwIfCancelled } from '../common/activity-context';
-import type { DecisionStore } from './decision-store';
+import type { KeyedDecision, MemoryStore, WriteOutcome } from './memory-store';
 import { tenantOf } from './tenant';
 import { CsvColumns, parseJsonRecord, readCsvHeader, type LineResult } from './import-lines';
 import {
@@ -63,7 +63,7 @@ export interface ImportDeps extends SourcePolicy {
  * `SourceStalled` (see {@link SourceWatch}).
  */
 export function createImportDecisions(
-  store: () => DecisionStore,
+  store: () => MemoryStore,
   deps: ImportDeps,
 ): ProjectMemoryActivities['importDecisions'] {
   const intervalMs = deps.checkpointIntervalMs ?? 1000;
@@ -79,7 +79,7 @@ export function createImportDecisions(
     const db = store();
     const runs = new ImportRuns(db);
     const key = activityExecutionKey(info);
-    const stored = key === undefined ? undefined : runs.claim(key, sourceText, format, info.attempt);
+    const stored = key === undefined ? undefined : await runs.claim(key, sourceText, format, info.attempt);
     if (stored?.finished === true && stored.checkpoint !== undefined) return summaryOf(stored.checkpoint);
 
     let resume = [stored?.checkpoint, checkpointFromHeartbeat(info.heartbeatDetails)]
@@ -128,36 +128,40 @@ export function createImportDecisions(
         let batch: RawRecord[] = [];
         let cursor = { end: current.offset, nextLine: current.line };
 
-        const commit = (finished: boolean) => {
+        const commit = async (finished: boolean) => {
           const results = batch.map((record) => parse(record, columns, limits.maxStoredTextChars));
-          // A fresh object: the SDK may serialise heartbeat details after this call returns.
-          const next: ImportCheckpoint = {
-            ...current,
-            invalid: [...current.invalid],
-            header: columns?.header.slice() ?? null,
+          const decisions: KeyedDecision[] = [];
+          const invalid: InvalidLine[] = [];
+          results.forEach((result, i) => {
+            if (result.ok) decisions.push(result.decision);
+            else invalid.push({ line: batch[i]!.line, error: result.error });
+          });
+          let next = current;
+          // Built inside the batch's transaction, from scratch each time (a store may run it again).
+          const progressOf = (outcomes: WriteOutcome[]) => {
+            // A fresh object: the SDK may serialise heartbeat details after this call returns.
+            next = {
+              ...current,
+              invalid: [...current.invalid],
+              header: columns?.header.slice() ?? null,
+              offset: cursor.end,
+              line: cursor.nextLine,
+            };
+            for (const outcome of outcomes) next[outcome] += 1;
+            addInvalid(next, invalid);
+            return key === undefined ? undefined : ImportRuns.save(key, info.attempt, next, finished);
           };
-          next.offset = cursor.end;
-          next.line = cursor.nextLine;
-          const now = new Date().toISOString();
           try {
-            db.transaction(() => {
-              const invalid: InvalidLine[] = [];
-              results.forEach((result, i) => {
-                if (result.ok) next[db.upsert(tenant, result.decision, now)] += 1;
-                else invalid.push({ line: batch[i]!.line, error: result.error });
-              });
-              addInvalid(next, invalid);
-              if (key !== undefined) runs.save(key, info.attempt, next, finished);
-            });
+            await db.applyImportBatch(tenant, decisions, new Date().toISOString(), progressOf);
           } catch (err) {
-            throw batchFailure(err, batch);
+            throw batchFailure(err, batch, db);
           }
           current = state = next;
           batch = [];
           sendHeartbeat();
           nextHeartbeatAt = Date.now() + intervalMs;
         };
-        const handle = (record: RawRecord) => {
+        const handle = async (record: RawRecord) => {
           cursor = record;
           if (format === 'csv' && columns === undefined) {
             columns = new CsvColumns(readCsvHeader(record, limits.maxColumns), limits.maxStoredTextChars);
@@ -165,22 +169,22 @@ export function createImportDecisions(
           }
           batch.push(record);
           if (batch.length >= IMPORT_BATCH_LINES) {
-            commit(false);
+            await commit(false);
             throwIfCancelled(signal);
           }
         };
 
         for await (const chunk of watch.chunks(opened.chunks)) {
           throwIfCancelled(signal);
-          for (const record of splitter.push(chunk)) handle(record);
+          for (const record of splitter.push(chunk)) await handle(record);
           if (Date.now() >= nextHeartbeatAt) {
             sendHeartbeat();
             nextHeartbeatAt = Date.now() + intervalMs;
           }
         }
         throwIfCancelled(signal);
-        for (const record of splitter.end()) handle(record);
-        commit(true);
+        for (const record of splitter.end()) await handle(record);
+        await commit(true);
         return summaryOf(current);
       } finally {
         opened?.close();
@@ -193,10 +197,9 @@ function parse(record: RawRecord, columns: CsvColumns | undefined, maxTextChars:
   return columns === undefined ? parseJsonRecord(record, maxTextChars) : columns.parse(record);
 }
 
-/** Constraint violations cannot pass on a retry: fail for good, naming the lines. Anything else (SQLITE_BUSY, I/O) is retried. */
-function batchFailure(err: unknown, batch: readonly RawRecord[]): unknown {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !code.startsWith('SQLITE_CONSTRAINT')) return err;
+/** Constraint violations cannot pass on a retry: fail for good, naming the lines. Anything else (busy, I/O, connection) is retried. */
+function batchFailure(err: unknown, batch: readonly RawRecord[], store: MemoryStore): unknown {
+  if (!store.isConstraintViolation(err)) return err;
   const lines = batch.length === 0 ? '' : ` (lines ${batch[0]!.line}-${batch[batch.length - 1]!.line})`;
   const message = errorMessage(err);
   return toolFailure(TaskFailureType.ToolError, `a batch of the import was rolled back${lines}: ${message}`);

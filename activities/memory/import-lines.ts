@@ -3,7 +3,7 @@ import { TaskFailureType } from '../../common/task-types';
 import { toolFailure } from '../common/failures';
 import { restoreFormula } from './csv-formulas';
 import { DECISION_LIMITS, FieldError, normaliseDecisionFields, optionalIsoDate } from './decision-fields';
-import type { KeyedDecision } from './decision-store';
+import type { KeyedDecision } from './memory-store';
 import { parseCsvFields, type RawRecord } from '../common/record-splitter';
 
 /** A parsed source record: a decision to write, or the reason the line is skipped. */

@@ -1,5 +1,5 @@
 import type { SourceFingerprint } from '../common/source';
-import type { DecisionStore } from './decision-store';
+import type { ImportRunSave, MemoryStore } from './memory-store';
 import type { ImportSummary, InvalidLine } from './types';
 
 /** How many invalid lines a summary (and a checkpoint) keeps. */
@@ -71,16 +71,6 @@ export interface StoredRun {
   finished: boolean;
 }
 
-const SQL = {
-  get: 'SELECT source, format, attempt, checkpoint, finished FROM import_runs WHERE run_key = ?',
-  upsert: `INSERT INTO import_runs (run_key, source, format, attempt, checkpoint, finished, updated_at)
-           VALUES (?, ?, ?, ?, 'null', 0, ?)
-           ON CONFLICT(run_key) DO UPDATE SET attempt = excluded.attempt, updated_at = excluded.updated_at`,
-  reset: `UPDATE import_runs SET source = ?, format = ?, checkpoint = 'null', finished = 0 WHERE run_key = ?`,
-  save: `UPDATE import_runs SET checkpoint = ?, finished = ?, updated_at = ? WHERE run_key = ? AND attempt = ?`,
-  prune: 'DELETE FROM import_runs WHERE updated_at < ?',
-} as const;
-
 /**
  * The `import_runs` table: each batch commits its checkpoint here together with its rows, so a retry
  * resumes from the last committed batch even when the heartbeat carrying it was lost, and its counters
@@ -88,34 +78,20 @@ const SQL = {
  * timeout) fails its next batch instead of interleaving with the retry.
  */
 export class ImportRuns {
-  constructor(private readonly store: DecisionStore) {}
+  constructor(private readonly store: MemoryStore) {}
 
   /** Takes the run over for `attempt` and returns what earlier attempts committed (for the same source and format). */
-  claim(key: string, source: string, format: string, attempt: number): StoredRun {
-    return this.store.transaction(() => {
-      const now = new Date();
-      this.store.sql(SQL.prune).run(new Date(now.getTime() - RUN_RETENTION_MS).toISOString());
-      const row = this.store.sql(SQL.get).get(key) as
-        { source: string; format: string; attempt: number; checkpoint: string; finished: number } | undefined;
-      if (row !== undefined && row.attempt > attempt) {
-        throw new Error(`import ${key} is already run by attempt ${row.attempt}; attempt ${attempt} stops`);
-      }
-      this.store.sql(SQL.upsert).run(key, source, format, attempt, now.toISOString());
-      if (row === undefined) return { checkpoint: undefined, finished: false };
-      if (row.source !== source || row.format !== format) {
-        this.store.sql(SQL.reset).run(source, format, key);
-        return { checkpoint: undefined, finished: false };
-      }
-      return { checkpoint: parseCheckpoint(JSON.parse(row.checkpoint)), finished: row.finished === 1 };
-    });
+  async claim(key: string, source: string, format: string, attempt: number): Promise<StoredRun> {
+    const now = new Date();
+    const pruneBefore = new Date(now.getTime() - RUN_RETENTION_MS).toISOString();
+    const row = await this.store.claimImportRun({ key, source, format, attempt, now: now.toISOString(), pruneBefore });
+    if (row === undefined) return { checkpoint: undefined, finished: false };
+    return { checkpoint: parseCheckpoint(row.checkpoint), finished: row.finished };
   }
 
-  /** Records progress; call inside the batch's transaction. Throws when a newer attempt has taken over. */
-  save(key: string, attempt: number, checkpoint: ImportCheckpoint, finished: boolean): void {
-    const { changes } = this.store
-      .sql(SQL.save)
-      .run(JSON.stringify(checkpoint), finished ? 1 : 0, new Date().toISOString(), key, attempt);
-    if (changes !== 1) throw new Error(`import ${key} was taken over by a newer attempt; attempt ${attempt} stops`);
+  /** The progress a batch commits with its rows (see `MemoryStore.applyImportBatch`). */
+  static save(key: string, attempt: number, checkpoint: ImportCheckpoint, finished: boolean): ImportRunSave {
+    return { key, attempt, checkpoint, finished };
   }
 }
 

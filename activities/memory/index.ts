@@ -2,14 +2,17 @@ import type { ActivityObserver } from '../observer';
 import type { UrlSourcePolicy } from '../common/url-policy';
 import { DEFAULT_DATA_LIMITS, type DataLimits } from '../common/data-limits';
 import { createAnalyzeDecisionPatterns } from './analyze-patterns';
-import { getStore } from './decision-store';
+import { memoryStore, type MemoryStoreTarget } from './memory-stores';
 import { createExportMemory } from './export-memory';
 import { createImportDecisions } from './import-decisions';
 import { createCountPurgeMatches, createPurgeDecisions } from './purge';
 import { createGetRecentDecisions, createRecordDecision } from './record-decision';
 import type { ProjectMemoryActivities } from './types';
+import type { MemoryStore } from './memory-store';
 
 export { closeMemoryDatabases } from './database';
+export { closeMemoryStore, memoryStore, type MemoryStoreTarget } from './memory-stores';
+export type { MemoryStore } from './memory-store';
 export { DEFAULT_EXPORT_RETENTION_MS, pruneAllExports, tenantExportFolder } from './export-files';
 export { IMPORT_BATCH_LINES } from './import-decisions';
 export type { ImportCheckpoint } from './import-progress';
@@ -35,9 +38,12 @@ export type {
 } from './types';
 
 /** What the memory activities need from the worker. */
-export interface MemoryDeps {
-  /** The SQLite database file; created (with its directory) on first use. */
-  dbFile: string;
+export interface MemoryDeps extends MemoryStoreTarget {
+  /**
+   * A store opened by the caller, used instead of the one `dbFile` or `databaseUrl` names; the caller
+   * closes it.
+   */
+  store?: MemoryStore;
   /** Where `exportMemory` writes its files, in one folder per tenant; created when missing. */
   exportsDir: string;
   /**
@@ -62,11 +68,11 @@ export interface MemoryDeps {
 }
 
 /**
- * Builds the project-memory activities over one SQLite database: a store of the team's decisions
- * written only by these activities. Decisions belong to tenants: every activity takes a
+ * Builds the project-memory activities over one database (SQLite in `dbFile`, or PostgreSQL at
+ * `databaseUrl`): a store of the team's decisions written only by these activities. Decisions belong to tenants: every activity takes a
  * `MemoryScope` and reads, writes, exports and purges only that tenant's decisions. The database is
- * opened lazily on the first call, once per process and file, in WAL mode with a busy timeout; its
- * schema is created or migrated then.
+ * opened lazily on the first call, once per process and database (SQLite in WAL mode with a busy
+ * timeout; PostgreSQL through a connection pool); its schema is created or migrated then.
  *
  * Every write is idempotent under activity retries: `recordDecision` keys its row by the calling
  * workflow, the import keys rows by their source identity, and a purge is bounded by a counted `maxId`.
@@ -79,7 +85,8 @@ export interface MemoryDeps {
  * const { id } = await memory.recordDecision({ title: 'Use Postgres', decision: 'We use Postgres 16.', tags: ['db'] });
  */
 export function createMemoryActivities(deps: MemoryDeps): MemoryActivities {
-  const store = () => getStore(deps.dbFile);
+  const given = deps.store;
+  const store = given === undefined ? () => memoryStore(deps) : () => given;
   const limits = deps.limits ?? DEFAULT_DATA_LIMITS;
   return {
     recordDecision: createRecordDecision(store, limits.maxStoredTextChars),

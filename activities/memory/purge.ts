@@ -5,34 +5,15 @@ import { invalidInput } from '../common/failures';
 import type { ActivityObserver } from '../observer';
 import { activityExecutionKey, currentActivityInfo, yieldAndCheck } from '../common/activity-context';
 import { isoArgument, tagArgument } from './decision-fields';
-import type { DecisionStore } from './decision-store';
+import type { MemoryStore, PurgeFilter } from './memory-store';
 import { tenantOf } from './tenant';
 import type { MemoryScope, ProjectMemoryActivities, PurgeFilterOptions } from './types';
-
-// `@x IS NULL OR ...` makes each filter optional while the SQL text stays constant and parameterised.
-const MATCHES = `d.tenant = @tenant
-                 AND (@tag IS NULL
-                      OR EXISTS (SELECT 1 FROM decision_tags t WHERE t.decision_id = d.id AND t.tag = @tag))
-                 AND (@before IS NULL OR d.created_at < @before) AND d.id <= @maxId`;
-
-const SQL = {
-  count: `SELECT COUNT(*) AS count FROM decisions d WHERE ${MATCHES}`,
-  purgeBatch: `DELETE FROM decisions WHERE id IN (SELECT d.id FROM decisions d WHERE ${MATCHES} ORDER BY d.id LIMIT @limit)`,
-  claimRun: `INSERT INTO purge_runs (run_key, deleted, finished, updated_at) VALUES (?, 0, 0, ?)
-             ON CONFLICT (run_key) DO NOTHING`,
-  getRun: 'SELECT deleted, finished FROM purge_runs WHERE run_key = ?',
-  pruneRuns: 'DELETE FROM purge_runs WHERE updated_at < ?',
-  saveRun: 'UPDATE purge_runs SET deleted = deleted + ?, finished = ?, updated_at = ? WHERE run_key = ?',
-} as const;
 
 /**
  * A validated filter for SQL: the scope's tenant, and at least one of `tag` and `before` (null when
  * absent), normalised.
  */
-function purgeFilter(
-  options: PurgeFilterOptions | undefined,
-  scope: MemoryScope | undefined,
-): { tenant: string; tag: string | null; before: string | null } {
+function purgeFilter(options: PurgeFilterOptions | undefined, scope: MemoryScope | undefined): PurgeFilter {
   const tenant = tenantOf(scope);
   const tag = tagArgument(options?.tag);
   const before = isoArgument(options?.before, 'before');
@@ -46,16 +27,10 @@ function purgeFilter(
  * id existing now, of any tenant (0 when empty). Passing that `maxId` to `purgeDecisions` deletes exactly the decisions counted (ids are never
  * reused), not ones added since. Requires at least one filter, like the purge (`InvalidInput`).
  */
-export function createCountPurgeMatches(store: () => DecisionStore): ProjectMemoryActivities['countPurgeMatches'] {
+export function createCountPurgeMatches(store: () => MemoryStore): ProjectMemoryActivities['countPurgeMatches'] {
   return async function countPurgeMatches(options, scope) {
     const filter = purgeFilter(options, scope);
-    const db = store();
-    // One read transaction, so the count and maxId describe the same snapshot.
-    return db.db.transaction(() => {
-      const maxId = db.maxId();
-      const { count } = db.sql(SQL.count).get({ ...filter, maxId }) as { count: number };
-      return { count, maxId };
-    })();
+    return store().countPurgeMatches(filter);
   };
 }
 
@@ -80,7 +55,7 @@ export const PURGE_BATCH_ROWS = 500;
  * non-negative integer `maxId` (`InvalidInput` otherwise).
  */
 export function createPurgeDecisions(
-  store: () => DecisionStore,
+  store: () => MemoryStore,
   settings: { observer: ActivityObserver; batchRows?: number },
 ): ProjectMemoryActivities['purgeDecisions'] {
   const batchRows = settings.batchRows ?? PURGE_BATCH_ROWS;
@@ -94,20 +69,12 @@ export function createPurgeDecisions(
     const signal = cancellationSignal();
     const info = currentActivityInfo();
     const key = (info && activityExecutionKey(info)) ?? `purge:${randomUUID()}`;
-    let run = db.transaction(() => {
-      const now = Date.now();
-      // A retry comes within the task's time limit (7 days at most); older rows only take space.
-      db.sql(SQL.pruneRuns).run(new Date(now - RUN_RETENTION_MS).toISOString());
-      db.sql(SQL.claimRun).run(key, new Date(now).toISOString());
-      return db.sql(SQL.getRun).get(key) as { deleted: number; finished: number };
-    });
-    while (run.finished === 0) {
-      run = db.transaction(() => {
-        const { changes } = db.sql(SQL.purgeBatch).run({ ...filter, maxId, limit: batchRows });
-        const finished = changes < batchRows ? 1 : 0;
-        db.sql(SQL.saveRun).run(changes, finished, new Date().toISOString(), key);
-        return db.sql(SQL.getRun).get(key) as { deleted: number; finished: number };
-      });
+    const now = Date.now();
+    // A retry comes within the task's time limit (7 days at most); older rows only take space.
+    const pruneBefore = new Date(now - RUN_RETENTION_MS).toISOString();
+    let run = await db.claimPurgeRun(key, new Date(now).toISOString(), pruneBefore);
+    while (!run.finished) {
+      run = await db.purgeBatch({ ...filter, maxId }, batchRows, key, new Date().toISOString());
       const progress = { current: run.deleted, message: `Deleted ${run.deleted} decisions` };
       heartbeat({ progress } satisfies HeartbeatDetails);
       await settings.observer.onBatchCommitted?.({
@@ -115,7 +82,7 @@ export function createPurgeDecisions(
         workflowId: info?.workflowExecution?.workflowId ?? '',
         progress,
       });
-      if (run.finished === 0) await yieldAndCheck(signal);
+      if (!run.finished) await yieldAndCheck(signal);
     }
     return { deleted: run.deleted };
   };

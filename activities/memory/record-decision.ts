@@ -4,16 +4,9 @@ import { DEFAULT_DATA_LIMITS } from '../common/data-limits';
 import { invalidInput } from '../common/failures';
 import { currentActivityInfo } from '../common/activity-context';
 import { FieldError, normaliseDecisionFields, type DecisionFields } from './decision-fields';
-import { ROW_COLUMNS, toRecord, type DecisionRow, type DecisionStore } from './decision-store';
+import { toRecord, type MemoryStore } from './memory-store';
 import { tenantOf } from './tenant';
 import type { DecisionRecord, ProjectMemoryActivities } from './types';
-
-const SQL = {
-  recent: `SELECT ${ROW_COLUMNS} FROM decisions WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
-  recentWithTag: `SELECT d.id, d.external_id, d.title, d.decision, d.rationale, d.tags, d.created_at
-                  FROM decision_tags t JOIN decisions d ON d.id = t.decision_id
-                  WHERE t.tenant = ? AND t.tag = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
-} as const;
 
 /**
  * The idempotency key of `recordDecision` in the current context: `task:<workflowId>` inside a
@@ -37,7 +30,7 @@ function recordKey(): string {
  * `maxTextChars`, throw a non-retryable `InvalidInput`.
  */
 export function createRecordDecision(
-  store: () => DecisionStore,
+  store: () => MemoryStore,
   maxTextChars: number = DEFAULT_DATA_LIMITS.maxStoredTextChars,
 ): ProjectMemoryActivities['recordDecision'] {
   return async function recordDecision(options, scope) {
@@ -50,21 +43,14 @@ export function createRecordDecision(
       throw err;
     }
     const key = recordKey();
-    const db = store();
-    return db.transaction(() => {
-      const existing = db.findByExternalId(tenant, key);
-      if (existing !== undefined) {
-        if (existing.title !== fields.title || existing.decision !== fields.decision) {
-          log.warn('recordDecision called again by the same workflow with different content; keeping the first', {
-            externalId: key,
-            id: existing.id,
-          });
-        }
-        return { id: existing.id };
-      }
-      const now = new Date().toISOString();
-      return { id: db.insert(tenant, fields, key, now, now) };
-    });
+    const { id, existing } = await store().recordOnce(tenant, key, fields, new Date().toISOString());
+    if (existing !== undefined && (existing.title !== fields.title || existing.decision !== fields.decision)) {
+      log.warn('recordDecision called again by the same workflow with different content; keeping the first', {
+        externalId: key,
+        id,
+      });
+    }
+    return { id };
   };
 }
 
@@ -75,16 +61,13 @@ export function createRecordDecision(
  * text the tool's answer gives each (Temporal refuses payloads over 2 MB).
  */
 export function createGetRecentDecisions(
-  store: () => DecisionStore,
+  store: () => MemoryStore,
   maxResultBytes: number = DEFAULT_DATA_LIMITS.maxResultBytes,
 ): ProjectMemoryActivities['getRecentDecisions'] {
   return async function getRecentDecisions(options, scope) {
     const tenant = tenantOf(scope);
     const { limit, tag } = options;
-    const db = store();
-    const rows = (
-      tag === undefined ? db.sql(SQL.recent).all(tenant, limit) : db.sql(SQL.recentWithTag).all(tenant, tag, limit)
-    ) as DecisionRow[];
+    const rows = await store().recent(tenant, limit, tag);
     const decisions: DecisionRecord[] = [];
     let bytes = 0;
     for (const row of rows) {

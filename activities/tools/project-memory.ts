@@ -6,6 +6,7 @@ import { createMemoryActivities } from '../memory';
 export const createToolActivities = ((deps) =>
   createMemoryActivities({
     dbFile: deps.memoryDbFile,
+    databaseUrl: deps.memoryDatabaseUrl,
     exportsDir: deps.exportsDir,
     exportRetentionMs: deps.exportRetentionMs,
     datasetRoots: deps.datasetRoots,

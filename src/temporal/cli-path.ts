@@ -10,7 +10,8 @@ export const PROJECT_ROOT = path.resolve(
 /** Where `npm run setup` installs the Temporal CLI when none is found. */
 export const PROJECT_LOCAL_CLI = path.join(PROJECT_ROOT, '.tools', 'bin', 'temporal');
 
-function isExecutable(file: string): boolean {
+/** Whether `file` exists and this process may execute it. */
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { loadConfig } from '../../src/config';
 
 /**
  * The compose stack is what an organisation deploys first, so its security properties are checked
@@ -15,8 +16,11 @@ const activeText = composeText
   .filter((line) => !line.trimStart().startsWith('#'))
   .join('\n');
 interface Service {
+  image?: string;
   environment?: Record<string, string>;
   ports?: string[];
+  command?: string[];
+  depends_on?: Record<string, { condition: string }>;
 }
 const compose = parse(composeText) as { services: Record<string, Service> };
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -64,5 +68,22 @@ describe('docker-compose.yml', () => {
         );
       }
     }
+  });
+
+  it('keeps the project memory of every worker in the PostgreSQL of the stack, in the database its setup creates', () => {
+    const worker = compose.services.worker!;
+    const raw = worker.environment!.DATABASE_URL!;
+    expect(raw).toMatch(/^postgresql:\/\/temporal:\$\{POSTGRES_PASSWORD:\?[^}]*\}@postgresql:5432\/mcp_memory$/);
+    // What the worker receives once compose has put the password in, the product accepts.
+    const url = raw.replace(/\$\{POSTGRES_PASSWORD:\?[^}]*\}/, 'secret');
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    const { hostname, username, pathname } = new URL(url);
+    expect(compose.services[hostname]?.image).toMatch(/^postgres:/);
+    expect(compose.services.postgresql!.environment!.POSTGRES_USER).toBe(username);
+    // The database exists before a worker starts.
+    const setup = compose.services['memory-db-setup']!;
+    expect(worker.depends_on?.['memory-db-setup']).toEqual({ condition: 'service_completed_successfully' });
+    expect(setup.environment!.PGHOST).toBe(hostname);
+    expect(setup.command!.join(' ')).toContain(`CREATE DATABASE ${pathname.slice(1)}`);
   });
 });

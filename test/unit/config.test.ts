@@ -51,6 +51,19 @@ describe('loadConfig', () => {
     expect(config.exportRetentionDays).toBe(30);
   });
 
+  it('keeps the memory in SQLite unless DATABASE_URL names a PostgreSQL database', () => {
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    const url = 'postgresql://mcp:secret@db.internal:5432/mcp_memory?sslmode=verify-full';
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/mcp_memory' }).databaseUrl).toBe('postgres://db/mcp_memory');
+  });
+
+  it('never repeats DATABASE_URL, with its password, in the error', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://mcp:hunter2@db/memory' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
+    );
+  });
+
   it('connects to an existing cluster when TEMPORAL_ADDRESS is set', () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'prod' }).temporal).toEqual({
       kind: 'external',
@@ -105,6 +118,9 @@ describe('loadConfig', () => {
     [{ SOURCE_STALL_TIMEOUT_SECONDS: '0' }, /SOURCE_STALL_TIMEOUT_SECONDS/],
     [{ EXPORT_RETENTION_DAYS: '0' }, /EXPORT_RETENTION_DAYS/],
     [{ EXPORT_RETENTION_DAYS: 'a week' }, /EXPORT_RETENTION_DAYS/],
+    [{ DATABASE_URL: 'mysql://u:p@db/memory' }, /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    [{ DATABASE_URL: 'memory.db' }, /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    [{ DATABASE_URL: 'postgresql://u:p@db:5432/' }, /DATABASE_URL must name a host and a database/],
   ])('refuses %p naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

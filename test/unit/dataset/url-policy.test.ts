@@ -244,7 +244,7 @@ describe('import_decisions URL sources under the policy', () => {
   afterEach(() => h.cleanup());
 
   it('refuses a host that is not listed and never connects', async () => {
-    h = makeHarness({ urlSources: policy(['data.example.com']) });
+    h = await makeHarness({ urlSources: policy(['data.example.com']) });
     await expect(
       runActivity(h.memory.importDecisions, [{ source: `${source.origin}/data.jsonl` }]),
     ).rejects.toMatchObject({ type: 'AccessDenied', message: expect.stringContaining('not in the allowed list') });

@@ -1,4 +1,4 @@
-import { toRecord, type DecisionRow } from '../../../activities/memory/decision-store';
+import { toRecord, type DecisionRow } from '../../../activities/memory/memory-store';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,9 +6,13 @@ import Database from 'better-sqlite3';
 import type { Info } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
+import { Client } from 'pg';
+import { PostgresMemoryStore } from '../../../activities/memory/postgres-memory-store';
 import {
-  closeMemoryDatabases,
+  closeMemoryStore,
   createMemoryActivities,
+  memoryStore,
+  type MemoryStore,
   type DecisionRecord,
   type ImportCheckpoint,
   type MemoryActivities,
@@ -20,53 +24,169 @@ import type { HeartbeatDetails } from '../../../common/task-types';
 
 export type ImportHeartbeat = HeartbeatDetails<ImportCheckpoint>;
 
-/** A temp directory holding one memory database, its exports dir and a dataset root. */
+/** The stores every memory test runs against. */
+export const MEMORY_STORES = ['sqlite', 'postgres'] as const;
+export type StoreKind = (typeof MEMORY_STORES)[number];
+
+/** A temp directory holding one memory store (a SQLite file, or a PostgreSQL schema of its own), its exports dir and a dataset root. */
 export interface Harness {
+  kind: StoreKind;
   dir: string;
   /** The dataset root; relative import sources resolve here. */
   root: string;
-  dbFile: string;
   exportsDir: string;
   cancellations: CancellationReport[];
   memory: MemoryActivities;
   /** Writes `content` to `root/name` and returns `name`. */
   writeSource(name: string, content: string): string;
-  /** Runs `fn` against a second, raw connection to the database file. */
-  withRawDb<T>(fn: (db: Database.Database) => T): T;
+  /**
+   * Runs `sql` (portable between SQLite and PostgreSQL) on a connection of its own and returns the rows.
+   * The activities' next store call waits for it, so a test may start it from a heartbeat callback.
+   */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  /** The first column of each row of `query(sql)`, as numbers when they are counts. */
+  column(sql: string): Promise<unknown[]>;
+  /** Makes each insert (or delete) of a decision titled `title` fail with `message`, until `allowAll()`. */
+  failWrites(op: 'insert' | 'delete', title: string, message: string): Promise<void>;
+  allowAll(): Promise<void>;
   /** Every stored decision as a record, by id, whatever its tenant. */
-  allDecisions(): DecisionRecord[];
+  allDecisions(): Promise<DecisionRecord[]>;
   /** The file an export wrote: its result's path is relative to the exports directory. */
   exportFile(exported: { path: string }): string;
-  cleanup(): void;
+  cleanup(): Promise<void>;
 }
 
-export function makeHarness(deps: Partial<MemoryDeps> = {}): Harness {
+/** The raw side of a harness: one store's SQL dialect. */
+interface RawStore {
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  exec(sql: string): Promise<void>;
+  failWrites(op: 'insert' | 'delete', title: string, message: string): Promise<void>;
+  allowAll(): Promise<void>;
+  store: MemoryStore;
+  close(): Promise<void>;
+}
+
+let schemaCounter = 0;
+
+async function openRaw(kind: StoreKind, dir: string): Promise<RawStore> {
+  if (kind === 'sqlite') {
+    const dbFile = path.join(dir, 'db', 'memory.db');
+    const withDb = <T>(fn: (db: Database.Database) => T): T => {
+      fs.mkdirSync(path.dirname(dbFile), { recursive: true });
+      const db = new Database(dbFile);
+      try {
+        return fn(db);
+      } finally {
+        db.close();
+      }
+    };
+    // Opened on first use, as the worker opens it.
+    const store = new Proxy({} as MemoryStore, {
+      get: (_target, name: keyof MemoryStore) => {
+        const real = memoryStore({ dbFile });
+        const member = Reflect.get(real, name) as unknown;
+        return typeof member === 'function' ? (member as (...args: unknown[]) => unknown).bind(real) : member;
+      },
+    });
+    return {
+      // better-sqlite3 is synchronous: the statement has run when the promise is returned.
+      query: async (sql) =>
+        withDb((db) => {
+          const statement = db.prepare(sql);
+          if (statement.reader) return statement.all() as Record<string, unknown>[];
+          statement.run();
+          return [];
+        }),
+      exec: async (sql) => void withDb((db) => db.exec(sql)),
+      failWrites: async (op, title, message) =>
+        void withDb((db) =>
+          db.exec(`CREATE TRIGGER fail_${op} BEFORE ${op.toUpperCase()} ON decisions
+                   WHEN ${op === 'insert' ? 'NEW' : 'OLD'}.title = '${title}'
+                   BEGIN SELECT RAISE(ABORT, '${message}'); END`),
+        ),
+      allowAll: async () =>
+        void withDb((db) => db.exec('DROP TRIGGER IF EXISTS fail_insert; DROP TRIGGER IF EXISTS fail_delete;')),
+      store,
+      close: async () => closeMemoryStore({ dbFile }),
+    };
+  }
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error('TEST_DATABASE_URL is not set: the jest global setup starts PostgreSQL');
+  schemaCounter += 1;
+  const schema = `memory_test_${process.pid}_${schemaCounter}`;
+  const admin = new Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.query(`SET search_path TO ${schema}`);
+  const url = `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const real = new PostgresMemoryStore(url, { poolSize: 4 });
+  const exec = async (sql: string) => void (await admin.query(sql));
+  return {
+    query: async (sql) => (await admin.query<Record<string, unknown>>(sql)).rows,
+    exec,
+    failWrites: async (op, title, message) => {
+      await real.maxId(); // creates the schema
+      await exec(`CREATE FUNCTION fail_${op}() RETURNS trigger LANGUAGE plpgsql AS $$
+                  BEGIN RAISE EXCEPTION '${message}' USING ERRCODE = 'integrity_constraint_violation'; END $$`);
+      await exec(`CREATE TRIGGER fail_${op} BEFORE ${op.toUpperCase()} ON decisions FOR EACH ROW
+                  WHEN (${op === 'insert' ? 'NEW' : 'OLD'}.title = '${title}') EXECUTE FUNCTION fail_${op}()`);
+    },
+    allowAll: async () => {
+      await exec('DROP FUNCTION IF EXISTS fail_insert CASCADE');
+      await exec('DROP FUNCTION IF EXISTS fail_delete CASCADE');
+    },
+    store: real,
+    close: async () => {
+      await real.close();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}
+
+/** A store whose every call first waits for the raw statements the test started. */
+function waitingFor(pending: Set<Promise<unknown>>, store: MemoryStore): MemoryStore {
+  return new Proxy(store, {
+    get: (target, name: keyof MemoryStore) => {
+      const member = Reflect.get(target, name) as unknown;
+      if (typeof member !== 'function' || name === 'isConstraintViolation') {
+        return typeof member === 'function' ? (member as (...args: unknown[]) => unknown).bind(target) : member;
+      }
+      return async (...args: unknown[]) => {
+        await Promise.all(pending);
+        return (member as (...args: unknown[]) => Promise<unknown>).apply(target, args);
+      };
+    },
+  });
+}
+
+export async function makeHarness(deps: Partial<MemoryDeps> = {}, kind: StoreKind = 'sqlite'): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memory-'));
   const root = path.join(dir, 'datasets');
   fs.mkdirSync(root);
   const cancellations: CancellationReport[] = [];
-  const dbFile = path.join(dir, 'db', 'memory.db');
   const exportsDir = path.join(dir, 'exports');
+  const raw = await openRaw(kind, dir);
+  const pending = new Set<Promise<unknown>>();
+  const query = (sql: string) => {
+    const done = raw.query(sql);
+    pending.add(done);
+    void done.finally(() => pending.delete(done)).catch(() => undefined);
+    return done;
+  };
   const memory = createMemoryActivities({
-    dbFile,
+    dbFile: path.join(dir, 'unused.db'),
     exportsDir,
     datasetRoots: [root],
     urlSources: NO_URL_SOURCES,
     observer: { onCancelled: (report) => cancellations.push(report) },
+    store: waitingFor(pending, raw.store),
     ...deps,
   });
-  const withRawDb = <T>(fn: (db: Database.Database) => T): T => {
-    const db = new Database(dbFile);
-    try {
-      return fn(db);
-    } finally {
-      db.close();
-    }
-  };
   return {
+    kind,
     dir,
     root,
-    dbFile,
     exportsDir,
     cancellations,
     memory,
@@ -74,21 +194,28 @@ export function makeHarness(deps: Partial<MemoryDeps> = {}): Harness {
       fs.writeFileSync(path.join(root, name), content);
       return name;
     },
-    withRawDb,
-    allDecisions: () =>
-      // Validation failures happen before the lazy open: no file means no decisions.
-      !fs.existsSync(dbFile)
-        ? []
-        : withRawDb((db) =>
-            (
-              db
-                .prepare('SELECT id, title, decision, rationale, tags, created_at FROM decisions ORDER BY id')
-                .all() as DecisionRow[]
-            ).map(toRecord),
-          ),
+    query,
+    column: async (sql) =>
+      (await query(sql)).map((row) => {
+        const value = Object.values(row)[0];
+        // PostgreSQL returns counts (bigint) as strings.
+        return typeof value === 'string' && /^count/i.test(Object.keys(row)[0] ?? '') ? Number(value) : value;
+      }),
+    failWrites: (op, title, message) => raw.failWrites(op, title, message),
+    allowAll: () => raw.allowAll(),
+    allDecisions: async () =>
+      (
+        (await query(
+          'SELECT id, external_id, title, decision, rationale, tags, created_at FROM decisions ORDER BY id',
+        ).catch((err: unknown) => {
+          // Validation failures happen before the lazy open: no table means no decisions.
+          if (/no such table|does not exist/.test(String(err))) return [];
+          throw err;
+        })) as unknown as DecisionRow[]
+      ).map((row) => toRecord({ ...row, id: Number(row.id) })),
     exportFile: (exported) => path.join(exportsDir, exported.path),
-    cleanup() {
-      closeMemoryDatabases(dbFile);
+    async cleanup() {
+      await raw.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
