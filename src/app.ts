@@ -183,7 +183,10 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         // With authentication the principal owns its tasks across sessions, replicas and restarts, and
         // its requests count together; without, each session owns its tasks and a client address's
         // sessions share their rate limits.
-        createSessionServer: (sessionId, { role, resumed, standaloneStreamOpen, principal, clientAddress }) =>
+        createSessionServer: (
+          sessionId,
+          { role, resumed, standaloneStreamOpen, sessionOpen, principal, clientAddress },
+        ) =>
           createMcpServerFor(
             principal ? principalOwner(principal) : { scope: `session:${sessionId}` },
             {
@@ -191,6 +194,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
               clientCanElicit: resumed?.elicitation,
               notifications: role === 'stream',
               standaloneStreamOpen,
+              sessionOpen,
             },
             principal ? undefined : `address:${clientAddress ?? 'unknown'}`,
             { principal: auditPrincipal(principal), clientAddress },

@@ -36,6 +36,10 @@ export interface TaskLimits {
   maxProgressTokenChars: number;
   /** Largest content of an answer to a task's question, in bytes of JSON; a larger one is refused and the question asked again. @default 65_536 */
   maxAnswerBytes: number;
+  /** Tasks one session's notifier watches at once; past it the quietest stops being watched. @default 100 */
+  maxWatchedTasks: number;
+  /** Longest wait between two notifier reads of a task that keeps not changing. @default 30_000 */
+  maxNotifyIntervalMs: number;
 }
 
 /** Where the keys that sign access tokens are found. */
@@ -347,6 +351,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxArgumentBytes: boundedInt(env, 'TOOL_ARGUMENTS_MAX_BYTES', 524_288, 1024, 1_000_000),
       maxProgressTokenChars: intFromEnv(env, 'PROGRESS_TOKEN_MAX_CHARS', 256, 1),
       maxAnswerBytes: boundedInt(env, 'ELICITATION_ANSWER_MAX_BYTES', 65_536, 1024, 1_000_000),
+      maxWatchedTasks: boundedInt(env, 'TASK_NOTIFY_MAX_WATCHED', 100, 1, 10_000),
+      maxNotifyIntervalMs: boundedInt(env, 'TASK_NOTIFY_MAX_INTERVAL_MS', 30_000, 100, 3_600_000),
     },
     toolTimeLimitsSeconds: timeLimitsFromEnv(env.TOOL_TIME_LIMITS),
     cleanupIntervalSeconds: intFromEnv(env, 'TASK_CLEANUP_INTERVAL_SECONDS', 300, 1),

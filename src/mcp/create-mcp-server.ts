@@ -64,6 +64,11 @@ export interface McpSessionOptions {
    * while it is open: a request sent without one is lost.
    */
   standaloneStreamOpen?: () => boolean;
+  /**
+   * Resolves once the session is known not to have been ended; rejects when it was. A tool call waits
+   * for it before it starts anything (alongside the engine's own checks). @default always open
+   */
+  sessionOpen?: () => Promise<void>;
 }
 
 /** The server's task capability: tasks/list, tasks/cancel, and task-augmented tools/call. */
@@ -102,6 +107,8 @@ export function createMcpServer(options: McpServerOptions): Server {
     backend,
     owner,
     intervalMs: options.limits.pollIntervalMs,
+    maxWatched: options.limits.maxWatchedTasks,
+    maxIntervalMs: options.limits.maxNotifyIntervalMs,
     statusRelay,
     // Cancellations are audited where they are asked for; completion and failure where they are seen.
     onTerminal: (task) => {
@@ -209,7 +216,9 @@ export function createMcpServer(options: McpServerOptions): Server {
     }
     const args = tool.inputSchema.safeParse(params.arguments ?? {});
     if (!args.success) throw invalidParams(`arguments for ${tool.name}`, args.error);
+    const sessionOpen = session.sessionOpen ?? (() => Promise.resolve());
     if (tool.kind === 'local') {
+      await sessionOpen();
       return tool.execute(args.data, { limits: options.limits, timeLimitsSeconds: options.timeLimitsSeconds });
     }
     const timeLimitSeconds = options.timeLimitsSeconds[tool.name] ?? tool.defaultTimeLimitSeconds;
@@ -220,6 +229,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       // request, reports progress to the request's progressToken, and stops when the request is
       // cancelled or its stream is dropped.
       const call = { tool: tool.name, workflow: tool.workflow, arguments: args.data, timeLimitSeconds };
+      await sessionOpen();
       return backend.runCall(owner, call, {
         signal: extra.signal,
         ...(progressToken !== undefined && {
@@ -241,7 +251,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       requestedTtlMs: params.task?.ttl,
       progressToken,
     };
-    const task = await backend.createTask(owner, spec);
+    const task = await backend.createTask(owner, spec, { beforeStart: sessionOpen });
     audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
     notifier.watch(task);
     return { task: toWireTask(task) };

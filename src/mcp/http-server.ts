@@ -162,14 +162,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
     const sessionId = request.headers.get('mcp-session-id');
     let session: LiveSession | undefined;
+    // For a read, whether the session was ended is checked while the read runs (see below).
+    let ended: Promise<boolean> | undefined;
     try {
       if (sessionId) {
-        session = await sessions.findOrResume(sessionId, {
+        const sessionRequest = {
           url: request.url,
           host: hostOf(request),
           protocolVersion: request.headers.get('mcp-protocol-version'),
           ...identity,
-        });
+        };
+        if (request.method === 'POST' && mayCheckEndAlongside(parsedBody)) {
+          const found = await sessions.findDeferringEndCheck(sessionId, sessionRequest);
+          session = found?.session;
+          ended = found?.ended;
+        } else {
+          session = await sessions.findOrResume(sessionId, sessionRequest);
+        }
         if (!session) {
           refused(identity, 404, 'session not found');
           return jsonError(404, -32001, 'Session not found');
@@ -190,16 +199,36 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         return jsonError(429, -32000, err.message, { 'retry-after': '60' });
       }
       if (!(err instanceof SessionEndingsUnavailableError)) throw err;
-      // The end records live in Temporal: without it, a session cannot be told apart from an ended one.
-      log(`Ended sessions cannot be checked: ${errorMessage(err.cause)}`);
-      return jsonError(503, -32603, 'Sessions cannot be checked right now; retry later', { 'retry-after': '5' });
+      return endingsUnavailable(err);
     }
     if (request.method === 'GET') {
       return session.standaloneStream.track(await session.stream.transport.handleRequest(request));
     }
     const channel = request.method === 'POST' && answersAsJson(parsedBody) ? session.json : session.stream;
     if (request.method === 'POST') cancelOnDisconnect(request, channel.transport, parsedBody);
-    return channel.transport.handleRequest(request, { parsedBody });
+    const answer = channel.transport.handleRequest(request, { parsedBody });
+    if (!ended) return answer;
+    // The request runs alongside the end check (one round trip to Temporal fewer in a row), and its
+    // answer, written nowhere yet, is let out only if the session was not ended.
+    const [response, outcome] = await Promise.all([
+      answer,
+      ended.then(
+        (value) => value,
+        (err: unknown) => err,
+      ),
+    ]);
+    if (outcome === false) return response;
+    await response.body?.cancel().catch(() => undefined);
+    if (outcome instanceof SessionEndingsUnavailableError) return endingsUnavailable(outcome);
+    if (outcome !== true) throw outcome;
+    refused(identity, 404, 'session not found');
+    return jsonError(404, -32001, 'Session not found');
+  };
+
+  const endingsUnavailable = (err: SessionEndingsUnavailableError): Response => {
+    // The end records live in Temporal: without it, a session cannot be told apart from an ended one.
+    log(`Ended sessions cannot be checked: ${errorMessage(err.cause)}`);
+    return jsonError(503, -32603, 'Sessions cannot be checked right now; retry later', { 'retry-after': '5' });
   };
 
   const listener = getRequestListener(handle, {
@@ -276,6 +305,24 @@ function exposureWarnings(options: HttpServerOptions): string[] {
 
 /** Methods answered with a JSON body: quick reads and cancels that never need a stream. */
 const JSON_METHODS = new Set(['tasks/get', 'tasks/list', 'tasks/cancel']);
+
+/**
+ * Requests that may run while the session's end is being checked: reads, which change nothing, and
+ * `tools/call`, which waits for the check (its channel's `sessionOpen`) before it starts anything.
+ */
+const CHECKED_ALONGSIDE_METHODS = new Set([
+  'tasks/get',
+  'tasks/list',
+  'tasks/result',
+  'tools/list',
+  'ping',
+  'tools/call',
+]);
+
+function mayCheckEndAlongside(body: unknown): boolean {
+  const method = (body as { method?: unknown } | null)?.method;
+  return !Array.isArray(body) && typeof method === 'string' && CHECKED_ALONGSIDE_METHODS.has(method);
+}
 
 function answersAsJson(body: unknown): boolean {
   const method = (body as { method?: unknown } | null)?.method;

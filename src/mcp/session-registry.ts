@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import {
@@ -25,6 +26,11 @@ export interface ChannelInfo {
   resumed?: SessionFacts;
   /** Whether the session's standalone GET stream is open now (questions may be asked there). */
   standaloneStreamOpen: () => boolean;
+  /**
+   * Resolves once the session is known not to have been ended, as of the latest request that reached
+   * it; rejects with `SessionEndedError` when it was. Anything a request changes waits for it.
+   */
+  sessionOpen: () => Promise<void>;
   /** The authenticated principal the session belongs to; undefined without authentication. */
   principal?: Principal;
   /** The address of the client whose request opened (or resumed) the session. */
@@ -60,6 +66,18 @@ export class SessionEndingsUnavailableError extends Error {
   }
 }
 
+const DEFAULT_END_CHECK_VALID_MS = 1000;
+/** Allowance for the clocks of two replicas running at slightly different rates. */
+const END_CHECK_MARGIN_MS = 50;
+
+/** The session was ended (DELETE) while a request of it was under way. */
+export class SessionEndedError extends Error {
+  constructor() {
+    super('Session not found');
+    this.name = 'SessionEndedError';
+  }
+}
+
 /** Opening one more session would pass the per-owner cap. */
 export class SessionLimitError extends Error {
   constructor(readonly limit: number) {
@@ -88,6 +106,11 @@ export interface SessionRegistryOptions {
   sessionMaxAgeMs?: number;
   /** Durable record of sessions ended by DELETE; without it an end holds in this process only. */
   endings?: SessionEndings;
+  /**
+   * How long a session found open is known open without asking `endings` again; a DELETE is answered
+   * this much later. @default 1000
+   */
+  endCheckValidMs?: number;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
 }
@@ -126,12 +149,18 @@ export class SessionRegistry {
   private readonly maxPerOwner: number;
   // Sessions ended here, for a registry without durable endings (and as a cache in front of them).
   private readonly endedHere = new Set<string>();
+  // When each session was last checked and found open (`performance.now()` at the check's start).
+  private readonly openAsOf = new Map<string, number>();
+  private readonly endCheckValidMs: number;
+  // The end check of the latest request of each session whose check runs alongside the request.
+  private readonly latestEndChecks = new Map<string, Promise<boolean>>();
 
   constructor(private readonly options: SessionRegistryOptions) {
     this.now = options.now ?? Date.now;
     this.signer = new SessionIdSigner(options.sessionSecret, this.now);
     this.maxAgeMs = options.sessionMaxAgeMs ?? 86_400_000;
     this.maxPerOwner = options.maxSessionsPerOwner ?? Infinity;
+    this.endCheckValidMs = options.endCheckValidMs ?? DEFAULT_END_CHECK_VALID_MS;
   }
 
   /** Sessions held in memory. */
@@ -165,22 +194,53 @@ export class SessionRegistry {
    * request's: a session is reachable only by the principal that opened it.
    */
   async findOrResume(sessionId: string, request: SessionRequest): Promise<LiveSession | undefined> {
+    const found = await this.findDeferringEndCheck(sessionId, request);
+    if (!found) return undefined;
+    return (await found.ended) ? undefined : found.session;
+  }
+
+  /**
+   * {@link findOrResume} for a request without side effects: the check that the session was not
+   * ended (a round trip to Temporal) runs alongside the request instead of before it. `ended` settles
+   * with that check (rejecting with `SessionEndingsUnavailableError`); an ended session is closed
+   * then, and the caller must not answer the request before `ended` resolved `false`.
+   */
+  async findDeferringEndCheck(
+    sessionId: string,
+    request: SessionRequest,
+  ): Promise<{ session: LiveSession; ended: Promise<boolean> } | undefined> {
     const facts = this.signer.verify(sessionId);
     if (!facts) return undefined;
     const tag = request.principal && principalTag(request.principal);
     if (facts.principalTag !== tag) return undefined;
-    const live = this.sessions.get(sessionId);
-    if (this.now() >= facts.issuedAt + this.maxAgeMs || (await this.isEnded(sessionId))) {
+    if (this.now() >= facts.issuedAt + this.maxAgeMs) {
+      const live = this.sessions.get(sessionId);
       if (live) await this.close(live);
       return undefined;
     }
-    if (live) return live;
+    const ended = this.isEnded(sessionId).then(async (isEnded) => {
+      const live = this.sessions.get(sessionId);
+      if (isEnded && live) await this.close(live);
+      return isEnded;
+    });
+    // Awaited by the caller; this only keeps a rejection that races the resumption below from going unhandled.
+    ended.catch(() => undefined);
+    this.latestEndChecks.set(sessionId, ended);
+    void ended
+      .finally(() => {
+        if (this.latestEndChecks.get(sessionId) === ended) this.latestEndChecks.delete(sessionId);
+      })
+      .catch(() => undefined);
+    const live = this.sessions.get(sessionId);
+    if (live) return { session: live, ended };
+    // A session ended elsewhere is not resumed here: wait for the check before building anything.
+    if (await ended) return undefined;
     let pending = this.resuming.get(sessionId);
     if (!pending) {
       pending = this.resume(sessionId, facts, request).finally(() => this.resuming.delete(sessionId));
       this.resuming.set(sessionId, pending);
     }
-    return pending;
+    return { session: await pending, ended };
   }
 
   /** Records that a request reached `session`, so that it is neither swept nor evicted first. */
@@ -198,7 +258,11 @@ export class SessionRegistry {
     });
     if (this.endedHere.size >= 10_000) this.endedHere.clear();
     this.endedHere.add(session.id);
+    this.openAsOf.delete(session.id);
     await this.close(session);
+    // Answered only once every replica's knowledge that the session was open has expired: a request
+    // sent after this answer is checked afresh wherever it lands.
+    if (this.options.endings) await sleep(this.endCheckValidMs + END_CHECK_MARGIN_MS);
   }
 
   /** Drops `session` from memory and closes its servers and transports. */
@@ -250,9 +314,11 @@ export class SessionRegistry {
     this.evictIfFull(ownerKey);
     const standaloneStream = new StandaloneStreamTracker();
     const standaloneStreamOpen = (): boolean => standaloneStream.isOpen();
+    const sessionOpen = (): Promise<void> => this.confirmOpen(sessionId);
     const identity = { principal: request.principal, clientAddress: request.clientAddress };
-    const stream = await this.openChannel(sessionId, { role: 'stream', resumed, standaloneStreamOpen, ...identity });
-    const json = await this.openChannel(sessionId, { role: 'json', resumed, standaloneStreamOpen, ...identity });
+    const shared = { resumed, standaloneStreamOpen, sessionOpen, ...identity };
+    const stream = await this.openChannel(sessionId, { role: 'stream', ...shared });
+    const json = await this.openChannel(sessionId, { role: 'json', ...shared });
     const expiresAt = this.signer.verify(sessionId)!.issuedAt + this.maxAgeMs;
     const session: LiveSession = {
       id: sessionId,
@@ -310,13 +376,35 @@ export class SessionRegistry {
     return count;
   }
 
+  private async confirmOpen(sessionId: string): Promise<void> {
+    const check = this.latestEndChecks.get(sessionId);
+    if (this.endedHere.has(sessionId) || (check && (await check))) throw new SessionEndedError();
+  }
+
+  /**
+   * Whether the session was ended, by any replica. A session found open stays known open for
+   * `endCheckValidMs` from the moment its check started, so a busy session costs one round trip to
+   * Temporal a second at most; `end` waits that long before it answers, so no request sent after a
+   * DELETE's answer is served from an older check.
+   */
   private async isEnded(sessionId: string): Promise<boolean> {
     if (this.endedHere.has(sessionId)) return true;
+    const endings = this.options.endings;
+    if (!endings) return false;
+    const startedAt = performance.now();
+    const knownOpenAt = this.openAsOf.get(sessionId);
+    if (knownOpenAt !== undefined && startedAt - knownOpenAt < this.endCheckValidMs) return false;
+    let ended: boolean;
     try {
-      return (await this.options.endings?.isEnded(sessionId)) ?? false;
+      ended = await endings.isEnded(sessionId);
     } catch (err) {
       throw new SessionEndingsUnavailableError(err);
     }
+    if (!ended && this.endCheckValidMs > 0) {
+      if (this.openAsOf.size >= 10_000) this.openAsOf.clear();
+      this.openAsOf.set(sessionId, Math.max(startedAt, this.openAsOf.get(sessionId) ?? 0));
+    }
+    return ended;
   }
 }
 

@@ -11,6 +11,9 @@ import { toWireTask } from './wire-task';
 
 interface WatchedTask {
   lastStatus: TaskStatus;
+  /** When to read the task next (ms since the epoch), and how long it waits now between reads. */
+  nextReadAt: number;
+  readEveryMs: number;
   /** What progress was sent: it never goes backwards, even when a retried activity resumes lower. */
   progress: ProgressTracker;
   progressToken?: string | number;
@@ -50,7 +53,17 @@ export interface TaskNotifierOptions {
   questions?: StandaloneQuestionOptions;
   /** Called once a watched task is seen terminal (for the audit log). */
   onTerminal?: (task: TaskView) => void;
+  /**
+   * Most tasks watched at once; past it, the task that has been quiet longest stops being watched (its
+   * client still polls). @default 100
+   */
+  maxWatched?: number;
+  /** Longest wait between two reads of a task that keeps not changing. @default 30_000 */
+  maxIntervalMs?: number;
 }
+
+const DEFAULT_MAX_WATCHED = 100;
+const DEFAULT_MAX_INTERVAL_MS = 30_000;
 
 /** Terminal status notifications remembered, so that a relayed cancel answer is not sent twice. */
 const FINISHED_MEMORY = 256;
@@ -70,6 +83,8 @@ export class TaskNotifier {
   private readonly lifetime = new AbortController();
   private readonly unsubscribe: () => void;
   private timer: NodeJS.Timeout | undefined;
+  /** Notifications sent so far: a read that sent one saw a change. */
+  private sent = 0;
 
   constructor(private readonly options: TaskNotifierOptions) {
     this.unsubscribe =
@@ -79,12 +94,29 @@ export class TaskNotifier {
   /** Starts watching a task of this session. */
   watch(task: TaskView): void {
     if (this.lifetime.signal.aborted || isTerminalStatus(task.status)) return;
+    if (!this.watched.has(task.taskId) && this.watched.size >= (this.options.maxWatched ?? DEFAULT_MAX_WATCHED)) {
+      this.watched.delete(this.quietest()!);
+    }
     this.watched.set(task.taskId, {
       lastStatus: task.status,
+      nextReadAt: Date.now() + this.options.intervalMs,
+      readEveryMs: this.options.intervalMs,
       progressToken: task.progressToken,
       progress: new ProgressTracker(),
     });
     this.schedule();
+  }
+
+  /** How many tasks are watched now. */
+  get watchedCount(): number {
+    return this.watched.size;
+  }
+
+  /** The watched task read least often (the one quiet longest); the oldest of those on a tie. */
+  private quietest(): string | undefined {
+    let quietest: [string, WatchedTask] | undefined;
+    for (const entry of this.watched) if (!quietest || entry[1].readEveryMs > quietest[1].readEveryMs) quietest = entry;
+    return quietest?.[0];
   }
 
   /** Watches every task of the owner that is still running (after a restart or a resumed session). */
@@ -119,28 +151,47 @@ export class TaskNotifier {
     this.timer.unref();
   }
 
+  /**
+   * Reads each watched task that is due. A task that changed (status, progress, a question) is read
+   * again after one interval; each read that finds it unchanged doubles its wait, up to the maximum,
+   * so quiet tasks cost little and a busy session's reads stay bounded.
+   */
   private async tick(): Promise<void> {
     for (const [taskId, entry] of [...this.watched]) {
-      let task: TaskView;
-      try {
-        task = await this.options.backend.getTask(this.options.owner, taskId);
-      } catch (err) {
-        if (err instanceof TaskNotFoundError) this.watched.delete(taskId);
-        continue;
-      }
-      if (!this.isWatching(taskId, entry)) continue;
-      await this.reportProgress(taskId, entry, task);
-      // A cancel answer relayed while this read was under way is newer than the read.
-      if (!this.isWatching(taskId, entry)) continue;
-      if (task.status !== entry.lastStatus) {
-        entry.lastStatus = task.status;
-        await this.sendStatus(task);
-      }
-      if (isTerminalStatus(task.status)) {
-        this.watched.delete(taskId);
-        this.options.onTerminal?.(task);
-      } else this.askOnStandaloneStream(taskId, entry, task);
+      if (entry.nextReadAt > Date.now()) continue;
+      const sentBefore = this.sent;
+      await this.read(taskId, entry);
+      const changed = this.sent !== sentBefore || entry.askingRequestId !== undefined;
+      entry.readEveryMs = changed
+        ? this.options.intervalMs
+        : Math.min(
+            entry.readEveryMs * 2,
+            Math.max(this.options.intervalMs, this.options.maxIntervalMs ?? DEFAULT_MAX_INTERVAL_MS),
+          );
+      entry.nextReadAt = Date.now() + entry.readEveryMs;
     }
+  }
+
+  private async read(taskId: string, entry: WatchedTask): Promise<void> {
+    let task: TaskView;
+    try {
+      task = await this.options.backend.getTask(this.options.owner, taskId);
+    } catch (err) {
+      if (err instanceof TaskNotFoundError) this.watched.delete(taskId);
+      return;
+    }
+    if (!this.isWatching(taskId, entry)) return;
+    await this.reportProgress(taskId, entry, task);
+    // A cancel answer relayed while this read was under way is newer than the read.
+    if (!this.isWatching(taskId, entry)) return;
+    if (task.status !== entry.lastStatus) {
+      entry.lastStatus = task.status;
+      await this.sendStatus(task);
+    }
+    if (isTerminalStatus(task.status)) {
+      this.watched.delete(taskId);
+      this.options.onTerminal?.(task);
+    } else this.askOnStandaloneStream(taskId, entry, task);
   }
 
   private isWatching(taskId: string, entry: WatchedTask): boolean {
@@ -226,6 +277,7 @@ export class TaskNotifier {
   }
 
   private async send(method: string, params: Record<string, unknown>): Promise<void> {
+    this.sent++;
     try {
       await this.options.server.notification({ method, params });
     } catch {

@@ -23,48 +23,77 @@ export interface ResultStreamOptions {
   onQuestionOutcome?: (outcome: QuestionOutcome) => void;
 }
 
+/** Longest a waiting `tasks/result` goes without looking for a question the task asks. */
+const QUESTION_CHECK_MS = 1000;
+
+/** How long a new wait relies on the end notice alone before its first read of the task. */
+const FIRST_READ_AFTER_MS = 250;
+
 /**
- * Serves `tasks/result`, the only loop that waits for a task: it re-reads the task every poll
- * interval and, once the task is terminal, returns its result. While the task is `input_required`,
- * sends the workflow's recorded question as `elicitation/create` on this response's stream (with
- * related-task `_meta`) and hands the answer to the workflow. Everything it needs is read from the
- * task each time round, so a restarted server, or another replica, asks again and the answer still
- * reaches the workflow. An answer the workflow rejects is followed by the same question with the
- * reason in front; a question left unanswered past the time-out is simply asked again.
+ * Serves `tasks/result`, the only place that waits for a task. The end of the task comes from the
+ * engine's notice of the close (one long poll for the whole wait), so the result is answered the
+ * moment it exists. Meanwhile the task is read about once a second (or every poll interval, if
+ * shorter): while it is `input_required`, the workflow's recorded question is sent as
+ * `elicitation/create` on this response's stream (with related-task `_meta`) and the answer handed to
+ * the workflow. Everything it needs is read from the task each time round, so a restarted server, or
+ * another replica, asks again and the answer still reaches the workflow. An answer the workflow
+ * rejects is followed by the same question with the reason in front; a question left unanswered past
+ * the time-out is simply asked again.
  */
 export async function awaitTaskResult(options: ResultStreamOptions): Promise<ToolCallResult> {
   const { backend, owner, taskId, extra } = options;
+  const waiting = new AbortController();
+  const stopWaiting = (): void => waiting.abort(extra.signal.reason);
+  extra.signal.addEventListener('abort', stopWaiting, { once: true });
+  let ended: { result?: ToolCallResult } | undefined;
+  // When the long poll itself fails (Temporal unreachable for a moment), the reads below carry on alone.
+  const endNotice = backend.waitForTaskEnd(owner, taskId, { signal: waiting.signal }).then(
+    (result) => void (ended = { result }),
+    () => new Promise<void>(() => undefined),
+  );
+  const checkEveryMs = Math.min(options.pollIntervalMs, QUESTION_CHECK_MS);
   let rejection: { requestId: string; reason: string } | undefined;
-  for (;;) {
-    const task = await backend.getTask(owner, taskId);
-    if (isTerminalStatus(task.status)) return backend.getTaskResult(owner, taskId);
-    const question = task.status === 'input_required' ? task.pendingInput : undefined;
-    if (!question) {
-      await sleep(options.pollIntervalMs, undefined, { signal: extra.signal });
-      continue;
+  try {
+    // A task that ends within a moment (or has ended) needs no read at all: the notice brings its end.
+    await Promise.race([
+      endNotice,
+      sleep(Math.min(checkEveryMs, FIRST_READ_AFTER_MS), undefined, { signal: waiting.signal }),
+    ]);
+    for (;;) {
+      if (ended) return ended.result ?? (await backend.getTaskResult(owner, taskId));
+      const task = await backend.getTask(owner, taskId);
+      if (isTerminalStatus(task.status)) return await backend.getTaskResult(owner, taskId);
+      const question = task.status === 'input_required' ? task.pendingInput : undefined;
+      if (!question) {
+        await Promise.race([endNotice, sleep(checkEveryMs, undefined, { signal: waiting.signal })]);
+        continue;
+      }
+      if (!options.canElicit) {
+        throw new ProtocolError(
+          ErrorCode.InvalidRequest,
+          `Task ${taskId} needs input ("${question.message}"), but this client did not declare the elicitation capability for forms; cancel the task or answer from a client that supports form elicitation`,
+        );
+      }
+      const outcome = await askQuestion({
+        backend,
+        owner,
+        taskId,
+        question,
+        reason: rejection?.requestId === question.requestId ? rejection.reason : undefined,
+        send: (params, sendOptions) =>
+          extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema, sendOptions),
+        timeoutMs: options.elicitationTimeoutMs ?? 600_000,
+        pollIntervalMs: options.pollIntervalMs,
+        signal: extra.signal,
+      });
+      options.onQuestionOutcome?.(outcome);
+      rejection =
+        outcome.kind === 'rejected' && outcome.stillPending
+          ? { requestId: question.requestId, reason: outcome.reason }
+          : undefined;
     }
-    if (!options.canElicit) {
-      throw new ProtocolError(
-        ErrorCode.InvalidRequest,
-        `Task ${taskId} needs input ("${question.message}"), but this client did not declare the elicitation capability for forms; cancel the task or answer from a client that supports form elicitation`,
-      );
-    }
-    const outcome = await askQuestion({
-      backend,
-      owner,
-      taskId,
-      question,
-      reason: rejection?.requestId === question.requestId ? rejection.reason : undefined,
-      send: (params, sendOptions) =>
-        extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema, sendOptions),
-      timeoutMs: options.elicitationTimeoutMs ?? 600_000,
-      pollIntervalMs: options.pollIntervalMs,
-      signal: extra.signal,
-    });
-    options.onQuestionOutcome?.(outcome);
-    rejection =
-      outcome.kind === 'rejected' && outcome.stillPending
-        ? { requestId: question.requestId, reason: outcome.reason }
-        : undefined;
+  } finally {
+    extra.signal.removeEventListener('abort', stopWaiting);
+    waiting.abort();
   }
 }

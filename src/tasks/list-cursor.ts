@@ -1,37 +1,41 @@
-import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { createHash } from 'node:crypto';
 import { InvalidCursorError } from './errors';
 
 /**
- * Position after which the next `tasks/list` page starts: keyset on the start time as visibility
- * reports it, to the nanosecond, then the workflow id. Keeping the full precision matters: many
- * tasks start within one millisecond, and a cursor rounded to milliseconds would skip some of them.
+ * A `tasks/list` cursor: the page token Temporal's visibility returned for the owner's query, bound to
+ * that owner. Visibility pages by keyset (close time, start time, run id), so a page costs the same
+ * however many tasks the owner has, and tasks created while a client pages sort before the first page
+ * and never shift the later ones. The owner binding makes a cursor of another owner invalid rather
+ * than meaningless (the query filters by owner either way, so it could never show their tasks).
  */
-export interface ListCursor {
-  /** Start time in nanoseconds since the epoch. */
-  startedAtNs: bigint;
-  workflowId: string;
+const CURSOR_VERSION = 2;
+
+/** Longest page token accepted back (visibility's own are a few hundred bytes). */
+const MAX_TOKEN_BYTES = 4096;
+
+/** Encodes visibility's page token for `scope` as opaque base64url text. */
+export function encodeCursor(scope: string, pageToken: Uint8Array): string {
+  const payload = [CURSOR_VERSION, ownerTag(scope), Buffer.from(pageToken).toString('base64url')];
+  return Buffer.from(JSON.stringify(payload)).toString('base64url');
 }
 
-const NANOSECONDS_PATTERN = /^\d{1,25}$/;
-
-/** Encodes a cursor as opaque base64url text. */
-export function encodeCursor(cursor: ListCursor): string {
-  return Buffer.from(JSON.stringify([cursor.startedAtNs.toString(), cursor.workflowId])).toString('base64url');
-}
-
-/** Decodes a cursor from {@link encodeCursor}; throws `InvalidCursorError` for anything else. */
-export function decodeCursor(text: string): ListCursor {
+/**
+ * The page token of a cursor that {@link encodeCursor} made for `scope`; throws `InvalidCursorError`
+ * for anything else (garbage, a cursor of another owner or of an older release).
+ */
+export function decodeCursor(scope: string, text: string): Uint8Array {
   try {
     const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (
       Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      NANOSECONDS_PATTERN.test(value[0]) &&
-      typeof value[1] === 'string' &&
-      value[1].startsWith('mcp-task/')
+      value.length === 3 &&
+      value[0] === CURSOR_VERSION &&
+      value[1] === ownerTag(scope) &&
+      typeof value[2] === 'string' &&
+      value[2].length > 0
     ) {
-      return { startedAtNs: BigInt(value[0]), workflowId: value[1] };
+      const token = Buffer.from(value[2], 'base64url');
+      if (token.length > 0 && token.length <= MAX_TOKEN_BYTES) return token;
     }
   } catch {
     // Falls through to the error below: a cursor that is not ours.
@@ -39,39 +43,6 @@ export function decodeCursor(text: string): ListCursor {
   throw new InvalidCursorError(text);
 }
 
-/** Milliseconds of a nanosecond time, rounded down (what a visibility query can compare with). */
-export function floorToMs(nanoseconds: bigint): number {
-  return Number(nanoseconds / 1_000_000n);
-}
-
-/** A listed execution with its start time to the nanosecond (the `Date` of the listing keeps ms). */
-export interface ListedExecution {
-  info: WorkflowExecutionInfo;
-  startedAtNs: bigint;
-}
-
-/** The start time of a listed execution in nanoseconds since the epoch. */
-export function startTimeNs(info: WorkflowExecutionInfo): bigint {
-  const { seconds, nanos } = info.raw.startTime ?? {};
-  if (seconds === undefined || seconds === null) return BigInt(info.startTime.getTime()) * 1_000_000n;
-  return BigInt(seconds.toString()) * 1_000_000_000n + BigInt(nanos ?? 0);
-}
-
-/** Sort order of `tasks/list`: newest first, then by workflow id (descending). */
-export function compareNewestFirst(a: ListedExecution, b: ListedExecution): number {
-  if (a.startedAtNs !== b.startedAtNs) return a.startedAtNs < b.startedAtNs ? 1 : -1;
-  return compareText(b.info.workflowId, a.info.workflowId);
-}
-
-/** Whether `listed` comes after the cursor in newest-first order. */
-export function isAfterCursor(listed: ListedExecution, cursor: ListCursor): boolean {
-  return (
-    listed.startedAtNs < cursor.startedAtNs ||
-    (listed.startedAtNs === cursor.startedAtNs && compareText(listed.info.workflowId, cursor.workflowId) < 0)
-  );
-}
-
-/** Code-unit order: the same on every machine, unlike `localeCompare`. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function ownerTag(scope: string): string {
+  return createHash('sha256').update(`tasks/list:${scope}`).digest('base64url').slice(0, 16);
 }

@@ -63,8 +63,12 @@ export interface ListTasksPage {
  * another owner behaves exactly like one that does not exist.
  */
 export interface TaskBackend {
-  /** Starts the task and returns it in status `working`. Idempotency is by the fresh random id. */
-  createTask(owner: TaskOwner, spec: TaskSpec): Promise<TaskView>;
+  /**
+   * Starts the task and returns it in status `working`. Idempotency is by the fresh random id.
+   * `beforeStart` is awaited alongside the engine's own checks, before anything is started: the
+   * caller's last chance to refuse (its rejection is the call's).
+   */
+  createTask(owner: TaskOwner, spec: TaskSpec, options?: { beforeStart?: () => Promise<void> }): Promise<TaskView>;
   /** The task as it is now. Throws `TaskNotFoundError`. Works with no worker running. */
   getTask(owner: TaskOwner, taskId: string): Promise<TaskView>;
   /**
@@ -81,9 +85,26 @@ export interface TaskBackend {
    */
   getTaskResult(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<ToolCallResult>;
   /**
-   * The owner's tasks, newest first (by start time to the nanosecond, then id), with the same status,
-   * `statusMessage` and `lastUpdatedAt` as `getTask`. Throws `InvalidCursorError` for a cursor it did
-   * not issue.
+   * Resolves once the task's execution has closed (completed, failed, cancelled or timed out), or is
+   * gone. Learns of it from the engine's own notice of the close, not by polling, so a caller waiting
+   * for a result hears of it at once. When the task completed during the wait, resolves with its
+   * result as `getTaskResult` would answer it (the notice carries it); otherwise (it had ended before,
+   * and may have expired since; it failed or was cancelled; it is gone) with undefined: read the task.
+   * Rejects with the signal's reason when `signal` aborts first. A cancel requested but not yet
+   * carried out is not an end: read the task for that.
+   */
+  waitForTaskEnd(
+    owner: TaskOwner,
+    taskId: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<ToolCallResult | undefined>;
+  /**
+   * One page of the owner's tasks, in the order of the engine's index: running tasks first, most
+   * recently started first, then finished ones, most recently finished first. Each entry has the same
+   * status, `statusMessage` and `lastUpdatedAt` as `getTask`. A page costs the same however many tasks
+   * the owner has; tasks created while a client pages never shift the pages after its cursor (a task
+   * that finishes meanwhile can show up once more, among the finished). Throws `InvalidCursorError`
+   * for a cursor it did not issue to this owner.
    */
   listTasks(owner: TaskOwner, options?: { cursor?: string }): Promise<ListTasksPage>;
   /**

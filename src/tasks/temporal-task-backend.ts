@@ -1,6 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo, WorkflowStartOptions } from '@temporalio/client';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { optionalTsToDate } from '@temporalio/common/lib/time';
+import { MIN_RESULT_RETENTION_MS } from '../../common/task-expiry';
 import type { TaskLimits } from '../config';
 import type { InputResponse } from '../../common/elicitation';
 import {
@@ -20,25 +24,17 @@ import {
 } from '../../workflows/definitions';
 import {
   InputRejectedError,
+  InvalidCursorError,
   InvalidTaskRequestError,
   TaskAlreadyTerminalError,
   TaskLimitError,
   TaskNotCancellableError,
   TaskNotTerminalError,
 } from './errors';
-import {
-  compareNewestFirst,
-  decodeCursor,
-  encodeCursor,
-  floorToMs,
-  isAfterCursor,
-  startTimeNs,
-  type ListCursor,
-  type ListedExecution,
-} from './list-cursor';
+import { decodeCursor, encodeCursor } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
 import { checkAnswerSize } from './request-limits';
-import { callWorkflowIdFor, newTaskId, scopeKey, workflowIdFor, type TaskOwner } from './owner';
+import { callWorkflowIdFor, isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskId, type TaskOwner } from './owner';
 import type { CallSpec, ListTasksPage, RunCallOptions, TaskBackend, TaskSpec, TaskView } from './task-backend';
 import { CANCELLED_MESSAGE, TaskReader, type TaskMemo } from './task-reader';
 import { explainWorkflowFailure } from './workflow-failures';
@@ -65,6 +61,16 @@ const CANCEL_SETTLE_POLL_MS = 50;
 const LISTED_WAIT_MS = 5_000;
 const LISTED_POLL_MS = 25;
 
+/** How old the count of every owner's running tasks may be when a new task is checked against it. */
+const ALL_RUNNING_COUNT_MAX_AGE_MS = 1000;
+
+/** gRPC status codes the engine tells apart. */
+const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_NOT_FOUND = 5;
+
+/** `temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT`. */
+const CLOSE_EVENT_FILTER = 2;
+
 /**
  * The task engine on Temporal: one workflow execution per task, id `mcp-task/<scope>/<taskId>`, and
  * one per plain call, id `mcp-call/<scope>/<id>`. Every read goes through the {@link TaskReader}: the
@@ -77,6 +83,8 @@ export class TemporalTaskBackend implements TaskBackend {
   private readonly limits: TaskLimits;
   private readonly reader: TaskReader;
   private readonly lifetime = new AbortController();
+  /** The last count of every owner's running tasks, and the tasks this process started since. */
+  private allRunning: { count: Promise<number>; countedAt: number; startedSince: number } | undefined;
 
   constructor(options: TemporalTaskBackendOptions) {
     // Every call in flight listens on the lifetime signal until it ends; many at once is normal, not a leak.
@@ -91,44 +99,27 @@ export class TemporalTaskBackend implements TaskBackend {
     });
   }
 
-  async createTask(owner: TaskOwner, spec: TaskSpec): Promise<TaskView> {
+  async createTask(
+    owner: TaskOwner,
+    spec: TaskSpec,
+    options: { beforeStart?: () => Promise<void> } = {},
+  ): Promise<TaskView> {
     return this.guard(async () => {
       const ttlMs = this.applyTtl(spec.requestedTtlMs);
-      await this.enforceRunningLimit(owner);
+      await Promise.all([this.enforceRunningLimit(owner), options.beforeStart?.()]);
       const taskId = newTaskId();
       const createdAt = new Date();
-      const memo: TaskMemo = {
-        taskId,
-        tool: spec.tool,
-        createdAt: createdAt.toISOString(),
-        ttlMs,
-        timeLimitSeconds: spec.timeLimitSeconds,
-        ...(spec.progressToken !== undefined && { progressToken: spec.progressToken }),
-        // The workflow replaces this on each status change; readers never need to ask it.
-        [TASK_STATE_MEMO_KEY]: { status: 'working', lastUpdatedAt: createdAt.toISOString() },
-      };
-      await this.client.workflow.start(spec.workflow, {
-        workflowId: workflowIdFor(owner, taskId),
-        taskQueue: this.taskQueue,
-        args: [workflowInput(owner, spec.arguments)],
-        workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { ...memo },
-        typedSearchAttributes: [
-          { key: ScopeSearchAttribute, value: scopeKey(owner) },
-          { key: ToolSearchAttribute, value: spec.tool },
-          { key: TaskStatusSearchAttribute, value: 'working' },
-          { key: ExpiresAtSearchAttribute, value: new Date(createdAt.getTime() + ttlMs) },
-        ],
-        staticSummary: `MCP task ${taskId}: ${spec.tool}`,
-        staticDetails: argumentsDetails(spec.arguments),
-      });
+      await this.client.workflow.start(
+        spec.workflow,
+        taskStartOptions({ owner, spec, taskId, createdAt, ttlMs, taskQueue: this.taskQueue }),
+      );
+      if (this.allRunning) this.allRunning.startedSince++;
       await this.awaitListed(workflowIdFor(owner, taskId));
       return {
         taskId,
         status: 'working',
-        createdAt: memo.createdAt,
-        lastUpdatedAt: memo.createdAt,
+        createdAt: createdAt.toISOString(),
+        lastUpdatedAt: createdAt.toISOString(),
         ttl: ttlMs,
         pollInterval: this.limits.pollIntervalMs,
         progressToken: spec.progressToken,
@@ -207,28 +198,89 @@ export class TemporalTaskBackend implements TaskBackend {
     }, options);
   }
 
-  async listTasks(owner: TaskOwner, options: { cursor?: string } = {}): Promise<ListTasksPage> {
+  async waitForTaskEnd(
+    owner: TaskOwner,
+    taskId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ToolCallResult | undefined> {
+    if (!isTaskId(taskId)) return undefined;
+    const { client } = this;
+    const waitStartedAt = Date.now();
+    const execution = { workflowId: workflowIdFor(owner, taskId) };
     return this.guard(async () => {
-      const after: ListCursor | undefined = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-      let query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}"`;
-      // Visibility compares start times at its own precision: the bound takes the cursor's whole
-      // millisecond, and the exact keyset comparison is made here.
-      if (after) query += ` AND StartTime < "${new Date(floorToMs(after.startedAtNs) + 1).toISOString()}"`;
-      // Visibility on SQL stores cannot ORDER BY start time, so the page is sorted here.
-      const candidates: ListedExecution[] = [];
-      for await (const info of this.client.workflow.list({ query, pageSize: 1000 })) {
-        if (TaskReader.isExpiredListing(info)) continue;
-        const listed = { info, startedAtNs: startTimeNs(info) };
-        if (!after || isAfterCursor(listed, after)) candidates.push(listed);
+      // Temporal's long poll on the close event: the server answers as soon as the execution closes,
+      // or with an empty page when its poll times out (then asked again).
+      let nextPageToken: Uint8Array | undefined;
+      for (;;) {
+        let page: Awaited<ReturnType<Client['workflowService']['getWorkflowExecutionHistory']>>;
+        try {
+          page = await client.workflowService.getWorkflowExecutionHistory({
+            namespace: client.options.namespace,
+            execution,
+            waitNewEvent: true,
+            skipArchival: true,
+            historyEventFilterType: CLOSE_EVENT_FILTER,
+            nextPageToken,
+          });
+        } catch (err) {
+          // Deleted or never there: nothing left to wait for (reading the task says which).
+          if ((err as { code?: number }).code === GRPC_NOT_FOUND) return undefined;
+          throw err;
+        }
+        const close = page.history?.events?.[0];
+        if (close) {
+          // A task that completed during the wait has its result in the close event: no read needed
+          // (completion wins over a cancel request, and a task that just closed has not expired). One
+          // that had closed before may have expired since: the caller reads it.
+          const closedAt = optionalTsToDate(close.eventTime)?.getTime() ?? 0;
+          const payload = close.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+          if (!payload || closedAt < waitStartedAt) return undefined;
+          return defaultPayloadConverter.fromPayload<ToolCallResult>(payload);
+        }
+        nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
       }
-      candidates.sort(compareNewestFirst);
-      const page = candidates.slice(0, this.limits.listPageSize);
-      const views = await Promise.all(page.map(({ info }) => this.reader.readListed(info)));
-      const last = page.at(-1);
+    }, options);
+  }
+
+  async listTasks(owner: TaskOwner, options: { cursor?: string } = {}): Promise<ListTasksPage> {
+    const scope = scopeKey(owner);
+    const nextPageToken = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor);
+    return this.guard(async () => {
+      const { client } = this;
+      const now = Date.now();
+      // Closed tasks past any possible expiry are left out by the query (the clean-up schedule deletes
+      // them later); the exact expiry of the rest is checked on each entry.
+      const query =
+        `${ScopeSearchAttribute.name} = "${scope}" AND (ExecutionStatus = "Running"` +
+        ` OR ${ExpiresAtSearchAttribute.name} > "${new Date(now).toISOString()}"` +
+        ` OR CloseTime > "${new Date(now - MIN_RESULT_RETENTION_MS).toISOString()}")`;
+      let response: Awaited<ReturnType<Client['workflowService']['listWorkflowExecutions']>>;
+      try {
+        response = await client.workflowService.listWorkflowExecutions({
+          namespace: client.options.namespace,
+          query,
+          pageSize: this.limits.listPageSize,
+          nextPageToken,
+        });
+      } catch (err) {
+        // Visibility could not read the token: it is not one it issued.
+        if (nextPageToken && (err as { code?: number }).code === GRPC_INVALID_ARGUMENT) {
+          throw new InvalidCursorError(options.cursor!);
+        }
+        throw err;
+      }
+      const listed = await Promise.all(
+        response.executions.map((raw) =>
+          executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace),
+        ),
+      );
+      const views = await Promise.all(
+        listed.filter((info) => !TaskReader.isExpiredListing(info)).map((info) => this.reader.readListed(info)),
+      );
+      const token = response.nextPageToken;
       return {
         tasks: views.filter((view): view is TaskView => view !== undefined),
-        ...(candidates.length > page.length &&
-          last && { nextCursor: encodeCursor({ startedAtNs: last.startedAtNs, workflowId: last.info.workflowId }) }),
+        ...(token?.length && { nextCursor: encodeCursor(scope, token) }),
       };
     });
   }
@@ -393,27 +445,84 @@ export class TemporalTaskBackend implements TaskBackend {
   /**
    * Refuses a new task past the owner's running-task limit or the limit of all owners together, so
    * that one owner cannot take every worker slot. Both are counted in visibility, so they hold across
-   * every MCP server replica (a burst faster than visibility's lag can pass them by a few tasks).
+   * every MCP server replica (a burst faster than visibility's lag can pass them by a few tasks). The
+   * owner's count is exact per task; the count of all owners, a scan of every running task, is read
+   * at most once a second per process and raised by the tasks this process started since.
    */
   private async enforceRunningLimit(owner: TaskOwner): Promise<void> {
     const running = 'ExecutionStatus = "Running"';
     const [mine, all] = await Promise.all([
       this.client.workflow.count(`${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ${running}`),
-      this.client.workflow.count(
-        `${ScopeSearchAttribute.name} IS NOT NULL AND TaskQueue = "${this.taskQueue}" AND ${running}`,
-      ),
+      this.countAllRunning(),
     ]);
     if (mine.count >= this.limits.maxRunningTasksPerOwner) {
       throw new TaskLimitError(
         `Too many running tasks: the limit is ${this.limits.maxRunningTasksPerOwner} per owner; wait for some to finish or cancel them`,
       );
     }
-    if (all.count >= this.limits.maxRunningTasks) {
+    if (all >= this.limits.maxRunningTasks) {
       throw new TaskLimitError(
         `Too many running tasks on this server: the limit is ${this.limits.maxRunningTasks} for everyone together; retry later`,
       );
     }
   }
+
+  private async countAllRunning(): Promise<number> {
+    const now = Date.now();
+    if (!this.allRunning || now - this.allRunning.countedAt > ALL_RUNNING_COUNT_MAX_AGE_MS) {
+      const query = `${ScopeSearchAttribute.name} IS NOT NULL AND TaskQueue = "${this.taskQueue}" AND ExecutionStatus = "Running"`;
+      const entry = {
+        count: this.client.workflow.count(query).then(({ count }) => count),
+        countedAt: now,
+        startedSince: 0,
+      };
+      // A failed count is not kept: the next task asks again.
+      entry.count.catch(() => {
+        if (this.allRunning === entry) this.allRunning = undefined;
+      });
+      this.allRunning = entry;
+    }
+    const entry = this.allRunning;
+    return (await entry.count) + entry.startedSince;
+  }
+}
+
+/** What one task's start writes: its id, memo, search attributes and the Temporal UI's summary. */
+export function taskStartOptions(task: {
+  owner: TaskOwner;
+  spec: TaskSpec;
+  taskId: TaskId;
+  createdAt: Date;
+  ttlMs: number;
+  taskQueue: string;
+}): WorkflowStartOptions {
+  const { owner, spec, taskId, createdAt, ttlMs } = task;
+  const memo: TaskMemo = {
+    taskId,
+    tool: spec.tool,
+    createdAt: createdAt.toISOString(),
+    ttlMs,
+    timeLimitSeconds: spec.timeLimitSeconds,
+    ...(spec.progressToken !== undefined && { progressToken: spec.progressToken }),
+    // The workflow replaces this on each status change; readers never need to ask it.
+    [TASK_STATE_MEMO_KEY]: { status: 'working', lastUpdatedAt: createdAt.toISOString() },
+  };
+  return {
+    workflowId: workflowIdFor(owner, taskId),
+    taskQueue: task.taskQueue,
+    args: [workflowInput(owner, spec.arguments)],
+    workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    memo: { ...memo },
+    typedSearchAttributes: [
+      { key: ScopeSearchAttribute, value: scopeKey(owner) },
+      { key: ToolSearchAttribute, value: spec.tool },
+      { key: TaskStatusSearchAttribute, value: 'working' },
+      { key: ExpiresAtSearchAttribute, value: new Date(createdAt.getTime() + ttlMs) },
+    ],
+    staticSummary: `MCP task ${taskId}: ${spec.tool}`,
+    staticDetails: argumentsDetails(spec.arguments),
+  };
 }
 
 /** What a tool workflow receives: the validated arguments and the tenant whose data it may touch. */

@@ -1,7 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningProduct } from '../../src/app';
 import { startTestProduct, testConfig } from '../helpers/product';
-import { callToolAsTask, cancelTask, connectMcp, listTasks, type TestClient } from '../helpers/mcp-client';
+import {
+  callToolAsTask,
+  cancelTask,
+  connectMcp,
+  getTaskResult,
+  listTasks,
+  type TestClient,
+} from '../helpers/mcp-client';
 
 const TASKS = 40;
 const PAGE_SIZE = 3;
@@ -22,6 +29,15 @@ describe('tasks/list pagination', () => {
     await mcp?.close();
     await product?.close();
   });
+
+  /** Waits until visibility counts `expected` executions for `query`. */
+  async function visibilityCount(query: string, expected: number): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while ((await product.client.workflow.count(query)).count < expected) {
+      if (Date.now() > deadline) throw new Error(`Visibility never counted ${expected} for ${query}`);
+      await sleep(200);
+    }
+  }
 
   /** Every page, following the cursors; the ids in the order they were listed. */
   async function allPages(): Promise<{ ids: string[]; pages: number }> {
@@ -45,14 +61,67 @@ describe('tasks/list pagination', () => {
       ),
     );
     const expected = created.map((task) => task.taskId).sort();
-    // Visibility lags creation: wait until it holds every task, then page through once.
-    const deadline = Date.now() + 60_000;
-    const query = `TaskQueue = "${taskQueue}"`;
-    while ((await product.client.workflow.count(query)).count < TASKS && Date.now() < deadline) await sleep(200);
+    // Visibility lags: wait until it holds every task as finished (a task that finishes while a client
+    // pages moves to the finished part of the order and may be listed twice), then page through once.
+    await visibilityCount(`TaskQueue = "${taskQueue}" AND ExecutionStatus = "Completed"`, TASKS);
     const { ids, pages } = await allPages();
     expect(pages).toBeGreaterThanOrEqual(Math.ceil(TASKS / PAGE_SIZE));
     expect(ids).toHaveLength(new Set(ids).size);
     expect([...ids].sort()).toEqual(expected);
+  });
+
+  it('lists running tasks first, most recently started first, then finished ones, most recently finished first', async () => {
+    const fresh = await connectMcp(product.mcpUrl!);
+    try {
+      const finished: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const task = await callToolAsTask(fresh.client, 'long_running_operation', { duration: 0, steps: 1 });
+        await getTaskResult(fresh.client, task.taskId);
+        finished.push(task.taskId);
+      }
+      const running: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        running.push((await callToolAsTask(fresh.client, 'long_running_operation', { duration: 60, steps: 1 })).taskId);
+      }
+      const listed: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listTasks(fresh.client, cursor);
+        listed.push(...page.tasks.map((task) => task.taskId));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(listed).toEqual([running[1], running[0], finished[1], finished[0]]);
+      for (const taskId of running) await cancelTask(fresh.client, taskId);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('keeps the pages after a cursor stable while tasks are created: no gap, no duplicate, nothing new', async () => {
+    const fresh = await connectMcp(product.mcpUrl!);
+    try {
+      const before: string[] = [];
+      for (let i = 0; i < 3 * PAGE_SIZE; i++) {
+        before.push((await callToolAsTask(fresh.client, 'long_running_operation', { duration: 60, steps: 1 })).taskId);
+      }
+      const listed: string[] = [];
+      const createdMeanwhile: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listTasks(fresh.client, cursor);
+        listed.push(...page.tasks.map((task) => task.taskId));
+        cursor = page.nextCursor;
+        // A task created between two pages: it sorts before the first page, so no later page holds it.
+        createdMeanwhile.push(
+          (await callToolAsTask(fresh.client, 'long_running_operation', { duration: 60, steps: 1 })).taskId,
+        );
+      } while (cursor);
+      expect(listed).toEqual([...before].reverse());
+      expect((await listTasks(fresh.client)).tasks[0]?.taskId).toBe(createdMeanwhile.at(-1));
+      for (const taskId of [...before, ...createdMeanwhile]) await cancelTask(fresh.client, taskId);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('§1.16 #37: lists a task as soon as tools/call has answered with it', async () => {

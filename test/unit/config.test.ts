@@ -37,6 +37,8 @@ describe('loadConfig', () => {
       maxArgumentBytes: 524_288,
       maxProgressTokenChars: 256,
       maxAnswerBytes: 65_536,
+      maxWatchedTasks: 100,
+      maxNotifyIntervalMs: 30_000,
     });
     expect(config.exportRetentionDays).toBe(7);
   });

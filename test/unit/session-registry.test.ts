@@ -66,8 +66,18 @@ describe('SessionRegistry', () => {
     });
     expect(new SessionIdSigner(SECRET).verify(session.id)).toEqual({ elicitation: true, issuedAt: expect.any(Number) });
     expect(created.map((c) => c.info)).toEqual([
-      { role: 'stream', resumed: undefined, standaloneStreamOpen: expect.any(Function) },
-      { role: 'json', resumed: undefined, standaloneStreamOpen: expect.any(Function) },
+      {
+        role: 'stream',
+        resumed: undefined,
+        standaloneStreamOpen: expect.any(Function),
+        sessionOpen: expect.any(Function),
+      },
+      {
+        role: 'json',
+        resumed: undefined,
+        standaloneStreamOpen: expect.any(Function),
+        sessionOpen: expect.any(Function),
+      },
     ]);
     expect(await ping(session.json.transport, session.id)).toBe(200);
     expect(registry.size).toBe(1);
@@ -89,11 +99,13 @@ describe('SessionRegistry', () => {
         role: 'stream',
         resumed: { elicitation: false, issuedAt: expect.any(Number) },
         standaloneStreamOpen: expect.any(Function),
+        sessionOpen: expect.any(Function),
       },
       {
         role: 'json',
         resumed: { elicitation: false, issuedAt: expect.any(Number) },
         standaloneStreamOpen: expect.any(Function),
+        sessionOpen: expect.any(Function),
       },
     ]);
     expect(await ping(resumed!.stream.transport, issued)).toBe(200);
@@ -173,6 +185,57 @@ describe('SessionRegistry', () => {
     now += 1_000;
     expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBeUndefined();
     expect(registry.size).toBe(0);
+    await registry.closeAll();
+  });
+
+  it('finds a session before its end check answers, and holds back what a request would start until it does', async () => {
+    const endedElsewhere = new Set<string>();
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const endings = {
+      end: async () => undefined,
+      isEnded: async (sessionId: string) => {
+        await answered;
+        return endedElsewhere.has(sessionId);
+      },
+    };
+    const { registry, created } = makeRegistry({ endings });
+    const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    // Another replica ended the session; this one still holds it in memory.
+    endedElsewhere.add(session.id);
+    const found = await registry.findDeferringEndCheck(session.id, { url: URL_, host: HOST });
+    expect(found?.session).toBe(session);
+    let started = false;
+    const start = created[0]!.info.sessionOpen().then(() => (started = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toBe(false);
+    answer();
+    await expect(found!.ended).resolves.toBe(true);
+    await expect(start).rejects.toThrow('Session not found');
+    expect(started).toBe(false);
+    expect(registry.size).toBe(0);
+    await registry.closeAll();
+  });
+
+  it('asks whether a session was ended at most once per endCheckValidMs, and answers a DELETE only after that long', async () => {
+    const asked: string[] = [];
+    const endings = {
+      end: async () => undefined,
+      isEnded: async (sessionId: string) => {
+        asked.push(sessionId);
+        return false;
+      },
+    };
+    const { registry } = makeRegistry({ endings, endCheckValidMs: 300 });
+    const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    for (let i = 0; i < 5; i++)
+      expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBe(session);
+    expect(asked).toHaveLength(1);
+    const started = performance.now();
+    await registry.end(session);
+    // Any replica that found the session open before the end has to ask again by now.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+    expect(await registry.findOrResume(session.id, { url: URL_, host: HOST })).toBeUndefined();
     await registry.closeAll();
   });
 

@@ -98,4 +98,61 @@ describe('TaskNotifier', () => {
       },
     ]);
   });
+
+  describe('bounded cost', () => {
+    afterEach(() => jest.useRealTimers());
+
+    /** A backend whose tasks never change, or whose progress moves on each read while `moving` says so. */
+    function steadyBackend(moving: () => boolean): TaskBackend & { reads: string[] } {
+      let current = 0;
+      const backend = {
+        reads: [] as string[],
+        getTask: async (_owner: unknown, id: string) => {
+          backend.reads.push(id);
+          if (moving()) current++;
+          return { ...view('working', current > 0 ? { current, total: 1000 } : undefined), taskId: id };
+        },
+      };
+      return backend as unknown as TaskBackend & { reads: string[] };
+    }
+
+    it('reads a quiet task ever less often, up to the maximum wait, and at once again when it moves', async () => {
+      jest.useFakeTimers();
+      let moving = false;
+      const backend = steadyBackend(() => moving);
+      const { server } = recordingServer();
+      const notifier = new TaskNotifier({ server, backend, owner, intervalMs: 100, maxIntervalMs: 800 });
+      notifier.watch(view('working'));
+      // Unchanged reads double the wait: reads at 100, 300, 700, 1500 and 2300 ms (23 without back-off).
+      for (let elapsed = 0; elapsed < 2300; elapsed += 100) await jest.advanceTimersByTimeAsync(100);
+      expect(backend.reads).toHaveLength(5);
+      // Capped at 800 ms: one more read in the next 800 ms.
+      await jest.advanceTimersByTimeAsync(800);
+      expect(backend.reads).toHaveLength(6);
+      // Progress moves (a progressToken is watched): the wait drops back to one interval.
+      moving = true;
+      await jest.advanceTimersByTimeAsync(800);
+      const readsWhileMoving = backend.reads.length;
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(backend.reads.length - readsWhileMoving).toBeGreaterThanOrEqual(9);
+      notifier.close();
+    });
+
+    it('watches at most maxWatched tasks, dropping the one quiet longest', async () => {
+      jest.useFakeTimers();
+      const backend = steadyBackend(() => false);
+      const { server } = recordingServer();
+      const notifier = new TaskNotifier({ server, backend, owner, intervalMs: 100, maxWatched: 3 });
+      const ids = ['a', 'b', 'c', 'd', 'e'].map((letter) => letter.repeat(32));
+      notifier.watch({ ...view('working'), taskId: ids[0]! });
+      // The first task has been quiet for a while (its wait grew) when the others arrive.
+      await jest.advanceTimersByTimeAsync(300);
+      for (const id of ids.slice(1)) notifier.watch({ ...view('working'), taskId: id });
+      expect(notifier.watchedCount).toBe(3);
+      backend.reads.length = 0;
+      await jest.advanceTimersByTimeAsync(200);
+      expect(new Set(backend.reads)).toEqual(new Set(ids.slice(2)));
+      notifier.close();
+    });
+  });
 });

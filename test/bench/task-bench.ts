@@ -1,0 +1,358 @@
+/**
+ * The task engine side by side with its baselines, in one run on one Temporal server: the product
+ * over Streamable HTTP, the raw Temporal client with a minimal worker of its own on its own task
+ * queue, and the MCP SDK's in-memory task store (no durability).
+ */
+import { randomUUID } from 'node:crypto';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  CallToolResultSchema,
+  CreateTaskResultSchema,
+  GetTaskResultSchema,
+  ListTasksResultSchema,
+  type Task,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { startProduct, type RunningProduct } from '../../src/app';
+import type { Config } from '../../src/config';
+import { newTaskId, scopeKey } from '../../src/tasks/owner';
+import { taskStartOptions } from '../../src/tasks/temporal-task-backend';
+import { ScopeSearchAttribute } from '../../workflows/definitions';
+import { startInMemoryMcpServer, type InMemoryMcpServer } from './in-memory-sdk';
+import { finishSignal, rawInstantWorkflow, type RawActivities } from './raw-workflows';
+import { latencyRow, mb, ms, percentile, throughput, timeEach } from './stats';
+
+const NO_WORK = { name: 'long_running_operation', arguments: { duration: 0, steps: 1 } };
+const LONG_WORK = { name: 'long_running_operation', arguments: { duration: 3600, steps: 1 } };
+
+/** An MCP client of the product or of the in-memory server. */
+class McpSession {
+  private constructor(
+    readonly client: McpClient,
+    private readonly transport: StreamableHTTPClientTransport,
+  ) {}
+
+  static async connect(url: string): Promise<McpSession> {
+    const transport = new StreamableHTTPClientTransport(new URL(url));
+    const client = new McpClient({ name: 'bench', version: '1' });
+    await client.connect(transport);
+    return new McpSession(client, transport);
+  }
+
+  get sessionId(): string {
+    return this.transport.sessionId ?? '';
+  }
+
+  async create(tool: { name: string; arguments: object }, progressToken?: string): Promise<Task> {
+    const params = { ...tool, task: {}, ...(progressToken && { _meta: { progressToken } }) };
+    return (await this.client.request({ method: 'tools/call', params }, CreateTaskResultSchema)).task;
+  }
+
+  get(taskId: string): Promise<unknown> {
+    return this.client.request({ method: 'tasks/get', params: { taskId } }, GetTaskResultSchema);
+  }
+
+  result(taskId: string): Promise<unknown> {
+    return this.client.request({ method: 'tasks/result', params: { taskId } }, CallToolResultSchema, {
+      timeout: 600_000,
+    });
+  }
+
+  list(cursor?: string) {
+    return this.client.request({ method: 'tasks/list', params: cursor ? { cursor } : {} }, ListTasksResultSchema);
+  }
+
+  cancel(taskId: string): Promise<unknown> {
+    return this.client.request({ method: 'tasks/cancel', params: { taskId } }, GetTaskResultSchema);
+  }
+
+  async createToResult(): Promise<void> {
+    await this.result((await this.create(NO_WORK)).taskId);
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+/** The raw baseline: the product's Temporal client, a minimal worker of its own on its own queue. */
+class RawTemporal {
+  private constructor(
+    private readonly product: RunningProduct,
+    readonly taskQueue: string,
+    private readonly worker: Worker,
+    private readonly running: Promise<void>,
+  ) {}
+
+  static async start(product: RunningProduct): Promise<RawTemporal> {
+    const taskQueue = `bench-raw-${randomUUID()}`;
+    const connection = await NativeConnection.connect({ address: product.temporal.address });
+    const activities: RawActivities = { returnAtOnce: () => Promise.resolve('done') };
+    // SDK defaults, like the product's worker: the two differ only in the workflows they run.
+    const worker = await Worker.create({
+      connection,
+      namespace: product.temporal.namespace,
+      taskQueue,
+      workflowsPath: require.resolve('./raw-workflows'),
+      activities,
+    });
+    const running = worker.run().finally(() => connection.close());
+    return new RawTemporal(product, taskQueue, worker, running);
+  }
+
+  start(workflowType: string): Promise<WorkflowHandle> {
+    return this.product.client.workflow.start(workflowType, {
+      taskQueue: this.taskQueue,
+      workflowId: `bench-raw/${randomUUID()}`,
+      args: [],
+    });
+  }
+
+  async startToResult(): Promise<void> {
+    await (await this.start('rawToolWorkflow')).result();
+  }
+
+  async stop(): Promise<void> {
+    this.worker.shutdown();
+    await this.running;
+  }
+}
+
+export interface TaskBenchOptions {
+  config: Config;
+  scale: number;
+}
+
+export async function benchTasks({ config, scale }: TaskBenchOptions): Promise<void> {
+  const product = await startProduct(config, { worker: true, http: true });
+  const raw = await RawTemporal.start(product);
+  const memory: InMemoryMcpServer = await startInMemoryMcpServer();
+  const sessions: McpSession[] = [];
+  const connect = async (url: string): Promise<McpSession> => {
+    const session = await McpSession.connect(url);
+    sessions.push(session);
+    return session;
+  };
+  try {
+    const mine = await connect(product.mcpUrl!);
+    const inMemory = await connect(memory.url);
+    const where = config.temporal.kind === 'external' ? 'external cluster' : 'embedded dev server';
+    console.log(`\nTemporal: ${where} at ${product.temporal.address}`);
+    // Warm-up: connections, the workers' caches and the JIT, so that the first measured call is typical.
+    for (let i = 0; i < 10; i++) {
+      await mine.createToResult();
+      await raw.startToResult();
+      await inMemory.createToResult();
+    }
+    await latency(mine, inMemory, raw, 40 * scale);
+    for (const concurrency of [8, 32]) {
+      await load(product, memory, raw, connect, concurrency, 8 * concurrency * scale);
+    }
+    await listing(product, raw, connect, scale, config.limits);
+  } finally {
+    for (const session of sessions) await session.close().catch(() => undefined);
+    await memory.close();
+    await raw.stop();
+    await product.close();
+  }
+  await notifications(config, scale);
+}
+
+async function latency(mine: McpSession, inMemory: McpSession, raw: RawTemporal, n: number): Promise<void> {
+  const createToResult = {
+    product: await timeEach(n, () => mine.createToResult()),
+    raw: await timeEach(n, () => raw.startToResult()),
+    memory: await timeEach(n, () => inMemory.createToResult()),
+  };
+  const myRunning = await mine.create(LONG_WORK);
+  const rawRunning = await raw.start('rawWaitingWorkflow');
+  const memoryRunning = await inMemory.create(LONG_WORK);
+  const getRunning = {
+    product: await timeEach(n, () => mine.get(myRunning.taskId)),
+    raw: await timeEach(n, () => rawRunning.describe()),
+    memory: await timeEach(n, () => inMemory.get(memoryRunning.taskId)),
+  };
+  await mine.cancel(myRunning.taskId);
+  await rawRunning.signal(finishSignal);
+  const myDone = await mine.create(NO_WORK);
+  await mine.result(myDone.taskId);
+  const rawDone = await raw.start('rawToolWorkflow');
+  await rawDone.result();
+  const memoryDone = await inMemory.create(NO_WORK);
+  await inMemory.result(memoryDone.taskId);
+  const getDone = {
+    product: await timeEach(n, () => mine.get(myDone.taskId)),
+    raw: await timeEach(n, () => rawDone.describe()),
+    memory: await timeEach(n, () => inMemory.get(memoryDone.taskId)),
+  };
+  console.log('\n## Latency, one client, sequential (p50 / p95)');
+  console.log('| operation | n | product | raw Temporal | SDK in-memory store | product ÷ raw (p50) |');
+  console.log('|---|---|---|---|---|---|');
+  const label = (what: string, rawWhat: string): string => `${what} (raw: ${rawWhat})`;
+  console.log(
+    latencyRow(
+      label('tools/call task → tasks/result, no work', 'start → result'),
+      createToResult.product,
+      createToResult.raw,
+      createToResult.memory,
+    ),
+  );
+  console.log(
+    latencyRow(label('tasks/get, running task', 'describe()'), getRunning.product, getRunning.raw, getRunning.memory),
+  );
+  console.log(
+    latencyRow(label('tasks/get, completed task', 'describe()'), getDone.product, getDone.raw, getDone.memory),
+  );
+}
+
+async function load(
+  product: RunningProduct,
+  memory: InMemoryMcpServer,
+  raw: RawTemporal,
+  connect: (url: string) => Promise<McpSession>,
+  concurrency: number,
+  total: number,
+): Promise<void> {
+  const mine = await Promise.all(Array.from({ length: concurrency }, () => connect(product.mcpUrl!)));
+  const theirs = await Promise.all(Array.from({ length: concurrency }, () => connect(memory.url)));
+  const productRun = await throughput(concurrency, total, (loop) => mine[loop]!.createToResult());
+  const rawRun = await throughput(concurrency, total, () => raw.startToResult());
+  const memoryRun = await throughput(concurrency, total, (loop) => theirs[loop]!.createToResult());
+  console.log(`\n## Sustained create → result, ${concurrency} concurrent clients, ${total} tasks each`);
+  console.log('| system | tasks/s | p50 | p95 | ÷ raw (tasks/s) |');
+  console.log('|---|---|---|---|---|');
+  for (const [name, run] of [
+    ['product', productRun],
+    ['raw Temporal', rawRun],
+    ['SDK in-memory store', memoryRun],
+  ] as const) {
+    console.log(
+      `| ${name} | ${run.perSecond.toFixed(1)} | ${ms(percentile(run.times, 50))} | ${ms(percentile(run.times, 95))} | ` +
+        `${(run.perSecond / rawRun.perSecond).toFixed(2)}× |`,
+    );
+  }
+}
+
+/**
+ * Seeds `count` finished tasks for the owner of `session`, started with the same options as
+ * `tools/call` gives them, run to completion by the raw worker; waits until visibility has them all.
+ */
+async function seedFinishedTasks(
+  product: RunningProduct,
+  raw: RawTemporal,
+  session: McpSession,
+  count: number,
+): Promise<void> {
+  const owner = { scope: `session:${session.sessionId}` };
+  const spec = { tool: 'bench_seed', workflow: rawInstantWorkflow, arguments: {}, timeLimitSeconds: 600 };
+  await throughput(32, count, () =>
+    product.client.workflow.start(
+      rawInstantWorkflow,
+      taskStartOptions({
+        owner,
+        spec,
+        taskId: newTaskId(),
+        createdAt: new Date(),
+        ttlMs: 86_400_000,
+        taskQueue: raw.taskQueue,
+      }),
+    ),
+  );
+  const query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ExecutionStatus = "Completed"`;
+  while ((await product.client.workflow.count(query)).count < count) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function listing(
+  product: RunningProduct,
+  raw: RawTemporal,
+  connect: (url: string) => Promise<McpSession>,
+  scale: number,
+  limits: Config['limits'],
+): Promise<void> {
+  const sizes = [100, 10_000 * scale];
+  const rows: string[] = [];
+  const firstPages: number[][] = [];
+  for (const size of sizes) {
+    const owner = await connect(product.mcpUrl!);
+    const seeding = performance.now();
+    await seedFinishedTasks(product, raw, owner, size);
+    const seeded = performance.now() - seeding;
+    const first = await timeEach(30, () => owner.list());
+    // Deeper pages: follow the cursor from the first page on.
+    const deep: number[] = [];
+    let cursor = (await owner.list()).nextCursor;
+    for (let page = 0; page < 30 && cursor; page++) {
+      const start = performance.now();
+      cursor = (await owner.list(cursor)).nextCursor;
+      deep.push(performance.now() - start);
+    }
+    firstPages.push(first);
+    rows.push(
+      `| ${size.toLocaleString('en')} | ${(seeded / 1000).toFixed(0)} s | ${ms(percentile(first, 50))} / ${ms(percentile(first, 95))} | ` +
+        `${ms(percentile(deep, 50))} / ${ms(percentile(deep, 95))} (${deep.length} pages) |`,
+    );
+  }
+  console.log(`\n## tasks/list, a page of ${limits.listPageSize} (p50 / p95)`);
+  console.log('| tasks of the owner | seeding | first page | following pages |');
+  console.log('|---|---|---|---|');
+  for (const row of rows) console.log(row);
+  const ratio = percentile(firstPages[1]!, 50) / percentile(firstPages[0]!, 50);
+  console.log(`first page at ${sizes[1]!.toLocaleString('en')} ÷ at 100 (p50): ${ratio.toFixed(2)}×`);
+}
+
+/** Heap after a full collection. */
+function settledHeap(): number {
+  global.gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * One session with many open tasks, on an MCP server of its own (no worker: its tasks stay open and
+ * nothing else runs in it), so that the Temporal reads counted and the heap measured are its own.
+ */
+async function notifications(config: Config, scale: number): Promise<void> {
+  const server = await startProduct(
+    { ...config, taskQueue: `${config.taskQueue}-open` },
+    { worker: false, http: true },
+  );
+  const service = server.client.workflowService;
+  let describes = 0;
+  const describe = service.describeWorkflowExecution.bind(service);
+  service.describeWorkflowExecution = ((request: Parameters<typeof describe>[0]) => {
+    describes++;
+    return describe(request);
+  }) as typeof service.describeWorkflowExecution;
+  const session = await McpSession.connect(server.mcpUrl!);
+  const rows: string[] = [];
+  const open: string[] = [];
+  const base = settledHeap();
+  try {
+    for (const target of [0, 100, 1000 * scale]) {
+      await throughput(8, target - open.length, async (_, i) =>
+        open.push((await session.create(LONG_WORK, `p${i}`)).taskId),
+      );
+      // Let the notifier settle into its rhythm, then count its reads over a fixed window.
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      const before = describes;
+      const windowMs = 10_000;
+      await new Promise((resolve) => setTimeout(resolve, windowMs));
+      const readsPerSecond = (describes - before) / (windowMs / 1000);
+      rows.push(
+        `| ${target.toLocaleString('en')} | ${readsPerSecond.toFixed(1)} | ${mb(settledHeap() - base)} | ${mb(process.memoryUsage().rss)} |`,
+      );
+    }
+  } finally {
+    await session.close();
+    await server.close();
+  }
+  console.log('\n## Notifications: one session with many open tasks (each created with a progressToken)');
+  console.log(
+    `| open tasks | Temporal reads/s by the notifier (watches at most ${config.limits.maxWatchedTasks}) | heap growth | process RSS |`,
+  );
+  console.log('|---|---|---|---|');
+  for (const row of rows) console.log(row);
+}
