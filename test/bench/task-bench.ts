@@ -150,7 +150,7 @@ export async function benchTasks({ config, scale }: TaskBenchOptions): Promise<v
     for (const concurrency of [8, 32]) {
       await load(product, memory, raw, connect, concurrency, 8 * concurrency * scale);
     }
-    await listing(product, raw, connect, scale, config.limits);
+    await listing(product, connect, scale, config.limits);
   } finally {
     for (const session of sessions) await session.close().catch(() => undefined);
     await memory.close();
@@ -236,31 +236,21 @@ async function load(
 }
 
 /**
- * Seeds `count` finished tasks for the owner of `session`, started with the same options as
- * `tools/call` gives them, run to completion by the raw worker; waits until visibility has them all.
+ * Seeds `count` open tasks for the owner of `session`, started with the same options as `tools/call`
+ * gives them, on a task queue no worker polls (seeding finished ones would time the worker, not the
+ * listing). An open entry is the costliest to list: each is read like `tasks/get`.
  */
-async function seedFinishedTasks(
-  product: RunningProduct,
-  raw: RawTemporal,
-  session: McpSession,
-  count: number,
-): Promise<void> {
+async function seedOpenTasks(product: RunningProduct, session: McpSession, count: number): Promise<void> {
   const owner = { scope: `session:${session.sessionId}` };
-  const spec = { tool: 'bench_seed', workflow: rawInstantWorkflow, arguments: {}, timeLimitSeconds: 600 };
+  const spec = { tool: 'bench_seed', workflow: rawInstantWorkflow, arguments: {}, timeLimitSeconds: 3600 };
+  const taskQueue = `bench-unpolled-${randomUUID()}`;
   await throughput(32, count, () =>
     product.client.workflow.start(
       rawInstantWorkflow,
-      taskStartOptions({
-        owner,
-        spec,
-        taskId: newTaskId(),
-        createdAt: new Date(),
-        ttlMs: 86_400_000,
-        taskQueue: raw.taskQueue,
-      }),
+      taskStartOptions({ owner, spec, taskId: newTaskId(), createdAt: new Date(), ttlMs: 86_400_000, taskQueue }),
     ),
   );
-  const query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ExecutionStatus = "Completed"`;
+  const query = `${ScopeSearchAttribute.name} = "${scopeKey(owner)}"`;
   while ((await product.client.workflow.count(query)).count < count) {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -268,7 +258,6 @@ async function seedFinishedTasks(
 
 async function listing(
   product: RunningProduct,
-  raw: RawTemporal,
   connect: (url: string) => Promise<McpSession>,
   scale: number,
   limits: Config['limits'],
@@ -279,7 +268,7 @@ async function listing(
   for (const size of sizes) {
     const owner = await connect(product.mcpUrl!);
     const seeding = performance.now();
-    await seedFinishedTasks(product, raw, owner, size);
+    await seedOpenTasks(product, owner, size);
     const seeded = performance.now() - seeding;
     const first = await timeEach(30, () => owner.list());
     // Deeper pages: follow the cursor from the first page on.
@@ -296,7 +285,7 @@ async function listing(
         `${ms(percentile(deep, 50))} / ${ms(percentile(deep, 95))} (${deep.length} pages) |`,
     );
   }
-  console.log(`\n## tasks/list, a page of ${limits.listPageSize} (p50 / p95)`);
+  console.log(`\n## tasks/list, a page of ${limits.listPageSize} open tasks (p50 / p95)`);
   console.log('| tasks of the owner | seeding | first page | following pages |');
   console.log('|---|---|---|---|');
   for (const row of rows) console.log(row);
