@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -72,7 +73,28 @@ export function readyLine(endpoints: ClusterEndpoints): string {
 }
 
 function postgresDataDir(settings: ClusterSettings): string {
-  return path.join(settings.clusterDir, 'postgres');
+  const inside = path.join(settings.clusterDir, 'postgres');
+  if (process.getuid?.() !== 0 || othersCanPassThrough(path.dirname(path.resolve(settings.dataDir)))) return inside;
+  // As root under a directory others cannot pass through (a 0700 home or temporary directory),
+  // PostgreSQL's user could not reach DATA_DIR: its data lives in that user's home instead, one
+  // folder per cluster, deleted with the rest by `cluster:down --purge`.
+  const key = createHash('sha256').update(path.resolve(settings.clusterDir)).digest('hex').slice(0, 16);
+  return path.join(POSTGRES_HOME_CLUSTERS, key);
+}
+
+/** Where PostgreSQL's data goes when its user cannot reach DATA_DIR (see {@link postgresDataDir}). */
+const POSTGRES_HOME_CLUSTERS = '/var/lib/postgresql/mcp-tasks-clusters';
+
+/** Whether every directory from `dir` up to the root has the search bit for others. */
+function othersCanPassThrough(dir: string): boolean {
+  for (let current = dir; ; current = path.dirname(current)) {
+    try {
+      if ((statSync(current).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (current === path.dirname(current)) return true;
+  }
 }
 
 /** Whether PostgreSQL runs from the cluster's data directory (its postmaster.pid names a live postgres). */
@@ -92,6 +114,11 @@ function postgresRunning(settings: ClusterSettings): boolean {
 function letPostgresReach(settings: ClusterSettings, say: (line: string) => void): void {
   mkdirSync(settings.clusterDir, { recursive: true });
   if (process.getuid?.() !== 0) return;
+  // Its parent must be passable by PostgreSQL's user, whose own home it is not.
+  if (postgresDataDir(settings).startsWith(POSTGRES_HOME_CLUSTERS)) {
+    mkdirSync(POSTGRES_HOME_CLUSTERS, { recursive: true, mode: 0o755 });
+    return;
+  }
   for (const dir of [settings.dataDir, settings.clusterDir]) {
     const mode = statSync(dir).mode;
     if ((mode & 0o001) !== 0) continue;
@@ -296,6 +323,7 @@ export async function downCluster(
   if (wasRunning) say('postgres: stopped');
   if (options.purge) {
     rmSync(settings.clusterDir, { recursive: true, force: true });
+    rmSync(postgresDataDir(settings), { recursive: true, force: true });
     say(`Purged ${settings.clusterDir}`);
   }
 }
