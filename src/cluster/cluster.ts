@@ -72,7 +72,7 @@ export function readyLine(endpoints: ClusterEndpoints): string {
   return `Ready: mcp=${endpoints.mcpUrls.join(',')} temporal=${endpoints.temporalAddress}`;
 }
 
-function postgresDataDir(settings: ClusterSettings): string {
+export function postgresDataDir(settings: ClusterSettings): string {
   const inside = path.join(settings.clusterDir, 'postgres');
   if (process.getuid?.() !== 0 || othersCanPassThrough(path.dirname(path.resolve(settings.dataDir)))) return inside;
   // As root under a directory others cannot pass through (a 0700 home or temporary directory),

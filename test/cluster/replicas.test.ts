@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
-import { clusterComponents, MEMORY_DATABASE, missingComponents } from '../../src/cluster/cluster';
+import { clusterComponents, MEMORY_DATABASE, missingComponents, postgresDataDir } from '../../src/cluster/cluster';
 import { isLive, runningPid, waitForExit } from '../../src/cluster/detached';
 import { startPostgres } from '../../src/cluster/postgres';
 import { loadClusterSettings } from '../../src/cluster/settings';
@@ -219,7 +219,7 @@ describe('the cluster: two MCP replicas and two workers on a Temporal server on 
     }
     // The workers keep the memory in the cluster's PostgreSQL (DATABASE_URL), not in a file of their own.
     const postgres = await startPostgres({
-      dataDir: path.join(settings.clusterDir, 'postgres'),
+      dataDir: postgresDataDir(settings),
       port: settings.postgresPort,
     });
     const memory = new PgClient({ connectionString: postgres.urlFor(MEMORY_DATABASE) });
