@@ -251,6 +251,7 @@ function progressOf(description: WorkflowExecutionDescription): ProgressDetails 
   return undefined;
 }
 
-function isNotFound(err: unknown): boolean {
+/** Whether a Temporal call failed because the execution does not exist (deleted, or never there). */
+export function isNotFound(err: unknown): boolean {
   return isErrorLike(err) && (err.name === 'WorkflowNotFoundError' || (err as { code?: number }).code === 5);
 }

@@ -36,7 +36,7 @@ import { ProgressTracker } from './progress-tracker';
 import { checkAnswerSize } from './request-limits';
 import { callWorkflowIdFor, isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskId, type TaskOwner } from './owner';
 import type { CallSpec, ListTasksPage, RunCallOptions, TaskBackend, TaskSpec, TaskView } from './task-backend';
-import { CANCELLED_MESSAGE, TaskReader, type TaskMemo } from './task-reader';
+import { CANCELLED_MESSAGE, TaskReader, isNotFound, type TaskMemo } from './task-reader';
 import { explainWorkflowFailure } from './workflow-failures';
 
 export interface TemporalTaskBackendOptions {
@@ -64,9 +64,8 @@ const LISTED_POLL_MS = 25;
 /** How old the count of every owner's running tasks may be when a new task is checked against it. */
 const ALL_RUNNING_COUNT_MAX_AGE_MS = 1000;
 
-/** gRPC status codes the engine tells apart. */
+/** gRPC status INVALID_ARGUMENT. */
 const GRPC_INVALID_ARGUMENT = 3;
-const GRPC_NOT_FOUND = 5;
 
 /** `temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT`. */
 const CLOSE_EVENT_FILTER = 2;
@@ -224,7 +223,7 @@ export class TemporalTaskBackend implements TaskBackend {
           });
         } catch (err) {
           // Deleted or never there: nothing left to wait for (reading the task says which).
-          if ((err as { code?: number }).code === GRPC_NOT_FOUND) return undefined;
+          if (isNotFound(err)) return undefined;
           throw err;
         }
         const close = page.history?.events?.[0];
