@@ -59,10 +59,18 @@ const CANCEL_SETTLE_POLL_MS = 50;
  * runs, and `tasks/list` shows it once visibility catches up.
  */
 const LISTED_WAIT_MS = 5_000;
-const LISTED_POLL_MS = 25;
+/** Visibility usually lists a start at the first look; when not, looks again soon, then less often. */
+const LISTED_FIRST_POLL_MS = 2;
+const LISTED_MAX_POLL_MS = 25;
 
 /** How old the count of every owner's running tasks may be when a new task is checked against it. */
 const ALL_RUNNING_COUNT_MAX_AGE_MS = 1000;
+/** How long one owner's running count stands in for a fresh one, while the owner is far from its limit. */
+const OWNER_RUNNING_COUNT_MAX_AGE_MS = 1000;
+/** Below this share of the per-owner limit, a count up to a second old (plus this process's starts) is enough. */
+const OWNER_RUNNING_COUNT_SLACK = 0.5;
+/** Owners whose last count a process keeps; past it, the oldest is forgotten (and counted afresh). */
+const OWNER_RUNNING_COUNTS_KEPT = 10_000;
 
 /** gRPC status INVALID_ARGUMENT. */
 const GRPC_INVALID_ARGUMENT = 3;
@@ -83,7 +91,9 @@ export class TemporalTaskBackend implements TaskBackend {
   private readonly reader: TaskReader;
   private readonly lifetime = new AbortController();
   /** The last count of every owner's running tasks, and the tasks this process started since. */
-  private allRunning: { count: Promise<number>; countedAt: number; startedSince: number } | undefined;
+  private allRunning: RunningCount | undefined;
+  /** Each owner's last running count, by scope key, oldest first. */
+  private readonly ownerRunning = new Map<string, RunningCount>();
 
   constructor(options: TemporalTaskBackendOptions) {
     // Every call in flight listens on the lifetime signal until it ends; many at once is normal, not a leak.
@@ -112,7 +122,6 @@ export class TemporalTaskBackend implements TaskBackend {
         spec.workflow,
         taskStartOptions({ owner, spec, taskId, createdAt, ttlMs, taskQueue: this.taskQueue }),
       );
-      if (this.allRunning) this.allRunning.startedSince++;
       await this.awaitListed(workflowIdFor(owner, taskId));
       return {
         taskId,
@@ -432,29 +441,29 @@ export class TemporalTaskBackend implements TaskBackend {
    */
   private async awaitListed(workflowId: string): Promise<void> {
     const deadline = Date.now() + LISTED_WAIT_MS;
+    let pause = LISTED_FIRST_POLL_MS;
     while (Date.now() < deadline) {
       const { count } = await this.client.workflow.count(`WorkflowId = "${workflowId}"`);
       if (count > 0) return;
       // Shutting down: the task is started all the same, so it is answered, not failed.
-      const stopped = await sleep(LISTED_POLL_MS, false, { signal: this.lifetime.signal }).catch(() => true);
+      const stopped = await sleep(pause, false, { signal: this.lifetime.signal }).catch(() => true);
       if (stopped) return;
+      pause = Math.min(pause * 2, LISTED_MAX_POLL_MS);
     }
   }
 
   /**
    * Refuses a new task past the owner's running-task limit or the limit of all owners together, so
    * that one owner cannot take every worker slot. Both are counted in visibility, so they hold across
-   * every MCP server replica (a burst faster than visibility's lag can pass them by a few tasks). The
-   * owner's count is exact per task; the count of all owners, a scan of every running task, is read
-   * at most once a second per process and raised by the tasks this process started since.
+   * every MCP server replica (a burst faster than visibility's lag can pass them by a few tasks).
+   * The owner's count is exact from half its limit up; below that, a count up to a second old, raised
+   * by the tasks this process started since, is enough (one visibility call fewer per task). The count
+   * of all owners, a scan of every running task, is read at most once a second per process and raised
+   * the same way.
    */
   private async enforceRunningLimit(owner: TaskOwner): Promise<void> {
-    const running = 'ExecutionStatus = "Running"';
-    const [mine, all] = await Promise.all([
-      this.client.workflow.count(`${ScopeSearchAttribute.name} = "${scopeKey(owner)}" AND ${running}`),
-      this.countAllRunning(),
-    ]);
-    if (mine.count >= this.limits.maxRunningTasksPerOwner) {
+    const [mine, all] = await Promise.all([this.countOwnerRunning(owner), this.countAllRunning()]);
+    if (mine >= this.limits.maxRunningTasksPerOwner) {
       throw new TaskLimitError(
         `Too many running tasks: the limit is ${this.limits.maxRunningTasksPerOwner} per owner; wait for some to finish or cancel them`,
       );
@@ -464,26 +473,63 @@ export class TemporalTaskBackend implements TaskBackend {
         `Too many running tasks on this server: the limit is ${this.limits.maxRunningTasks} for everyone together; retry later`,
       );
     }
+    // Counted as started from here, so that tasks admitted at the same moment see each other; one
+    // whose start then fails is over-counted until the next count, which errs on the safe side.
+    if (this.allRunning) this.allRunning.startedSince++;
+    const ownerCount = this.ownerRunning.get(scopeKey(owner));
+    if (ownerCount) ownerCount.startedSince++;
+  }
+
+  private async countOwnerRunning(owner: TaskOwner): Promise<number> {
+    const key = scopeKey(owner);
+    const known = this.ownerRunning.get(key);
+    if (known && Date.now() - known.countedAt <= OWNER_RUNNING_COUNT_MAX_AGE_MS) {
+      const estimate = await known.count.then(
+        (count) => count + known.startedSince,
+        () => undefined,
+      );
+      if (estimate !== undefined && estimate < this.limits.maxRunningTasksPerOwner * OWNER_RUNNING_COUNT_SLACK) {
+        return estimate;
+      }
+    }
+    const query = `${ScopeSearchAttribute.name} = "${key}" AND ExecutionStatus = "Running"`;
+    const entry = this.keepCount(this.client.workflow.count(query), (kept) => {
+      if (this.ownerRunning.get(key) === kept) this.ownerRunning.delete(key);
+    });
+    this.ownerRunning.delete(key);
+    this.ownerRunning.set(key, entry);
+    if (this.ownerRunning.size > OWNER_RUNNING_COUNTS_KEPT) {
+      const oldest = this.ownerRunning.keys().next().value;
+      if (oldest !== undefined) this.ownerRunning.delete(oldest);
+    }
+    return await entry.count;
   }
 
   private async countAllRunning(): Promise<number> {
     const now = Date.now();
     if (!this.allRunning || now - this.allRunning.countedAt > ALL_RUNNING_COUNT_MAX_AGE_MS) {
       const query = `${ScopeSearchAttribute.name} IS NOT NULL AND TaskQueue = "${this.taskQueue}" AND ExecutionStatus = "Running"`;
-      const entry = {
-        count: this.client.workflow.count(query).then(({ count }) => count),
-        countedAt: now,
-        startedSince: 0,
-      };
-      // A failed count is not kept: the next task asks again.
-      entry.count.catch(() => {
-        if (this.allRunning === entry) this.allRunning = undefined;
+      this.allRunning = this.keepCount(this.client.workflow.count(query), (kept) => {
+        if (this.allRunning === kept) this.allRunning = undefined;
       });
-      this.allRunning = entry;
     }
     const entry = this.allRunning;
     return (await entry.count) + entry.startedSince;
   }
+
+  /** A count about to be kept; a failed one is dropped with `forget`, so the next task asks again. */
+  private keepCount(counting: Promise<{ count: number }>, forget: (entry: RunningCount) => void): RunningCount {
+    const entry: RunningCount = { count: counting.then(({ count }) => count), countedAt: Date.now(), startedSince: 0 };
+    entry.count.catch(() => forget(entry));
+    return entry;
+  }
+}
+
+/** A visibility count of running tasks, when it was taken, and how many this process started since. */
+interface RunningCount {
+  count: Promise<number>;
+  countedAt: number;
+  startedSince: number;
 }
 
 /** What one task's start writes: its id, memo, search attributes and the Temporal UI's summary. */

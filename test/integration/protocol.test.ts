@@ -357,4 +357,42 @@ describe('limits', () => {
       await product.close();
     }
   });
+
+  it('keeps the running-task limit per owner exact near it, for tasks created in a burst through two replicas', async () => {
+    // Far below the limit a replica may count an owner's tasks once a second; from half the limit up,
+    // every new task counts afresh, so what the other replica started is seen.
+    const limit = { TASK_MAX_RUNNING_PER_OWNER: '6' };
+    const config = testConfig(limit);
+    const first = await startTestProduct(config);
+    const shared = { ...limit, DATA_DIR: config.dataDir, TASK_QUEUE: config.taskQueue };
+    const second = await startTestProduct(testConfig(shared), { worker: false });
+    const onFirst = await connectMcp(first.mcpUrl!);
+    const onSecond = await connectMcp(second.mcpUrl!, { sessionId: onFirst.sessionId() });
+    const created: string[] = [];
+    try {
+      const long = { duration: 60, steps: 60 };
+      created.push((await callToolAsTask(onFirst.client, 'long_running_operation', long)).taskId);
+      for (let i = 0; i < 3; i++) {
+        created.push((await callToolAsTask(onSecond.client, 'long_running_operation', long)).taskId);
+      }
+      // The first replica counted 1 a moment ago; the owner now runs 4.
+      for (let i = 0; i < 2; i++) {
+        created.push((await callToolAsTask(onFirst.client, 'long_running_operation', long)).taskId);
+      }
+      for (const client of [onFirst.client, onSecond.client]) {
+        const refused = callToolAsTask(client, 'long_running_operation', long);
+        await expect(refused).rejects.toMatchObject({
+          code: -32603,
+          message: expect.stringContaining('limit is 6 per owner'),
+        });
+      }
+      const listed = (await listTasks(onFirst.client)).tasks.filter((task) => task.status === 'working');
+      expect(listed).toHaveLength(6);
+    } finally {
+      await Promise.all(created.map((taskId) => cancelTask(onFirst.client, taskId).catch(() => undefined)));
+      await Promise.all([onFirst.close(), onSecond.close()]);
+      await second.close();
+      await first.close();
+    }
+  });
 });
