@@ -78,10 +78,29 @@ export function runningPid(target: Component): number | undefined {
   return Number.isInteger(pid) && pid > 0 && isLive(pid, target.marker) ? pid : undefined;
 }
 
-/** Waits until `pid` has exited; false when it is still running after `timeoutMs`. */
+/**
+ * Whether `pid` still holds what it had open: live with `marker`, or exiting. A dying process loses its
+ * command line (its memory is released first) before it closes its files and sockets, so an empty
+ * command line still holds its ports; only a zombie or a vanished pid has let go of everything.
+ */
+function holdsResources(pid: number, marker: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline === '' || cmdline.includes(marker);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until `pid` has exited and closed its files and sockets (so that its ports can be taken again
+ * at once); false when it still runs after `timeoutMs`.
+ */
 export async function waitForExit(pid: number, marker: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (isLive(pid, marker)) {
+  while (holdsResources(pid, marker)) {
     if (Date.now() > deadline) return false;
     await sleep(100);
   }

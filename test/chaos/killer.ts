@@ -59,7 +59,8 @@ export async function killAndRestart(plan: KillPlan): Promise<KillRecord> {
     const pid = runningPid(target);
     if (pid === undefined) continue;
     process.kill(pid, 'SIGKILL');
-    await waitForExit(pid, target.marker, 10_000);
+    if (!(await waitForExit(pid, target.marker, 30_000)))
+      throw new Error(`${target.name} (pid ${pid}) survived SIGKILL`);
     record.kills[kind]++;
     plan.say(`SIGKILL ${target.name} (pid ${pid}), kill ${k + 1} of ${plan.kills}`);
     // Sometimes it stays down a while, so that clients meet the outage rather than a quick restart.
