@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -81,12 +81,27 @@ export function runningPid(target: Component): number | undefined {
 /**
  * Whether `pid` still holds what it had open: live with `marker`, or exiting. A dying process loses its
  * command line (its memory is released first) before it closes its files and sockets, so an empty
- * command line still holds its ports; only a zombie or a vanished pid has let go of everything.
+ * command line still holds its ports. In a process with threads (Node, Go) the main thread may already
+ * be a zombie while the others still run their exit, holding the shared file table: only when every
+ * thread is a zombie, or gone, has it let go of everything.
  */
 function holdsResources(pid: number, marker: string): boolean {
+  let threads: string[];
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  const running = threads.some((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+    } catch {
+      return false;
+    }
+  });
+  if (!running) return false;
+  try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return cmdline === '' || cmdline.includes(marker);
   } catch {
