@@ -8,6 +8,7 @@ import { MIN_RESULT_RETENTION_MS } from '../../common/task-expiry';
 import type { TaskLimits } from '../config';
 import type { InputResponse } from '../../common/elicitation';
 import {
+  CLIENT_FACING_FAILURE_TYPES,
   LOCAL_TENANT,
   isTerminalStatus,
   type ProgressDetails,
@@ -35,7 +36,16 @@ import { decodeCursor, encodeCursor } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
 import { checkAnswerSize } from './request-limits';
 import { callWorkflowIdFor, isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskId, type TaskOwner } from './owner';
-import type { CallSpec, ListTasksPage, RunCallOptions, TaskBackend, TaskSpec, TaskView } from './task-backend';
+import type {
+  CallSpec,
+  ListTasksPage,
+  RunCallOptions,
+  TaskBackend,
+  TaskOutcome,
+  TaskSpec,
+  TaskView,
+  TaskWithOutcome,
+} from './task-backend';
 import { CANCELLED_MESSAGE, TaskReader, isNotFound, type TaskMemo } from './task-reader';
 import { explainWorkflowFailure } from './workflow-failures';
 
@@ -193,6 +203,40 @@ export class TemporalTaskBackend implements TaskBackend {
           return errorResult(CANCELLED_MESSAGE);
         default:
           throw new TaskNotTerminalError(taskId, loaded.view.status);
+      }
+    }, options);
+  }
+
+  async getTaskWithOutcome(
+    owner: TaskOwner,
+    taskId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<TaskWithOutcome> {
+    return this.guard(async () => {
+      const loaded = await this.reader.read(owner, taskId);
+      const task = loaded.view;
+      switch (task.status) {
+        case 'completed': {
+          const result = (await this.client.workflow
+            .getHandle(loaded.workflowId, loaded.runId)
+            .result()) as ToolCallResult;
+          return { task, outcome: { kind: 'result', result, isToolError: result.isError === true } };
+        }
+        case 'failed': {
+          // As a plain call reports it: a failure the tool reported for the client is its error result.
+          const failure = loaded.failure;
+          const message = task.statusMessage ?? 'The task failed.';
+          const reportedByTool =
+            failure?.toolResult !== undefined || CLIENT_FACING_FAILURE_TYPES.has(failure?.type ?? '');
+          const outcome: TaskOutcome = reportedByTool
+            ? { kind: 'result', result: failure?.toolResult ?? errorResult(message), isToolError: true }
+            : { kind: 'failure', message };
+          return { task, outcome };
+        }
+        case 'cancelled':
+          return { task, outcome: { kind: 'cancelled' } };
+        default:
+          return { task };
       }
     }, options);
   }
