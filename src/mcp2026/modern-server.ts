@@ -8,7 +8,7 @@ import { TaskAlreadyTerminalError, TaskNotCancellableError } from '../tasks/erro
 import { scopeKey, type TaskOwner } from '../tasks/owner';
 import { checkToolCallSize } from '../tasks/request-limits';
 import type { TaskBackend } from '../tasks/task-backend';
-import { toToolJsonSchema, type ToolDefinition } from '../tools/tool-definition';
+import { describeTool, type ToolDefinition } from '../tools/tool-definition';
 import { createTaskResult, detailedTask, toInputResponse } from './task-shapes';
 import {
   CLIENT_CAPABILITIES_META,
@@ -60,7 +60,7 @@ const SERVED_METHODS = new Set([
   'tasks/cancel',
 ]);
 
-/** How long a client may cache `server/discover`: what it says changes only with a new release. */
+/** How long a client may cache `server/discover` and `tools/list`: both change only with a new release. */
 const DISCOVER_TTL_MS = 3_600_000;
 
 const TaskIdParamsSchema = z.looseObject({ taskId: z.string().max(200) });
@@ -131,13 +131,10 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
 
   const listTools = (): Record<string, unknown> => ({
     resultType: 'complete',
-    tools: tools.map((tool) => ({
-      name: tool.name,
-      title: tool.title,
-      description: tool.description,
-      inputSchema: toToolJsonSchema(tool.inputSchema, 'input'),
-      ...(tool.outputSchema && { outputSchema: toToolJsonSchema(tool.outputSchema, 'output') }),
-    })),
+    tools: tools.map(describeTool),
+    // The catalog is fixed for the life of the process and the same for every caller.
+    cacheScope: 'public',
+    ttlMs: DISCOVER_TTL_MS,
   });
 
   /**

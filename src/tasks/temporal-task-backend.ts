@@ -192,19 +192,17 @@ export class TemporalTaskBackend implements TaskBackend {
     taskId: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<ToolCallResult> {
-    return this.guard(async () => {
-      const loaded = await this.reader.read(owner, taskId);
-      switch (loaded.view.status) {
-        case 'completed':
-          return (await this.client.workflow.getHandle(loaded.workflowId, loaded.runId).result()) as ToolCallResult;
-        case 'failed':
-          return loaded.failure?.toolResult ?? errorResult(loaded.view.statusMessage ?? 'The task failed.');
-        case 'cancelled':
-          return errorResult(CANCELLED_MESSAGE);
-        default:
-          throw new TaskNotTerminalError(taskId, loaded.view.status);
-      }
-    }, options);
+    const { task, outcome } = await this.getTaskWithOutcome(owner, taskId, options);
+    switch (outcome?.kind) {
+      case 'result':
+        return outcome.result;
+      case 'failure':
+        return errorResult(outcome.message);
+      case 'cancelled':
+        return errorResult(CANCELLED_MESSAGE);
+      default:
+        throw new TaskNotTerminalError(taskId, task.status);
+    }
   }
 
   async getTaskWithOutcome(

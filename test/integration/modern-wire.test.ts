@@ -175,8 +175,10 @@ describe('2026-07-28 base wire', () => {
     expect(answer.result?.tools).toBeDefined();
   });
 
-  it('lists tools without the 2025-11-25 execution.taskSupport field', async () => {
+  it('lists tools with caching hints and without the 2025-11-25 execution.taskSupport field', async () => {
     const result = ok(await client.request('tools/list'));
+    expect(result).toMatchObject({ resultType: 'complete', cacheScope: 'public' });
+    expect(Number.isInteger(result.ttlMs)).toBe(true);
     const tools = result.tools as Array<Record<string, unknown>>;
     expect(tools.map((tool) => tool.name)).toContain('purge_decisions');
     for (const tool of tools) expect(tool.execution).toBeUndefined();
