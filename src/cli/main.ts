@@ -100,10 +100,7 @@ class Invocation {
 }
 
 /** Runs one command: connects, runs `body`, reports any error, and exits with its code. */
-async function run(
-  command: Command,
-  body: (invocation: Invocation, client: Client) => Promise<number>,
-): Promise<void> {
+async function run(command: Command, body: (invocation: Invocation, client: Client) => Promise<number>): Promise<void> {
   const invocation = new Invocation(command.optsWithGlobals<GlobalOptions>());
   let exitCode: number;
   try {
@@ -193,20 +190,29 @@ async function callTool(invocation: Invocation, client: Client, name: string, op
   const taskSupport = tool.execution?.taskSupport ?? 'forbidden';
   const asTask = options.task && taskSupport !== 'forbidden';
   if (options.detach && !asTask) {
-    throw new UsageError(`--detach needs a task, and ${name} ${options.task ? 'does not run as one' : 'is called with --no-task'}`);
+    throw new UsageError(
+      `--detach needs a task, and ${name} ${options.task ? 'does not run as one' : 'is called with --no-task'}`,
+    );
   }
   if (!asTask) {
     invocation.display = createTaskDisplay(undefined);
-    const result = await client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, {
-      signal: invocation.abort.signal,
-      onprogress: (report) => invocation.display?.showProgress(report),
-      resetTimeoutOnProgress: true,
-    });
+    const result = await client.request(
+      { method: 'tools/call', params: { name, arguments: args } },
+      CallToolResultSchema,
+      {
+        signal: invocation.abort.signal,
+        onprogress: (report) => invocation.display?.showProgress(report),
+        resetTimeoutOnProgress: true,
+      },
+    );
     invocation.display.stop();
     return reportPlainResult(result, options.json ?? false);
   }
   const created = await client.request(
-    { method: 'tools/call', params: { name, arguments: args, task: options.ttl === undefined ? {} : { ttl: options.ttl } } },
+    {
+      method: 'tools/call',
+      params: { name, arguments: args, task: options.ttl === undefined ? {} : { ttl: options.ttl } },
+    },
     CreateTaskResultSchema,
     // The SDK keeps a task's progress handler after the CreateTaskResult, for the task's whole life.
     { onprogress: (report) => invocation.display?.showProgress(report) },
@@ -258,7 +264,9 @@ export function buildProgram(): Command {
         if (options.json) printJson(tools);
         else {
           const width = Math.max(0, ...tools.map((tool) => tool.name.length));
-          for (const tool of tools) process.stdout.write(`${toolLine(tool, width)}\n`);
+          // On a terminal, one row per tool; piped, whole descriptions for whoever reads them.
+          const columns = process.stdout.isTTY ? process.stdout.columns : Infinity;
+          for (const tool of tools) process.stdout.write(`${toolLine(tool, width).slice(0, columns)}\n`);
         }
         return 0;
       }),

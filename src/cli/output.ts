@@ -14,7 +14,9 @@ export function resultText(result: CallToolResult): string {
       case 'resource_link':
         return `${item.name}: ${item.uri}`;
       case 'resource':
-        return 'text' in item.resource ? item.resource.text : `${item.resource.uri} (${item.resource.mimeType ?? 'binary'})`;
+        return 'text' in item.resource
+          ? item.resource.text
+          : `${item.resource.uri} (${item.resource.mimeType ?? 'binary'})`;
       default:
         return `[${item.type} ${item.mimeType}]`;
     }

@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import { Presets, SingleBar } from 'cli-progress';
 import type { Task } from '@modelcontextprotocol/sdk/types.js';
 
 /** One `notifications/progress` report. */
@@ -29,14 +29,17 @@ export function createTaskDisplay(taskId: string | undefined): TaskDisplay {
 const COUNT_IN_MESSAGE = /(\d+)\s*\/\s*(\d+)/;
 
 class ProgressBarDisplay implements TaskDisplay {
-  private readonly bar = new SingleBar({
-    format: '{bar} {percentage}% | {status} | {message}',
-    hideCursor: true,
-    clearOnComplete: false,
-    stopOnComplete: false,
-    stream: process.stderr,
-    barsize: 30,
-  });
+  private readonly bar = new SingleBar(
+    {
+      format: '{bar} {percentage}% | {status} | {message}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      stream: process.stderr,
+      barsize: 30,
+    },
+    Presets.shades_classic,
+  );
   private running = false;
   private stopped = false;
   private value = 0;

@@ -56,7 +56,8 @@ function readValue(key: string, text: string, type: string | undefined): unknown
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    if (type === 'array' || type === 'object') throw new UsageError(`--arg ${key} must be JSON (${type}), got "${text}"`);
+    if (type === 'array' || type === 'object')
+      throw new UsageError(`--arg ${key} must be JSON (${type}), got "${text}"`);
     return text;
   }
 }

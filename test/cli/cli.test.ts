@@ -42,7 +42,10 @@ async function inTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<TmuxT
 }
 
 /** Runs the command with pipes for stdin, stdout and stderr (no terminal). */
-function runPiped(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runPiped(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
     let stdout = '';
@@ -70,7 +73,10 @@ function barState(screen: string, steps: number): { percent: number; step: numbe
 
 describe('mcp-tasks in a terminal', () => {
   it('shows a progress bar that moves with the status message, then prints the result and exits 0', async () => {
-    const terminal = await inTerminal(['call', 'long_running_operation', '--arg', 'duration=8', '--arg', 'steps=8'], freshUser());
+    const terminal = await inTerminal(
+      ['call', 'long_running_operation', '--arg', 'duration=8', '--arg', 'steps=8'],
+      freshUser(),
+    );
     const early = await terminal.waitForScreen((screen) => {
       const state = barState(screen, 8);
       return state !== undefined && state.step >= 1 && state.step < 7;
@@ -106,7 +112,10 @@ describe('mcp-tasks in a terminal', () => {
 
   it('cancels the task with tasks/cancel on Ctrl-C, says so, and exits 130', async () => {
     const user = freshUser();
-    const terminal = await inTerminal(['call', 'long_running_operation', '--arg', 'duration=120', '--arg', 'steps=120'], user);
+    const terminal = await inTerminal(
+      ['call', 'long_running_operation', '--arg', 'duration=120', '--arg', 'steps=120'],
+      user,
+    );
     const running = await terminal.waitForScreen((screen) => (barState(screen, 120)?.step ?? 0) >= 1);
     const taskId = /^Task ([0-9a-f-]+)$/m.exec(running)![1]!;
     await terminal.sendKeys('C-c');
@@ -127,8 +136,14 @@ describe('mcp-tasks in a terminal', () => {
 
 describe('mcp-tasks without a terminal', () => {
   it('prints the result alone on stdout, with status lines on stderr and no bar or colour', async () => {
-    const run = await runPiped(['call', 'long_running_operation', '--arg', 'duration=1', '--arg', 'steps=2'], freshUser());
-    expect(run).toMatchObject({ code: 0, stdout: 'Long running operation completed. Duration: 1 seconds, Steps: 2.\n' });
+    const run = await runPiped(
+      ['call', 'long_running_operation', '--arg', 'duration=1', '--arg', 'steps=2'],
+      freshUser(),
+    );
+    expect(run).toMatchObject({
+      code: 0,
+      stdout: 'Long running operation completed. Duration: 1 seconds, Steps: 2.\n',
+    });
     expect(run.stderr).toMatch(/^completed/m);
     const everything = `${run.stdout}${run.stderr}`;
     // No escape sequence (colour, cursor moves) and no bar characters.
@@ -156,7 +171,10 @@ describe('mcp-tasks without a terminal', () => {
     const listed = await runPiped(['list', '--json'], user);
     expect((JSON.parse(listed.stdout) as { taskId: string }[]).map((task) => task.taskId)).toContain(taskId);
 
-    const long = await runPiped(['call', 'long_running_operation', '--arg', 'duration=300', '--detach', '--ttl', '600000'], user);
+    const long = await runPiped(
+      ['call', 'long_running_operation', '--arg', 'duration=300', '--detach', '--ttl', '600000'],
+      user,
+    );
     const longId = long.stdout.trim();
     const cancelled = await runPiped(['cancel', longId, '--json'], user);
     expect(cancelled.code).toBe(0);
@@ -183,7 +201,9 @@ describe('mcp-tasks without a terminal', () => {
     expect(run.stdout).toMatch(/^purge_decisions\s+required\s+Deletes the decisions/m);
     expect(run.stdout).toMatch(/^record_decision\s+forbidden/m);
     const json = await runPiped(['tools', '--json'], freshUser());
-    expect((JSON.parse(json.stdout) as { name: string }[]).map((tool) => tool.name)).toContain('long_running_operation');
+    expect((JSON.parse(json.stdout) as { name: string }[]).map((tool) => tool.name)).toContain(
+      'long_running_operation',
+    );
   });
 });
 

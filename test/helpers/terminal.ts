@@ -60,7 +60,9 @@ export class TmuxTerminal {
   async waitForExit(timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const [dead, status] = (await this.tmux(['display-message', '-p', '#{pane_dead} #{pane_dead_status}'])).trim().split(' ');
+      const [dead, status] = (await this.tmux(['display-message', '-p', '#{pane_dead} #{pane_dead_status}']))
+        .trim()
+        .split(' ');
       if (dead === '1') return Number(status);
       if (Date.now() > deadline) throw new Error(`The program did not exit. Last screen:\n${await this.screen()}`);
       await new Promise((resolve) => setTimeout(resolve, SCREEN_POLL_MS));
