@@ -7,6 +7,7 @@ import type { RunningProduct } from '../../src/app';
 import { RecordingObserver, startTestProduct, testConfig } from '../helpers/product';
 import { connectMcp, getTask } from '../helpers/mcp-client';
 import { TmuxTerminal } from '../helpers/terminal';
+import { freePort } from '../helpers/ports';
 
 // The compiled command, as `npx mcp-tasks` runs it (`npm test` builds first).
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
@@ -204,6 +205,38 @@ describe('mcp-tasks without a terminal', () => {
     expect((JSON.parse(json.stdout) as { name: string }[]).map((tool) => tool.name)).toContain(
       'long_running_operation',
     );
+  });
+});
+
+describe('mcp-tasks with another MCP Tasks server', () => {
+  // The MCP SDK's own interactive task server: none of this product's code, only the protocol.
+  const EXAMPLE_SERVER = require.resolve('@modelcontextprotocol/sdk/examples/server/simpleTaskInteractive.js');
+
+  it("asks the SDK example server's question and prints its result", async () => {
+    const port = await freePort();
+    const server = spawn(process.execPath, [EXAMPLE_SERVER], { env: { ...process.env, PORT: String(port) }, stdio: 'pipe' });
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let output = '';
+        server.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('Starting server on')) resolve();
+        });
+        server.once('exit', (code) => reject(new Error(`the example server exited with ${code}: ${output}`)));
+      });
+      const terminal = await inTerminal(
+        ['--url', `http://localhost:${port}/mcp`, 'call', 'confirm_delete', '--arg', 'filename=notes.txt'],
+        freshUser(),
+      );
+      await terminal.waitForScreen((screen) => screen.includes("Are you sure you want to delete 'notes.txt'? (y/N)"));
+      await terminal.sendKeys('y', 'Enter');
+      expect(await terminal.waitForExit()).toBe(0);
+      expect(await terminal.screen()).toContain("Deleted 'notes.txt'");
+    } finally {
+      server.kill();
+      await exited;
+    }
   });
 });
 
