@@ -8,6 +8,7 @@ import { RecordingObserver, startTestProduct, testConfig } from '../helpers/prod
 import { connectMcp, getTask } from '../helpers/mcp-client';
 import { TmuxTerminal } from '../helpers/terminal';
 import { freePort } from '../helpers/ports';
+import { startSdkTaskServer } from '../helpers/sdk-task-server';
 
 // The compiled command, as `npx mcp-tasks` runs it (`npm test` builds first).
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
@@ -208,13 +209,16 @@ describe('mcp-tasks without a terminal', () => {
   });
 });
 
-describe('mcp-tasks with another MCP Tasks server', () => {
+describe('mcp-tasks with other MCP Tasks servers', () => {
   // The MCP SDK's own interactive task server: none of this product's code, only the protocol.
   const EXAMPLE_SERVER = require.resolve('@modelcontextprotocol/sdk/examples/server/simpleTaskInteractive.js');
 
   it("asks the SDK example server's question and prints its result", async () => {
     const port = await freePort();
-    const server = spawn(process.execPath, [EXAMPLE_SERVER], { env: { ...process.env, PORT: String(port) }, stdio: 'pipe' });
+    const server = spawn(process.execPath, [EXAMPLE_SERVER], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: 'pipe',
+    });
     const exited = new Promise((resolve) => server.once('exit', resolve));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -236,6 +240,39 @@ describe('mcp-tasks with another MCP Tasks server', () => {
     } finally {
       server.kill();
       await exited;
+    }
+  });
+
+  it('asks a form field by field on a server built from the SDK alone, checking each value against the schema', async () => {
+    const server = await startSdkTaskServer({
+      message: 'Who is asking?',
+      requestedSchema: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', title: 'Your name', minLength: 2 },
+          count: { type: 'integer', title: 'How many', minimum: 1, maximum: 9 },
+          colour: { type: 'string', title: 'Colour', enum: ['red', 'green'] },
+          urgent: { type: 'boolean', title: 'Urgent?' },
+        },
+        required: ['name', 'count'],
+      },
+    });
+    try {
+      const terminal = await inTerminal(['--url', server.url, 'call', 'ask'], freshUser());
+      await terminal.waitForScreen((screen) => screen.includes('Who is asking?') && screen.includes('? Your name'));
+      await terminal.sendKeys('A', 'Enter');
+      await terminal.waitForScreen((screen) => screen.includes('At least 2 characters.'));
+      await terminal.sendKeys('lice', 'Enter');
+      await terminal.waitForScreen((screen) => screen.includes('? How many'));
+      await terminal.sendKeys('3', 'Enter');
+      await terminal.waitForScreen((screen) => screen.includes('? Colour'));
+      await terminal.sendKeys('Down', 'Enter');
+      await terminal.waitForScreen((screen) => screen.includes('? Urgent?'));
+      await terminal.sendKeys('y', 'Enter');
+      expect(await terminal.waitForExit()).toBe(0);
+      expect(await terminal.screen()).toContain('ANSWER {"name":"Alice","count":3,"colour":"green","urgent":true}');
+    } finally {
+      await server.close();
     }
   });
 });
