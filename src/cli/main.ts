@@ -26,6 +26,8 @@ import { UsageError, toolArguments } from './tool-arguments';
 /** Exit code after Ctrl-C, as shells report a process ended by SIGINT. */
 const EXIT_INTERRUPTED = 130;
 const EXIT_FAILED = 1;
+/** How long Ctrl-C waits for the cancelled task's pending `tasks/result` to end before closing. */
+const CANCEL_SETTLE_MS = 3000;
 
 interface GlobalOptions {
   url: string;
@@ -39,9 +41,16 @@ interface GlobalOptions {
 class Invocation {
   display: TaskDisplay | undefined;
   taskId: string | undefined;
+  /** The wait for the task's result, while one runs. */
+  following: Promise<unknown> | undefined;
   readonly abort = new AbortController();
   private connection: Connection | undefined;
   private interrupted = false;
+
+  /** Whether Ctrl-C was pressed: the interruption then reports and exits, not the command. */
+  get wasInterrupted(): boolean {
+    return this.interrupted;
+  }
 
   constructor(private readonly options: GlobalOptions) {
     process.on('SIGINT', () => void this.interrupt());
@@ -88,6 +97,8 @@ class Invocation {
           CancelTaskResultSchema,
         );
         process.stderr.write(`Task ${taskId} ${task.status === 'cancelled' ? 'cancelled' : `is ${task.status}`}.\n`);
+        // The server now ends the pending `tasks/result`; closing before that would look like a crash.
+        await Promise.race([this.following, new Promise((resolve) => setTimeout(resolve, CANCEL_SETTLE_MS))]);
       } catch (error) {
         process.stderr.write(`Could not cancel task ${taskId}: ${describeError(error)}\n`);
       }
@@ -106,11 +117,12 @@ async function run(command: Command, body: (invocation: Invocation, client: Clie
   try {
     exitCode = await body(invocation, await invocation.client());
   } catch (error) {
+    if (invocation.wasInterrupted) return;
     invocation.display?.stop();
     process.stderr.write(`${describeError(error)}\n`);
     exitCode = EXIT_FAILED;
   }
-  await invocation.finish(exitCode);
+  if (!invocation.wasInterrupted) await invocation.finish(exitCode);
 }
 
 function describeError(error: unknown): string {
@@ -228,8 +240,11 @@ async function callTool(invocation: Invocation, client: Client, name: string, op
 async function waitForTask(invocation: Invocation, client: Client, task: Task, json: boolean): Promise<number> {
   invocation.taskId = task.taskId;
   invocation.display = createTaskDisplay(task.taskId);
-  const outcome = await followTask(client, task, invocation.display);
+  const following = followTask(client, task, invocation.display);
+  invocation.following = following.catch(() => undefined);
+  const outcome = await following;
   invocation.display.stop();
+  if (invocation.wasInterrupted) return EXIT_INTERRUPTED;
   return reportOutcome(outcome, json);
 }
 

@@ -56,14 +56,21 @@ export class TmuxTerminal {
     await this.tmux(['send-keys', ...keys]);
   }
 
-  /** Waits for the program to exit and returns its exit status. */
+  /**
+   * Waits for the program to exit and returns its exit status (128 + the signal's number when a signal
+   * ended it, as shells report it).
+   */
   async waitForExit(timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const [dead, status] = (await this.tmux(['display-message', '-p', '#{pane_dead} #{pane_dead_status}']))
+      // tmux marks the pane dead when the terminal closes, and learns the status a moment later.
+      const [dead, status, signal] = (
+        await this.tmux(['display-message', '-p', '#{pane_dead},#{pane_dead_status},#{pane_dead_signal}'])
+      )
         .trim()
-        .split(' ');
-      if (dead === '1') return Number(status);
+        .split(',');
+      if (dead === '1' && status) return Number(status);
+      if (dead === '1' && signal) return 128 + Number(signal);
       if (Date.now() > deadline) throw new Error(`The program did not exit. Last screen:\n${await this.screen()}`);
       await new Promise((resolve) => setTimeout(resolve, SCREEN_POLL_MS));
     }
