@@ -28,6 +28,8 @@ const EXIT_INTERRUPTED = 130;
 const EXIT_FAILED = 1;
 /** How long Ctrl-C waits for the cancelled task's pending `tasks/result` to end before closing. */
 const CANCEL_SETTLE_MS = 3000;
+/** How long the command waits for its connection to close before exiting anyway. */
+const CLOSE_TIMEOUT_MS = 2000;
 
 interface GlobalOptions {
   url: string;
@@ -79,7 +81,9 @@ class Invocation {
 
   async finish(exitCode: number): Promise<never> {
     this.display?.stop();
-    await this.connection?.close().catch(() => undefined);
+    // Closing ends the session's streams politely; a server that does not answer must not keep us here.
+    const closed = this.connection?.close().catch(() => undefined);
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())]);
     process.exit(exitCode);
   }
 

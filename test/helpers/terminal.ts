@@ -64,14 +64,14 @@ export class TmuxTerminal {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       // tmux marks the pane dead when the terminal closes, and learns the status a moment later.
-      const [dead, status, signal] = (
+      const state = (
         await this.tmux(['display-message', '-p', '#{pane_dead},#{pane_dead_status},#{pane_dead_signal}'])
-      )
-        .trim()
-        .split(',');
+      ).trim();
+      const [dead, status, signal] = state.split(',');
       if (dead === '1' && status) return Number(status);
       if (dead === '1' && signal) return 128 + Number(signal);
-      if (Date.now() > deadline) throw new Error(`The program did not exit. Last screen:\n${await this.screen()}`);
+      if (Date.now() > deadline)
+        throw new Error(`The program did not exit (${state}). Last screen:\n${await this.screen()}`);
       await new Promise((resolve) => setTimeout(resolve, SCREEN_POLL_MS));
     }
   }
