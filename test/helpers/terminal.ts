@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -13,19 +16,27 @@ const SCREEN_POLL_MS = 100;
  * and its exit status.
  */
 export class TmuxTerminal {
-  private constructor(private readonly socket: string) {}
+  private constructor(
+    private readonly socket: string,
+    private readonly statusFile: string,
+  ) {}
 
   /** Starts `argv` in a `columns`×`rows` terminal with `env` added to this process's environment. */
   static async start(
     argv: readonly string[],
     options: { env?: NodeJS.ProcessEnv; columns?: number; rows?: number } = {},
   ): Promise<TmuxTerminal> {
-    const terminal = new TmuxTerminal(`mcp-tasks-test-${randomUUID()}`);
+    const statusFile = path.join(mkdtempSync(path.join(tmpdir(), 'mcp-tasks-terminal-')), 'exit-status');
+    const terminal = new TmuxTerminal(`mcp-tasks-test-${randomUUID()}`, statusFile);
+    // A shell writes the program's exit status to a file: tmux does not always learn it (it can see
+    // the terminal close without reaping the process). The shell's trap keeps it alive through Ctrl-C
+    // (the program, started from it, gets SIGINT with its default handling).
+    const wrapped = ['sh', '-c', 'trap : INT; "$@"; echo "$?" > "$0"', statusFile, ...argv];
     // No user configuration: the pane's behaviour must not depend on who runs the tests. The pane is
     // kept before the program starts, so that even a program that exits at once leaves its status.
     const size = ['-x', String(options.columns ?? 120), '-y', String(options.rows ?? 30)];
     await terminal.tmux(
-      ['-f', '/dev/null', 'set-option', '-g', 'remain-on-exit', 'on', ';', 'new-session', '-d', ...size, ...argv],
+      ['-f', '/dev/null', 'set-option', '-g', 'remain-on-exit', 'on', ';', 'new-session', '-d', ...size, ...wrapped],
       { ...process.env, ...options.env },
     );
     return terminal;
@@ -56,22 +67,13 @@ export class TmuxTerminal {
     await this.tmux(['send-keys', ...keys]);
   }
 
-  /**
-   * Waits for the program to exit and returns its exit status (128 + the signal's number when a signal
-   * ended it, as shells report it).
-   */
+  /** Waits for the program to exit and returns its exit status (128 + the signal's number after a signal). */
   async waitForExit(timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      // tmux marks the pane dead when the terminal closes, and learns the status a moment later.
-      const state = (
-        await this.tmux(['display-message', '-p', '#{pane_dead},#{pane_dead_status},#{pane_dead_signal}'])
-      ).trim();
-      const [dead, status, signal] = state.split(',');
-      if (dead === '1' && status) return Number(status);
-      if (dead === '1' && signal) return 128 + Number(signal);
-      if (Date.now() > deadline)
-        throw new Error(`The program did not exit (${state}). Last screen:\n${await this.screen()}`);
+      const status = readStatus(this.statusFile);
+      if (status !== undefined) return status;
+      if (Date.now() > deadline) throw new Error(`The program did not exit. Last screen:\n${await this.screen()}`);
       await new Promise((resolve) => setTimeout(resolve, SCREEN_POLL_MS));
     }
   }
@@ -84,5 +86,14 @@ export class TmuxTerminal {
   private async tmux(args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
     const { stdout } = await run('tmux', ['-L', this.socket, ...args], { env });
     return stdout;
+  }
+}
+
+function readStatus(file: string): number | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim();
+    return text === '' ? undefined : Number(text);
+  } catch {
+    return undefined;
   }
 }
