@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const timeoutMs = shutdownTimeoutMs();
   installRuntime(process.env, { logger });
   const product = await startProduct(config, { worker: true, http: true, logger });
-  onShutdownSignal(() => product.close(), { timeoutMs });
+  onShutdownSignal(() => product.close(), { timeoutMs, logger });
   for (const warning of product.warnings) logger.warn({ event: 'startup.warning' }, warning);
   const ui = product.temporalUiUrl ? `, Temporal UI at ${product.temporalUiUrl}` : '';
   process.stdout.write(`Ready: MCP server at ${product.mcpUrl}${ui} (Temporal ${product.temporal.address})\n`);

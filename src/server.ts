@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   installRuntime(process.env, { logger });
   if (config.temporal.kind !== 'external') throw new Error('The server entry point needs TEMPORAL_ADDRESS');
   const product = await startProduct(config, { worker: false, http: true, logger });
-  onShutdownSignal(() => product.close(), { timeoutMs });
+  onShutdownSignal(() => product.close(), { timeoutMs, logger });
   for (const warning of product.warnings) logger.warn({ event: 'startup.warning' }, warning);
   process.stdout.write(`Ready: MCP server at ${product.mcpUrl} (Temporal ${product.temporal.address})\n`);
 }

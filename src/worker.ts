@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   installRuntime(process.env, { logger });
   if (config.temporal.kind !== 'external') throw new Error('The worker entry point needs TEMPORAL_ADDRESS');
   const product = await startProduct(config, { worker: true, http: false, logger });
-  onShutdownSignal(() => product.close(), { timeoutMs });
+  onShutdownSignal(() => product.close(), { timeoutMs, logger });
   const health = product.healthUrl ? `, health at ${product.healthUrl}` : '';
   process.stdout.write(
     `Ready: worker on task queue ${config.taskQueue}${health} (Temporal ${product.temporal.address})\n`,
