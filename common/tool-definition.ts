@@ -28,6 +28,12 @@ export interface WorkflowToolDefinition<
   /** Schema of `structuredContent`; a tool without one returns no `structuredContent`. */
   outputSchema: Output;
   taskSupport: TaskSupport;
+  /**
+   * Whether a call with these (validated) arguments finishes at once, so that a 2026-07-28 client is
+   * answered synchronously even though it could take a task. Only `optional` tools are asked.
+   * @default every call of an optional tool may be long
+   */
+  isQuickCall?: (args: z.output<Input>) => boolean;
   /** Default time limit of one task; `TOOL_TIME_LIMITS` overrides it per tool. */
   defaultTimeLimitSeconds: number;
   /**

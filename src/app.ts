@@ -8,6 +8,7 @@ import { auditPrincipal, noAuditSink, stderrAuditSink, type AuditActor, type Aud
 import { createMcpServer, type McpSessionOptions } from './mcp/create-mcp-server';
 import { RateLimiter } from './mcp/rate-limiter';
 import { TaskStatusRelay } from './mcp/task-status-relay';
+import { createModernHandler } from './mcp2026/modern-server';
 import { startHttpServer, type RunningHttpServer } from './mcp/http-server';
 import { loadSessionSecret } from './session-secret';
 import { TemporalTaskBackend } from './tasks/temporal-task-backend';
@@ -25,6 +26,9 @@ import { startHealthServer } from './ops/health-server';
 import { createLogger, type Logger } from './ops/logger';
 import { ProductMetrics } from './ops/metrics';
 import { allOf, temporalReachable, workerPolling, type ReadinessCheck } from './ops/readiness';
+
+/** How the server names itself on both wires. */
+const SERVER_INFO = { name: 'durable-mcp-tasks', version: '0.1.0' };
 
 /** Something started by {@link startProduct} that must be stopped, in reverse order. */
 type Stopper = () => Promise<void>;
@@ -201,6 +205,16 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
         maxSessionsPerOwner: config.maxSessionsPerOwner,
         sessionEndings: new TemporalSessionEndings({ client, taskQueue: config.taskQueue }),
+        // Without authentication, 2026-07-28 requests share stdio's local owner: the server is a local tool.
+        modern: createModernHandler({
+          backend,
+          tools: TOOL_CATALOG,
+          limits: config.limits,
+          timeLimitsSeconds,
+          serverInfo: SERVER_INFO,
+          localOwner: { scope: `local:${config.stdioScope}` },
+          rateLimits,
+        }),
         // With authentication the principal owns its tasks across sessions, replicas and restarts, and
         // its requests count together; without, each session owns its tasks and a client address's
         // sessions share their rate limits.

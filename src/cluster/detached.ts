@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -78,10 +78,44 @@ export function runningPid(target: Component): number | undefined {
   return Number.isInteger(pid) && pid > 0 && isLive(pid, target.marker) ? pid : undefined;
 }
 
-/** Waits until `pid` has exited; false when it is still running after `timeoutMs`. */
+/**
+ * Whether `pid` still holds what it had open: live with `marker`, or exiting. A dying process loses its
+ * command line (its memory is released first) before it closes its files and sockets, so an empty
+ * command line still holds its ports. In a process with threads (Node, Go) the main thread may already
+ * be a zombie while the others still run their exit, holding the shared file table: only when every
+ * thread is a zombie, or gone, has it let go of everything.
+ */
+function holdsResources(pid: number, marker: string): boolean {
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  const running = threads.some((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+    } catch {
+      return false;
+    }
+  });
+  if (!running) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline === '' || cmdline.includes(marker);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until `pid` has exited and closed its files and sockets (so that its ports can be taken again
+ * at once); false when it still runs after `timeoutMs`.
+ */
 export async function waitForExit(pid: number, marker: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (isLive(pid, marker)) {
+  while (holdsResources(pid, marker)) {
     if (Date.now() > deadline) return false;
     await sleep(100);
   }

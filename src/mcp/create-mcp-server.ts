@@ -9,7 +9,7 @@ import type { ToolCallResult } from '../../common/task-types';
 import { scopeKey, type TaskOwner } from '../tasks/owner';
 import { checkToolCallSize } from '../tasks/request-limits';
 import type { TaskBackend } from '../tasks/task-backend';
-import { toToolJsonSchema, type ToolDefinition } from '../tools/tool-definition';
+import { describeTool, type ToolDefinition } from '../tools/tool-definition';
 import { noAuditSink, type AuditActor, type AuditEvent, type AuditSink } from './audit-log';
 import { ProtocolError, invalidParams, toProtocolError } from './protocol-errors';
 import { TaskEngineError } from '../tasks/errors';
@@ -239,14 +239,7 @@ export function createMcpServer(options: McpServerOptions): Server {
   };
 
   onRequest('tools/list', z.unknown(), async () => ({
-    tools: tools.map((tool) => ({
-      name: tool.name,
-      title: tool.title,
-      description: tool.description,
-      inputSchema: toToolJsonSchema(tool.inputSchema, 'input'),
-      ...(tool.outputSchema && { outputSchema: toToolJsonSchema(tool.outputSchema, 'output') }),
-      execution: { taskSupport: tool.taskSupport },
-    })),
+    tools: tools.map((tool) => ({ ...describeTool(tool), execution: { taskSupport: tool.taskSupport } })),
   }));
 
   const CallParamsSchema = z.object({

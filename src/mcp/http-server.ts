@@ -27,6 +27,8 @@ import { errorMessage } from '../../common/error-message';
 import { operatorRoute } from '../ops/health-server';
 import type { ProductMetrics } from '../ops/metrics';
 import type { ReadinessCheck } from '../ops/readiness';
+import type { ModernHandler } from '../mcp2026/modern-server';
+import { MODERN_PROTOCOL_VERSION, claimsModernEra } from '../mcp2026/wire';
 
 export interface HttpServerOptions {
   host: string;
@@ -69,6 +71,11 @@ export interface HttpServerOptions {
    * operator's port (`HEALTH_PORT`) instead, which is not exposed to clients.
    */
   metrics?: ProductMetrics;
+  /**
+   * Serves requests of the 2026-07-28 revision (stateless, recognised by the protocol version in
+   * their `_meta`) on the same endpoint. Without it, only 2025-11-25 is served.
+   */
+  modern?: ModernHandler;
 }
 
 export interface RunningHttpServer {
@@ -173,6 +180,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         return jsonError(400, -32700, 'Parse error: the body is not valid JSON');
       }
     }
+
+    // Body first: a request that claims 2026-07-28 in its `_meta` is stateless and never touches a
+    // session, whatever `Mcp-Session-Id` it carries; the 2026-07-28 header alone claims it too.
+    if (
+      request.method === 'POST' &&
+      options.modern &&
+      (claimsModernEra(parsedBody) || request.headers.get('mcp-protocol-version')?.trim() === MODERN_PROTOCOL_VERSION)
+    ) {
+      return options.modern(parsedBody, {
+        headers: request.headers,
+        principal: identity.principal,
+        clientAddress: identity.clientAddress,
+        signal: request.signal,
+      });
+    }
+    const unsupported = unsupportedVersion(request);
+    if (unsupported) return unsupported;
 
     const invalid = isInitializeMessage(parsedBody) ? invalidInitialize(parsedBody) : undefined;
     if (invalid) return invalid;
@@ -394,20 +418,29 @@ function jsonError(status: number, code: number, message: string, headers: Recor
 }
 
 /**
+ * 400 for an `MCP-Protocol-Version` of a request of the 2025-11-25 era that the SDK does not speak.
+ * Checked here, not left to the SDK: a session resumed on this replica replays its initialize with
+ * this version, and an unsupported one must be the client's 400, not a failed resumption.
+ */
+function unsupportedVersion(request: Request): Response | undefined {
+  const version = request.headers.get('mcp-protocol-version');
+  if (version === null || SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
+  return jsonError(
+    400,
+    -32000,
+    `Bad Request: unsupported MCP-Protocol-Version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}, ` +
+      `and ${MODERN_PROTOCOL_VERSION} with the version in each request's _meta)`,
+  );
+}
+
+/**
  * What Streamable HTTP requires of a request's method and headers, checked before a session exists
  * (the SDK transport checks the same, but only once a session was opened for the request).
  */
 function checkShape(request: Request): Response | undefined {
-  // Checked here, not left to the SDK: a session resumed on this replica replays its initialize with
-  // this version, and an unsupported one must be the client's 400, not a failed resumption.
-  const version = request.headers.get('mcp-protocol-version');
-  if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    return jsonError(
-      400,
-      -32000,
-      `Bad Request: unsupported MCP-Protocol-Version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
-    );
-  }
+  // A POST's version is checked once its body tells which revision it speaks.
+  const unsupported = request.method === 'POST' ? undefined : unsupportedVersion(request);
+  if (unsupported) return unsupported;
   const accept = request.headers.get('accept') ?? '';
   if (request.method === 'POST') {
     const contentType = request.headers.get('content-type') ?? '';

@@ -52,6 +52,23 @@ export interface RunCallOptions {
   onProgress?: (progress: ProgressDetails) => void;
 }
 
+/**
+ * How a terminal task ended, in the engine's terms; each wire protocol derives its own status and
+ * shape from it (2025-11-25 reports a tool's error result as `failed`, 2026-07-28 as `completed`).
+ */
+export type TaskOutcome =
+  /** The tool produced a result: its own, an `isError` one included. */
+  | { kind: 'result'; result: ToolCallResult; isToolError: boolean }
+  /** The task ended without a tool result: an internal error, its time limit, or an operator. */
+  | { kind: 'failure'; message: string }
+  | { kind: 'cancelled' };
+
+/** A task as it is now, with its outcome once it is terminal. */
+export interface TaskWithOutcome {
+  task: TaskView;
+  outcome?: TaskOutcome;
+}
+
 export interface ListTasksPage {
   tasks: TaskView[];
   nextCursor?: string;
@@ -84,6 +101,11 @@ export interface TaskBackend {
    * `signal` stops the read.
    */
   getTaskResult(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<ToolCallResult>;
+  /**
+   * The task as it is now and, once terminal, how it ended. Never waits. Throws `TaskNotFoundError`.
+   * `signal` stops the read.
+   */
+  getTaskWithOutcome(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<TaskWithOutcome>;
   /**
    * Resolves once the task's execution has closed (completed, failed, cancelled or timed out), or is
    * gone. Learns of it from the engine's own notice of the close, not by polling, so a caller waiting

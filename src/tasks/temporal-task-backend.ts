@@ -8,6 +8,7 @@ import { MIN_RESULT_RETENTION_MS } from '../../common/task-expiry';
 import type { TaskLimits } from '../config';
 import type { InputResponse } from '../../common/elicitation';
 import {
+  CLIENT_FACING_FAILURE_TYPES,
   LOCAL_TENANT,
   isTerminalStatus,
   type ProgressDetails,
@@ -35,7 +36,16 @@ import { decodeCursor, encodeCursor } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
 import { checkAnswerSize } from './request-limits';
 import { callWorkflowIdFor, isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskId, type TaskOwner } from './owner';
-import type { CallSpec, ListTasksPage, RunCallOptions, TaskBackend, TaskSpec, TaskView } from './task-backend';
+import type {
+  CallSpec,
+  ListTasksPage,
+  RunCallOptions,
+  TaskBackend,
+  TaskOutcome,
+  TaskSpec,
+  TaskView,
+  TaskWithOutcome,
+} from './task-backend';
 import { CANCELLED_MESSAGE, TaskReader, isNotFound, type TaskMemo } from './task-reader';
 import { explainWorkflowFailure } from './workflow-failures';
 
@@ -191,17 +201,49 @@ export class TemporalTaskBackend implements TaskBackend {
     taskId: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<ToolCallResult> {
+    const { task, outcome } = await this.getTaskWithOutcome(owner, taskId, options);
+    switch (outcome?.kind) {
+      case 'result':
+        return outcome.result;
+      case 'failure':
+        return errorResult(outcome.message);
+      case 'cancelled':
+        return errorResult(CANCELLED_MESSAGE);
+      default:
+        throw new TaskNotTerminalError(taskId, task.status);
+    }
+  }
+
+  async getTaskWithOutcome(
+    owner: TaskOwner,
+    taskId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<TaskWithOutcome> {
     return this.guard(async () => {
       const loaded = await this.reader.read(owner, taskId);
-      switch (loaded.view.status) {
-        case 'completed':
-          return (await this.client.workflow.getHandle(loaded.workflowId, loaded.runId).result()) as ToolCallResult;
-        case 'failed':
-          return loaded.failure?.toolResult ?? errorResult(loaded.view.statusMessage ?? 'The task failed.');
+      const task = loaded.view;
+      switch (task.status) {
+        case 'completed': {
+          const result = (await this.client.workflow
+            .getHandle(loaded.workflowId, loaded.runId)
+            .result()) as ToolCallResult;
+          return { task, outcome: { kind: 'result', result, isToolError: result.isError === true } };
+        }
+        case 'failed': {
+          // As a plain call reports it: a failure the tool reported for the client is its error result.
+          const failure = loaded.failure;
+          const message = task.statusMessage ?? 'The task failed.';
+          const reportedByTool =
+            failure?.toolResult !== undefined || CLIENT_FACING_FAILURE_TYPES.has(failure?.type ?? '');
+          const outcome: TaskOutcome = reportedByTool
+            ? { kind: 'result', result: failure?.toolResult ?? errorResult(message), isToolError: true }
+            : { kind: 'failure', message };
+          return { task, outcome };
+        }
         case 'cancelled':
-          return errorResult(CANCELLED_MESSAGE);
+          return { task, outcome: { kind: 'cancelled' } };
         default:
-          throw new TaskNotTerminalError(taskId, loaded.view.status);
+          return { task };
       }
     }, options);
   }

@@ -6,6 +6,8 @@ export interface ClosedFailure {
   message: string;
   /** The tool's own error result, when the tool produced one. */
   toolResult?: ToolCallResult;
+  /** The `ApplicationFailure` type the task closed with, when it closed with one. */
+  type?: string;
 }
 
 interface FailureLike {
@@ -51,7 +53,11 @@ export function explainWorkflowFailure(err: unknown, limits: { timeLimitSeconds:
       return { message: `The task timed out after ${limits.timeLimitSeconds} seconds (its time limit).` };
     case 'ApplicationFailure': {
       const detail = cause.details?.[0];
-      return { message: cause.message || 'The task failed.', toolResult: isToolResult(detail) ? detail : undefined };
+      return {
+        message: cause.message || 'The task failed.',
+        toolResult: isToolResult(detail) ? detail : undefined,
+        ...(cause.type && { type: cause.type }),
+      };
     }
     default:
       return { message: cause?.message || (err as FailureLike).message || 'The task failed.' };

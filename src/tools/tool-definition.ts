@@ -27,6 +27,17 @@ export interface LocalToolDefinition {
 
 export type ToolDefinition = WorkflowToolDefinition | LocalToolDefinition;
 
+/** What `tools/list` shows of a tool in every protocol revision (2025-11-25 adds `execution`). */
+export function describeTool(tool: ToolDefinition): Record<string, unknown> {
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: toToolJsonSchema(tool.inputSchema, 'input'),
+    ...(tool.outputSchema && { outputSchema: toToolJsonSchema(tool.outputSchema, 'output') }),
+  };
+}
+
 /** A JSON Schema value, as `z.toJSONSchema` produces it. */
 type JsonSchemaNode = { [key: string]: unknown };
 

@@ -16,6 +16,22 @@ export async function timeEach(n: number, fn: (i: number) => Promise<unknown>): 
   return times;
 }
 
+/**
+ * Times each of `fns` `n` times, taking turns (one run of each, then again), so that a machine whose
+ * load drifts during the measurement weighs on every system alike; the milliseconds of each, per fn.
+ */
+export async function timeTakingTurns(n: number, fns: Array<() => Promise<unknown>>): Promise<number[][]> {
+  const times = fns.map((): number[] => []);
+  for (let i = 0; i < n; i++) {
+    for (const [which, fn] of fns.entries()) {
+      const start = performance.now();
+      await fn();
+      times[which]!.push(performance.now() - start);
+    }
+  }
+  return times;
+}
+
 /** Runs `total` operations over `concurrency` loops; each operation's time and the operations per second. */
 export async function throughput(
   concurrency: number,

@@ -22,7 +22,7 @@ import { taskStartOptions } from '../../src/tasks/temporal-task-backend';
 import { ScopeSearchAttribute } from '../../workflows/definitions';
 import { startInMemoryMcpServer, type InMemoryMcpServer } from './in-memory-sdk';
 import { finishSignal, rawInstantWorkflow, type RawActivities } from './raw-workflows';
-import { latencyRow, mb, ms, percentile, throughput, timeEach } from './stats';
+import { latencyRow, mb, ms, percentile, throughput, timeEach, timeTakingTurns } from './stats';
 
 const NO_WORK = { name: 'long_running_operation', arguments: { duration: 0, steps: 1 } };
 const LONG_WORK = { name: 'long_running_operation', arguments: { duration: 3600, steps: 1 } };
@@ -161,19 +161,23 @@ export async function benchTasks({ config, scale }: TaskBenchOptions): Promise<v
 }
 
 async function latency(mine: McpSession, inMemory: McpSession, raw: RawTemporal, n: number): Promise<void> {
-  const createToResult = {
-    product: await timeEach(n, () => mine.createToResult()),
-    raw: await timeEach(n, () => raw.startToResult()),
-    memory: await timeEach(n, () => inMemory.createToResult()),
+  const time = async (fns: Array<() => Promise<unknown>>) => {
+    const [product, raw, memory] = await timeTakingTurns(n, fns);
+    return { product: product!, raw: raw!, memory: memory! };
   };
+  const createToResult = await time([
+    () => mine.createToResult(),
+    () => raw.startToResult(),
+    () => inMemory.createToResult(),
+  ]);
   const myRunning = await mine.create(LONG_WORK);
   const rawRunning = await raw.start('rawWaitingWorkflow');
   const memoryRunning = await inMemory.create(LONG_WORK);
-  const getRunning = {
-    product: await timeEach(n, () => mine.get(myRunning.taskId)),
-    raw: await timeEach(n, () => rawRunning.describe()),
-    memory: await timeEach(n, () => inMemory.get(memoryRunning.taskId)),
-  };
+  const getRunning = await time([
+    () => mine.get(myRunning.taskId),
+    () => rawRunning.describe(),
+    () => inMemory.get(memoryRunning.taskId),
+  ]);
   await mine.cancel(myRunning.taskId);
   await rawRunning.signal(finishSignal);
   const myDone = await mine.create(NO_WORK);
@@ -182,11 +186,11 @@ async function latency(mine: McpSession, inMemory: McpSession, raw: RawTemporal,
   await rawDone.result();
   const memoryDone = await inMemory.create(NO_WORK);
   await inMemory.result(memoryDone.taskId);
-  const getDone = {
-    product: await timeEach(n, () => mine.get(myDone.taskId)),
-    raw: await timeEach(n, () => rawDone.describe()),
-    memory: await timeEach(n, () => inMemory.get(memoryDone.taskId)),
-  };
+  const getDone = await time([
+    () => mine.get(myDone.taskId),
+    () => rawDone.describe(),
+    () => inMemory.get(memoryDone.taskId),
+  ]);
   console.log('\n## Latency, one client, sequential (p50 / p95)');
   console.log('| operation | n | product | raw Temporal | SDK in-memory store | product ÷ raw (p50) |');
   console.log('|---|---|---|---|---|---|');
@@ -207,6 +211,15 @@ async function latency(mine: McpSession, inMemory: McpSession, raw: RawTemporal,
   );
 }
 
+type Run = { times: number[]; perSecond: number };
+
+/** Runs of one system as one: every operation's time, and operations over the time they took together. */
+function combineRuns(runs: Run[]): Run {
+  const times = runs.flatMap((run) => run.times);
+  const seconds = runs.reduce((sum, run) => sum + run.times.length / run.perSecond, 0);
+  return { times, perSecond: times.length / seconds };
+}
+
 async function load(
   product: RunningProduct,
   memory: InMemoryMcpServer,
@@ -217,9 +230,15 @@ async function load(
 ): Promise<void> {
   const mine = await Promise.all(Array.from({ length: concurrency }, () => connect(product.mcpUrl!)));
   const theirs = await Promise.all(Array.from({ length: concurrency }, () => connect(memory.url)));
-  const productRun = await throughput(concurrency, total, (loop) => mine[loop]!.createToResult());
-  const rawRun = await throughput(concurrency, total, () => raw.startToResult());
-  const memoryRun = await throughput(concurrency, total, (loop) => theirs[loop]!.createToResult());
+  // Two rounds each, taking turns, so that a drift in the machine's load weighs on both alike.
+  const rounds = 2;
+  const runs: Array<Array<{ times: number[]; perSecond: number }>> = [[], [], []];
+  for (let round = 0; round < rounds; round++) {
+    runs[0]!.push(await throughput(concurrency, total / rounds, (loop) => mine[loop]!.createToResult()));
+    runs[1]!.push(await throughput(concurrency, total / rounds, () => raw.startToResult()));
+    runs[2]!.push(await throughput(concurrency, total / rounds, (loop) => theirs[loop]!.createToResult()));
+  }
+  const [productRun, rawRun, memoryRun] = runs.map(combineRuns) as [Run, Run, Run];
   console.log(`\n## Sustained create → result, ${concurrency} concurrent clients, ${total} tasks in all`);
   console.log('| system | tasks/s | p50 | p95 | ÷ raw (tasks/s) |');
   console.log('|---|---|---|---|---|');

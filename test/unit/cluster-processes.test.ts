@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -108,5 +109,35 @@ describe('detached cluster processes', () => {
     expect(await waitForExit(pid, target.marker, 5000)).toBe(true);
     expect(existsSync(target.pidFile)).toBe(true);
     expect(runningPid(target)).toBeUndefined();
+  });
+
+  it('waits after a SIGKILL until the process has let go of its port, so that a restart can take it at once', async () => {
+    // Exiting, a process loses its command line before it closes its sockets: a port freed only then
+    // made a restart right after the kill find its port taken. A process with much memory to release
+    // widens that window, so the listener allocates some before it listens.
+    for (let round = 0; round < 5; round++) {
+      const target = component(dir, `listener-${round}`, dir);
+      const script =
+        "const keep = Array.from({ length: 64 }, () => Buffer.alloc(4 << 20, 1)); require('net').createServer()" +
+        ".listen({ host: '127.0.0.1', port: 0 }, function () { console.log('port=' + this.address().port, keep.length); });" +
+        ' setInterval(() => {}, 1000);';
+      const pid = spawnDetached(target, {
+        command: process.execPath,
+        args: ['-e', script, dir],
+        env: { PATH: process.env.PATH },
+        cwd: dir,
+      });
+      started.push(pid);
+      await waitForLog(target, 'port=');
+      const port = Number(/port=(\d+)/.exec(readFileSync(target.logFile, 'utf8'))![1]);
+      process.kill(pid, 'SIGKILL');
+      expect(await waitForExit(pid, target.marker, 10_000)).toBe(true);
+      const probe = createServer();
+      await new Promise<void>((resolve, reject) => {
+        probe.once('error', reject);
+        probe.listen({ host: '127.0.0.1', port, exclusive: true }, resolve);
+      });
+      await new Promise((resolve) => probe.close(resolve));
+    }
   });
 });

@@ -63,6 +63,7 @@ export const longRunningOperationTool = defineWorkflowTool({
   inputSchema: LongRunningOperationArgsSchema,
   outputSchema: undefined,
   taskSupport: 'optional',
+  isQuickCall: (args) => args.duration < 1,
   defaultTimeLimitSeconds: MAX_OPERATION_SECONDS + 300,
   workflow: longRunningOperationWorkflow,
 });

@@ -1,0 +1,325 @@
+import { z } from 'zod';
+import type { Principal } from '../auth/principal';
+import { principalOwner } from '../auth/principal';
+import type { TaskLimits } from '../config';
+import { toProtocolError } from '../mcp/protocol-errors';
+import type { RateLimiter } from '../mcp/rate-limiter';
+import { TaskAlreadyTerminalError, TaskNotCancellableError } from '../tasks/errors';
+import { scopeKey, type TaskOwner } from '../tasks/owner';
+import { checkToolCallSize } from '../tasks/request-limits';
+import type { TaskBackend } from '../tasks/task-backend';
+import { describeTool, type ToolDefinition } from '../tools/tool-definition';
+import { createTaskResult, detailedTask, toInputResponse } from './task-shapes';
+import {
+  CLIENT_CAPABILITIES_META,
+  MODERN_PROTOCOL_VERSION,
+  ModernErrorCode,
+  ModernWireError,
+  PROTOCOL_VERSION_META,
+  SERVER_INFO_META,
+  TASKS_EXTENSION,
+  checkRoutingHeaders,
+  missingTasksExtension,
+} from './wire';
+
+export interface ModernServerOptions {
+  backend: TaskBackend;
+  tools: readonly ToolDefinition[];
+  limits: TaskLimits;
+  /** Time limit in seconds of each workflow tool, by name. */
+  timeLimitsSeconds: Record<string, number>;
+  serverInfo: { name: string; version: string };
+  /**
+   * Owner of every task when the request carries no authenticated principal: this revision has no
+   * sessions, so without authentication there is one owner, and a task id is a bearer secret.
+   */
+  localOwner: TaskOwner;
+  /** Shared with the 2025-11-25 wire, so that a client's budget is one whatever it speaks. */
+  rateLimits?: { create: RateLimiter; request: RateLimiter };
+}
+
+/** What the HTTP layer knows of a request besides its body. */
+export interface ModernRequestContext {
+  headers: Headers;
+  principal?: Principal;
+  clientAddress?: string;
+  /** Aborted when the client goes away: a synchronous call's workflow is then cancelled. */
+  signal: AbortSignal;
+}
+
+/** Serves one 2026-07-28 POST body, already parsed, and answers it as HTTP. */
+export type ModernHandler = (body: unknown, context: ModernRequestContext) => Promise<Response>;
+
+/** Methods this revision removed, or that this server does not serve; −32601 before any header check. */
+const SERVED_METHODS = new Set([
+  'server/discover',
+  'tools/list',
+  'tools/call',
+  'tasks/get',
+  'tasks/update',
+  'tasks/cancel',
+]);
+
+/** How long a client may cache `server/discover` and `tools/list`: both change only with a new release. */
+const DISCOVER_TTL_MS = 3_600_000;
+
+const TaskIdParamsSchema = z.looseObject({ taskId: z.string().max(200) });
+const UpdateParamsSchema = z.looseObject({
+  taskId: z.string().max(200),
+  inputResponses: z.record(z.string(), z.unknown()),
+});
+const CallParamsSchema = z.looseObject({
+  name: z.string(),
+  arguments: z.record(z.string(), z.unknown()).optional(),
+});
+
+interface ParsedRequest {
+  id: string | number;
+  method: string;
+  params: Record<string, unknown>;
+  capabilities: { extensions?: Record<string, unknown> };
+  owner: TaskOwner;
+  limitKey: string;
+  signal: AbortSignal;
+}
+
+/**
+ * The 2026-07-28 wire adapter over the task engine: stateless, so every request names its version,
+ * its capabilities and (through its token) its owner. Version-specific shapes live here and in
+ * `task-shapes.ts`; the engine is the same one the 2025-11-25 wire uses.
+ */
+export function createModernHandler(options: ModernServerOptions): ModernHandler {
+  const { backend, tools, limits } = options;
+  const withServerInfo = (result: Record<string, unknown>): Record<string, unknown> => ({
+    ...result,
+    _meta: { ...(result._meta as Record<string, unknown> | undefined), [SERVER_INFO_META]: options.serverInfo },
+  });
+  const limit = (kind: 'create' | 'request', key: string): void => {
+    if (options.rateLimits && !options.rateLimits[kind].take(key)) {
+      const perMinute = kind === 'create' ? limits.createRatePerMinute : limits.requestRatePerMinute;
+      throw new ModernWireError(
+        ModernErrorCode.InternalError,
+        `Rate limit exceeded: at most ${perMinute} ${kind === 'create' ? 'tool calls' : 'task requests'} per minute per client; retry later`,
+      );
+    }
+  };
+  const declaresTasks = (request: ParsedRequest): boolean =>
+    request.capabilities.extensions?.[TASKS_EXTENSION] !== undefined;
+  const parse = <T>(schema: z.ZodType<T>, request: ParsedRequest): T => {
+    const parsed = schema.safeParse(request.params);
+    if (parsed.success) return parsed.data;
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ModernWireError(
+      ModernErrorCode.InvalidParams,
+      `Invalid ${request.method} params: ${problems.join('; ')}`,
+    );
+  };
+  const requireTasks = (request: ParsedRequest): void => {
+    if (!declaresTasks(request)) throw missingTasksExtension(request.method);
+    limit('request', request.limitKey);
+  };
+
+  const discover = (): Record<string, unknown> => ({
+    resultType: 'complete',
+    supportedVersions: [MODERN_PROTOCOL_VERSION],
+    capabilities: { tools: {}, extensions: { [TASKS_EXTENSION]: {} } },
+    serverInfo: options.serverInfo,
+    // The same for every caller: the tools and the extension do not depend on who asks.
+    cacheScope: 'public',
+    ttlMs: DISCOVER_TTL_MS,
+  });
+
+  const listTools = (): Record<string, unknown> => ({
+    resultType: 'complete',
+    tools: tools.map(describeTool),
+    // The catalog is fixed for the life of the process and the same for every caller.
+    cacheScope: 'public',
+    ttlMs: DISCOVER_TTL_MS,
+  });
+
+  /**
+   * The server decides whether a call becomes a task: a tool that must run as a task becomes one (and
+   * needs the extension), an optional one becomes one when this request declared the extension and
+   * the tool does not say the call is quick, and any other runs synchronously. `params.task` of
+   * 2025-11-25 is ignored.
+   */
+  const callTool = async (request: ParsedRequest): Promise<Record<string, unknown>> => {
+    limit('create', request.limitKey);
+    const params = parse(CallParamsSchema, request);
+    const tool = tools.find((candidate) => candidate.name === params.name);
+    if (!tool) throw new ModernWireError(ModernErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
+    if (tool.taskSupport === 'required' && !declaresTasks(request)) {
+      throw missingTasksExtension(`Tool ${tool.name}, which runs only as a task,`);
+    }
+    const args = tool.inputSchema.safeParse(params.arguments ?? {});
+    if (!args.success) {
+      const problems = args.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      throw new ModernWireError(
+        ModernErrorCode.InvalidParams,
+        `Invalid arguments for ${tool.name}: ${problems.join('; ')}`,
+      );
+    }
+    if (tool.kind === 'local') {
+      const result = await tool.execute(args.data, { limits, timeLimitsSeconds: options.timeLimitsSeconds });
+      return { ...result, resultType: 'complete' };
+    }
+    const timeLimitSeconds = options.timeLimitsSeconds[tool.name] ?? tool.defaultTimeLimitSeconds;
+    checkToolCallSize({ arguments: args.data }, limits);
+    const asTask =
+      tool.taskSupport === 'required' ||
+      (tool.taskSupport === 'optional' && declaresTasks(request) && !tool.isQuickCall?.(args.data));
+    const call = { tool: tool.name, workflow: tool.workflow, arguments: args.data, timeLimitSeconds };
+    if (!asTask) {
+      const result = await backend.runCall(request.owner, call, { signal: request.signal });
+      return { ...result, resultType: 'complete' };
+    }
+    // Answered only once the task is started and readable by every replica (the engine waits for it).
+    return createTaskResult(await backend.createTask(request.owner, call));
+  };
+
+  const getTask = async (request: ParsedRequest): Promise<Record<string, unknown>> => {
+    requireTasks(request);
+    const { taskId } = parse(TaskIdParamsSchema, request);
+    return { resultType: 'complete', ...detailedTask(await backend.getTaskWithOutcome(request.owner, taskId)) };
+  };
+
+  /**
+   * Answers the task's outstanding questions. Keys that are not outstanding are ignored (answered
+   * before, never asked, or of a task that already ended); an answer that breaks its question's
+   * schema is refused with the reason, and the question stays outstanding.
+   */
+  const updateTask = async (request: ParsedRequest): Promise<Record<string, unknown>> => {
+    requireTasks(request);
+    const { taskId, inputResponses } = parse(UpdateParamsSchema, request);
+    const task = await backend.getTask(request.owner, taskId);
+    const question = task.status === 'input_required' ? task.pendingInput : undefined;
+    if (question && Object.hasOwn(inputResponses, question.requestId)) {
+      const response = toInputResponse(question.requestId, inputResponses[question.requestId]);
+      if (typeof response === 'string') {
+        throw new ModernWireError(
+          ModernErrorCode.InvalidParams,
+          `Invalid answer to ${question.requestId}: ${response}`,
+        );
+      }
+      await backend.provideInput(request.owner, taskId, response, { signal: request.signal });
+    }
+    return { resultType: 'complete' };
+  };
+
+  /** An acknowledgement: the work stops; a task that already ended, or cannot stop any more, stays as it is. */
+  const cancelTask = async (request: ParsedRequest): Promise<Record<string, unknown>> => {
+    requireTasks(request);
+    const { taskId } = parse(TaskIdParamsSchema, request);
+    try {
+      await backend.cancelTask(request.owner, taskId);
+    } catch (err) {
+      if (!(err instanceof TaskAlreadyTerminalError) && !(err instanceof TaskNotCancellableError)) throw err;
+    }
+    return { resultType: 'complete' };
+  };
+
+  const dispatch = (request: ParsedRequest): Promise<Record<string, unknown>> | Record<string, unknown> => {
+    switch (request.method) {
+      case 'server/discover':
+        return discover();
+      case 'tools/list':
+        return listTools();
+      case 'tools/call':
+        return callTool(request);
+      case 'tasks/get':
+        return getTask(request);
+      case 'tasks/update':
+        return updateTask(request);
+      default:
+        return cancelTask(request);
+    }
+  };
+
+  return async (body, context) => {
+    const id = requestIdOf(body);
+    try {
+      const request = classify(body, context, options.localOwner);
+      if (request === undefined) return new Response(null, { status: 202 });
+      const result = await dispatch(request);
+      return Response.json({ jsonrpc: '2.0', id: request.id, result: withServerInfo(result) });
+    } catch (err) {
+      const wire = err instanceof ModernWireError ? err : fromEngineError(err);
+      return Response.json(
+        {
+          jsonrpc: '2.0',
+          id: id ?? null,
+          error: { code: wire.code, message: wire.message, ...(wire.data !== undefined && { data: wire.data }) },
+        },
+        { status: wire.httpStatus },
+      );
+    }
+  };
+}
+
+/**
+ * Checks what every request of this revision must carry, in the order that tells the client the most:
+ * the version it claims, the method (a removed or unknown one is −32601 whatever its headers), its
+ * capabilities, then the routing headers. Undefined for a notification, which has nothing to answer.
+ */
+function classify(body: unknown, context: ModernRequestContext, localOwner: TaskOwner): ParsedRequest | undefined {
+  const message = body as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
+  if (message.jsonrpc !== '2.0' || typeof message.method !== 'string') {
+    throw new ModernWireError(ModernErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 request', 400);
+  }
+  const params =
+    typeof message.params === 'object' && message.params !== null && !Array.isArray(message.params)
+      ? (message.params as Record<string, unknown>)
+      : {};
+  const meta = (params._meta ?? {}) as Record<string, unknown>;
+  const version = meta[PROTOCOL_VERSION_META];
+  if (typeof version !== 'string') {
+    throw new ModernWireError(
+      ModernErrorCode.InvalidParams,
+      `Invalid params: _meta["${PROTOCOL_VERSION_META}"] is required on every request of ${MODERN_PROTOCOL_VERSION}`,
+      400,
+    );
+  }
+  if (version !== MODERN_PROTOCOL_VERSION) {
+    throw new ModernWireError(
+      ModernErrorCode.UnsupportedVersion,
+      `Unsupported protocol version ${version}; this endpoint speaks ${MODERN_PROTOCOL_VERSION} (and 2025-11-25 after initialize)`,
+      400,
+      { supported: [MODERN_PROTOCOL_VERSION], requested: version },
+    );
+  }
+  const id = requestIdOf(body);
+  if (id === undefined) return undefined;
+  if (!SERVED_METHODS.has(message.method)) {
+    throw new ModernWireError(ModernErrorCode.MethodNotFound, `Method not found: ${message.method}`, 404);
+  }
+  const capabilities = meta[CLIENT_CAPABILITIES_META];
+  if (typeof capabilities !== 'object' || capabilities === null || Array.isArray(capabilities)) {
+    throw new ModernWireError(
+      ModernErrorCode.InvalidParams,
+      `Invalid params: _meta["${CLIENT_CAPABILITIES_META}"] is required on every request (use {} for none)`,
+      400,
+    );
+  }
+  checkRoutingHeaders(context.headers, { method: message.method, params, version });
+  const owner = context.principal ? principalOwner(context.principal) : localOwner;
+  return {
+    id,
+    method: message.method,
+    params,
+    capabilities: capabilities,
+    owner,
+    limitKey: context.principal ? scopeKey(owner) : `address:${context.clientAddress ?? 'unknown'}`,
+    signal: context.signal,
+  };
+}
+
+function requestIdOf(body: unknown): string | number | undefined {
+  const id = (body as { id?: unknown } | null)?.id;
+  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+}
+
+/** An engine error as the 2025-11-25 wire names it: the codes of both revisions agree here. */
+function fromEngineError(err: unknown): ModernWireError {
+  const mapped = toProtocolError(err) as Error & { code?: number; data?: unknown };
+  return new ModernWireError(mapped.code ?? ModernErrorCode.InternalError, mapped.message, 200, mapped.data);
+}
