@@ -22,6 +22,10 @@ import { TemporalSessionEndings } from './temporal/session-endings';
 import { TOOL_CATALOG, resolveTimeLimits } from './tools/catalog';
 import { closeMemoryStore, memoryStore, pruneAllExports, type ActivityObserver } from '../activities';
 import { errorMessage } from '../common/error-message';
+import { startHealthServer } from './ops/health-server';
+import { createLogger, type Logger } from './ops/logger';
+import { ProductMetrics } from './ops/metrics';
+import { allOf, temporalReachable, workerPolling, type ReadinessCheck } from './ops/readiness';
 
 /** How the server names itself on both wires. */
 const SERVER_INFO = { name: 'durable-mcp-tasks', version: '0.1.0' };
@@ -40,8 +44,10 @@ export interface ProductParts {
   activityObserver?: ActivityObserver;
   /** Where audit events go; defaults to what `AUDIT_LOG` says. */
   auditSink?: AuditSink;
-  /** Where messages for the operator go (e.g. an identity provider that cannot be reached). @default stderr */
+  /** Where messages for the operator go (e.g. an identity provider that cannot be reached). @default the logger, as warnings */
   log?: (message: string) => void;
+  /** The process's logger. @default JSON lines on stderr at `LOG_LEVEL` */
+  logger?: Logger;
 }
 
 export interface RunningProduct {
@@ -55,6 +61,12 @@ export interface RunningProduct {
   client: Client;
   /** Builds an MCP server for `owner`, e.g. for stdio. */
   createMcpServerFor(owner: TaskOwner, session?: McpSessionOptions): Server;
+  /** The product's Prometheus metrics (what `/metrics` serves). */
+  metrics: ProductMetrics;
+  /** What `/readyz` answers: Temporal reachable, and the worker polling where this process runs one. */
+  ready: ReadinessCheck;
+  /** `http://host:port` of the operator's port (`HEALTH_PORT`), when served. */
+  healthUrl?: string;
   /** Stops everything this call started, the embedded Temporal server last. */
   close(): Promise<void>;
 }
@@ -90,6 +102,9 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
 
     const client = await connectClient(endpoint);
     stoppers.push(() => client.connection.close());
+    const logger = parts.logger ?? createLogger();
+    const metrics = new ProductMetrics();
+    const readinessChecks = [temporalReachable(client)];
 
     if (parts.worker) {
       const memoryDbFile = path.join(config.dataDir, 'memory.db');
@@ -128,6 +143,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       // Run (and register the stop of) the worker at once: a worker that was created but never run
       // holds its connection open, and the connection may only close once the worker has stopped.
       const running = worker.run();
+      readinessChecks.push(workerPolling(worker));
       stoppers.push(async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;
@@ -166,7 +182,10 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         actor,
         rateLimits,
         statusRelay,
+        metrics,
+        logger,
       });
+    const ready = allOf(readinessChecks);
 
     let http: RunningHttpServer | undefined;
     if (parts.http) {
@@ -179,7 +198,9 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
         publicUrl: config.publicUrl,
         auth: config.auth,
         allowUnauthenticated: config.allowUnauthenticated,
-        log: parts.log,
+        log: parts.log ?? ((message) => logger.warn({ event: 'http.problem' }, message)),
+        ready,
+        metrics,
         allowedOrigins: config.allowedOrigins,
         sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
         maxSessionsPerOwner: config.maxSessionsPerOwner,
@@ -218,6 +239,12 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       stoppers.push(() => http!.close());
     }
 
+    const health =
+      config.healthPort === undefined
+        ? undefined
+        : await startHealthServer({ host: config.healthHost, port: config.healthPort, ready, metrics });
+    if (health) stoppers.push(() => health.close());
+
     return {
       temporal: endpoint,
       temporalUiUrl: devServer?.uiUrl,
@@ -226,6 +253,9 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       mcpSessionCount: () => http?.sessionCount() ?? 0,
       client,
       createMcpServerFor,
+      metrics,
+      ready,
+      healthUrl: health?.url,
       close,
     };
   } catch (err) {

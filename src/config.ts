@@ -130,6 +130,13 @@ export interface Config {
    * by workers on many hosts. @default undefined (SQLite in `DATA_DIR/memory.db`)
    */
   databaseUrl: string | undefined;
+  /**
+   * The operator's port (`/healthz`, `/readyz`, `/metrics`, without authentication), for the worker
+   * process and for scraping a server that requires tokens. @default undefined (not served)
+   */
+  healthPort: number | undefined;
+  /** Interface of the operator's port. @default '127.0.0.1' */
+  healthHost: string;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -362,5 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditLog: auditLogFromEnv(env.AUDIT_LOG),
     exportRetentionDays: intFromEnv(env, 'EXPORT_RETENTION_DAYS', 7, 1),
     databaseUrl: databaseUrlFromEnv(env.DATABASE_URL),
+    healthPort: env.HEALTH_PORT ? intFromEnv(env, 'HEALTH_PORT', 0) : undefined,
+    healthHost: env.HEALTH_HOST || '127.0.0.1',
   };
 }

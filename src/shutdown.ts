@@ -1,3 +1,5 @@
+import type { Logger } from './ops/logger';
+
 /** How long a shutdown may take before the process exits anyway. @default 15_000 */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 15_000;
 
@@ -19,6 +21,8 @@ export function shutdownTimeoutMs(env: NodeJS.ProcessEnv = process.env): number 
 export interface ShutdownOptions {
   /** Exit with code 1 when `stop` has not finished after this long. */
   timeoutMs: number;
+  /** Where the shutdown's lines go (JSON). @default plain lines on stderr */
+  logger?: Logger;
 }
 
 /**
@@ -29,18 +33,22 @@ export interface ShutdownOptions {
  */
 export function onShutdownSignal(stop: () => Promise<void>, options: ShutdownOptions): (reason: string) => void {
   let stopping = false;
+  const say = (level: 'info' | 'error', message: string): void => {
+    if (options.logger) options.logger[level]({ event: 'shutdown' }, message);
+    else process.stderr.write(`${message}\n`);
+  };
   const shutdown = (reason: string): void => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stderr.write(`${reason}: shutting down\n`);
+    say('info', `${reason}: shutting down`);
     setTimeout(() => {
-      process.stderr.write(`Shutdown did not finish within ${options.timeoutMs} ms (SHUTDOWN_TIMEOUT_MS): exiting\n`);
+      say('error', `Shutdown did not finish within ${options.timeoutMs} ms (SHUTDOWN_TIMEOUT_MS): exiting`);
       process.exit(1);
     }, options.timeoutMs);
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        process.stderr.write(`Shutdown failed: ${String(err)}\n`);
+        say('error', `Shutdown failed: ${String(err)}`);
         process.exit(1);
       },
     );

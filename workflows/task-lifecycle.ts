@@ -6,6 +6,7 @@ import {
   condition,
   isCancellation,
   patched,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -46,6 +47,7 @@ export class TaskState {
   constructor() {
     this.recordsStateInMemo = patched(RECORD_STATE_IN_MEMO_PATCH);
     this.state = { status: 'working', lastUpdatedAt: new Date().toISOString() };
+    setCurrentDetails(currentDetails(this.state));
     setHandler(taskStateQuery, () => this.state);
     setHandler(
       provideInputUpdate,
@@ -78,6 +80,8 @@ export class TaskState {
       ...(this.committedWork && { committed: true as const }),
     };
     if (this.recordsStateInMemo) upsertMemo({ [TASK_STATE_MEMO_KEY]: this.state });
+    // Shown by the Temporal UI; it records no command, so histories recorded before it replay unchanged.
+    setCurrentDetails(currentDetails(this.state));
   }
 
   /**
@@ -126,6 +130,18 @@ export class TaskState {
       if (problems.length > 0) throw new Error(`Invalid answer: ${problems.join('; ')}`);
     }
   }
+}
+
+/**
+ * The task's current details as the Temporal UI shows them (Markdown): the MCP status, its message,
+ * and the pending question while the task is `input_required`.
+ */
+export function currentDetails(state: LiveTaskState): string {
+  const lines = [`**MCP status:** ${state.status}`];
+  if (state.pendingInput) lines.push(`**Waiting for an answer to:** ${state.pendingInput.message}`);
+  else if (state.statusMessage) lines.push(state.statusMessage);
+  if (state.committed) lines.push('Past its point of no return: a cancel is refused.');
+  return lines.join('\n\n');
 }
 
 /**

@@ -30,6 +30,8 @@ export interface AuditEvent {
   action?: string;
   /** Why: for `task.input.rejected` and `request.refused` (auth, not-found, limit, …). */
   reason?: string;
+  /** The MCP request that caused the event; the server's log line of that request carries the same id. */
+  correlationId?: string;
 }
 
 /** Who acts in a session, as audit events name it. */

@@ -2,6 +2,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ErrorCode, RELATED_TASK_META_KEY } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { TaskLimits } from '../config';
 import type { ToolCallResult } from '../../common/task-types';
@@ -18,6 +19,8 @@ import { canAnswerForms, type QuestionOutcome } from './task-questions';
 import { awaitTaskResult } from './task-result-stream';
 import { TaskStatusRelay } from './task-status-relay';
 import { toWireTask } from './wire-task';
+import { requestContext, type Logger } from '../ops/logger';
+import type { ProductMetrics } from '../ops/metrics';
 
 type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -45,6 +48,10 @@ export interface McpServerOptions {
    * reaches the instance that sends the session's notifications. @default a relay of this instance only
    */
   statusRelay?: TaskStatusRelay;
+  /** Counts requests, tasks, questions and notifications; nothing is counted when absent. */
+  metrics?: ProductMetrics;
+  /** Receives a line per handled request (info for tool calls and errors, debug for the rest). */
+  logger?: Logger;
 }
 
 /** How an MCP server instance relates to its session. */
@@ -91,7 +98,14 @@ export function createMcpServer(options: McpServerOptions): Server {
   const session = options.session ?? {};
   const scope = scopeKey(owner);
   const audit = (event: Omit<AuditEvent, 'scope' | 'principal' | 'clientAddress'>): void =>
-    (options.audit ?? noAuditSink)({ time: new Date().toISOString(), scope, ...options.actor, ...event });
+    (options.audit ?? noAuditSink)({
+      time: new Date().toISOString(),
+      scope,
+      ...options.actor,
+      ...event,
+      correlationId: requestContext.getStore()?.correlationId,
+    });
+  const metrics = options.metrics;
   const canElicit = (): boolean => canAnswerForms(server.getClientCapabilities()) || session.clientCanElicit === true;
   const auditQuestion = (taskId: string, outcome: QuestionOutcome): void => {
     if (outcome.kind === 'accepted') audit({ event: 'task.input', taskId, action: outcome.action });
@@ -110,8 +124,10 @@ export function createMcpServer(options: McpServerOptions): Server {
     maxWatched: options.limits.maxWatchedTasks,
     maxIntervalMs: options.limits.maxNotifyIntervalMs,
     statusRelay,
+    metrics,
     // Cancellations are audited where they are asked for; completion and failure where they are seen.
     onTerminal: (task) => {
+      metrics?.taskEnded(task);
       if (task.status === 'completed' || task.status === 'failed') {
         audit({ event: `task.${task.status}`, taskId: task.taskId, status: task.status });
       }
@@ -144,12 +160,30 @@ export function createMcpServer(options: McpServerOptions): Server {
         elicitationTimeoutMs: options.limits.elicitationTimeoutMs,
         onQuestionOutcome: (outcome) => auditQuestion(taskId, outcome),
         onRead: (task) => void notifier.observe(task),
+        pendingQuestions: metrics?.questionsPending,
       });
     } finally {
       notifier.release(taskId);
       const left = (resultStreams.get(taskId) ?? 1) - 1;
       if (left > 0) resultStreams.set(taskId, left);
       else resultStreams.delete(taskId);
+    }
+  };
+
+  const observeRequest = (method: string, started: number, err?: unknown): void => {
+    const errorCode = (err as { code?: unknown } | undefined)?.code;
+    const code = err === undefined ? undefined : typeof errorCode === 'number' ? errorCode : ErrorCode.InternalError;
+    metrics?.requests.inc({
+      method,
+      outcome: err === undefined ? 'ok' : 'error',
+      code: code === undefined ? '' : String(code),
+    });
+    const line = { event: 'mcp.request', method, scope, durationMs: Math.round(performance.now() - started) };
+    if (err === undefined) {
+      if (method === 'tools/call') options.logger?.info(line, 'request handled');
+      else options.logger?.debug(line, 'request handled');
+    } else {
+      options.logger?.info({ ...line, code, error: (err as { message?: unknown }).message }, 'request failed');
     }
   };
 
@@ -170,7 +204,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     handler: (params: P, extra: RequestExtra) => Promise<object>,
   ) => {
     const looseRequest = z.looseObject({ method: z.literal(method), params: z.unknown().optional() });
-    server.setRequestHandler(looseRequest, async (request, extra) => {
+    const handle = async (request: { params?: unknown }, extra: RequestExtra): Promise<object> => {
       const parsed = paramsSchema.safeParse(request.params);
       if (!parsed.success) throw invalidParams(`${method} params`, parsed.error);
       if (method.startsWith('tasks/')) limit('request');
@@ -187,7 +221,21 @@ export function createMcpServer(options: McpServerOptions): Server {
         }
         throw toProtocolError(err);
       }
-    });
+    };
+    server.setRequestHandler(looseRequest, (request, extra) =>
+      // The correlation id ties the request's log line to the audit events it caused.
+      requestContext.run({ correlationId: randomUUID() }, async () => {
+        const started = performance.now();
+        try {
+          const answer = await handle(request, extra);
+          observeRequest(method, started);
+          return answer;
+        } catch (err) {
+          observeRequest(method, started, err);
+          throw err;
+        }
+      }),
+    );
   };
 
   onRequest('tools/list', z.unknown(), async () => ({
@@ -249,6 +297,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     };
     const task = await backend.createTask(owner, spec, { beforeStart: sessionOpen });
     audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
+    metrics?.taskCreated(task.taskId, tool.name);
     notifier.watch(task);
     return { task: toWireTask(task) };
   });

@@ -24,6 +24,9 @@ import { isLoopbackHost, type AuthConfig } from '../config';
 import { internalError } from './protocol-errors';
 import { auditPrincipal, type AuditSink } from './audit-log';
 import { errorMessage } from '../../common/error-message';
+import { operatorRoute } from '../ops/health-server';
+import type { ProductMetrics } from '../ops/metrics';
+import type { ReadinessCheck } from '../ops/readiness';
 import type { ModernHandler } from '../mcp2026/modern-server';
 import { MODERN_PROTOCOL_VERSION, claimsModernEra } from '../mcp2026/wire';
 
@@ -61,6 +64,13 @@ export interface HttpServerOptions {
   maxSessionsPerOwner?: number;
   /** Durable record of sessions ended by DELETE, seen by every replica. */
   sessionEndings?: SessionEndings;
+  /** Answers `/readyz`. @default always ready */
+  ready?: ReadinessCheck;
+  /**
+   * Served at `/metrics` when the server has no authentication; with authentication, scrape the
+   * operator's port (`HEALTH_PORT`) instead, which is not exposed to clients.
+   */
+  metrics?: ProductMetrics;
   /**
    * Serves requests of the 2026-07-28 revision (stateless, recognised by the protocol version in
    * their `_meta`) on the same endpoint. Without it, only 2025-11-25 is served.
@@ -129,6 +139,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     // Says only that the server is up: how many sessions it holds is nobody else's business.
     if (url.pathname === '/healthz') return Response.json({ status: 'ok' });
+    if (url.pathname === '/readyz' || url.pathname === '/metrics') {
+      const answer = operatorRoute(request, {
+        ready: options.ready ?? (() => Promise.resolve({ ready: true })),
+        metrics: options.auth ? undefined : options.metrics,
+      });
+      if (answer) return answer;
+    }
     if (resource && metadataPaths.includes(url.pathname)) {
       if (request.method !== 'GET') return jsonError(405, -32600, 'Method not allowed: use GET');
       // Browser-based clients read the metadata from another origin; it holds nothing secret.

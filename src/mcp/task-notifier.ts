@@ -8,6 +8,7 @@ import type { TaskBackend, TaskView } from '../tasks/task-backend';
 import { askQuestion, type QuestionOutcome } from './task-questions';
 import type { TaskStatusRelay } from './task-status-relay';
 import { toWireTask } from './wire-task';
+import type { ProductMetrics } from '../ops/metrics';
 
 interface WatchedTask {
   lastStatus: TaskStatus;
@@ -60,6 +61,8 @@ export interface TaskNotifierOptions {
   maxWatched?: number;
   /** Longest wait between two reads of a task that keeps not changing. @default 30_000 */
   maxIntervalMs?: number;
+  /** Counts the questions asked on the standalone stream and the lag of status notifications. */
+  metrics?: ProductMetrics;
 }
 
 const DEFAULT_MAX_WATCHED = 100;
@@ -273,6 +276,7 @@ export class TaskNotifier {
       pollIntervalMs: this.options.intervalMs,
       signal: this.lifetime.signal,
       handOver: handOver.signal,
+      pendingQuestions: this.options.metrics?.questionsPending,
     })
       .then((outcome) => {
         entry.rejection =
@@ -306,6 +310,7 @@ export class TaskNotifier {
       this.finished.set(task.taskId, JSON.stringify(wire));
       if (this.finished.size > FINISHED_MEMORY) this.finished.delete(this.finished.keys().next().value!);
     }
+    this.options.metrics?.statusNotified(task);
     await this.send('notifications/tasks/status', wire);
   }
 

@@ -31,6 +31,8 @@ export interface AskQuestionOptions {
    * is then `settled-elsewhere`. An answer already received is still handed to the task.
    */
   handOver?: AbortSignal;
+  /** Counts the question while the client has it (the `mcp_questions_pending` gauge). */
+  pendingQuestions?: { inc(): void; dec(): void };
 }
 
 /** What became of one question sent to the client. */
@@ -108,6 +110,7 @@ export async function askQuestion(options: AskQuestionOptions): Promise<Question
     }
   })();
   let answer: ElicitResult;
+  options.pendingQuestions?.inc();
   try {
     answer = await options.send(
       {
@@ -123,6 +126,7 @@ export async function askQuestion(options: AskQuestionOptions): Promise<Question
     if ((err as { code?: unknown }).code === ErrorCode.RequestTimeout) return { kind: 'unanswered' };
     throw err;
   } finally {
+    options.pendingQuestions?.dec();
     stopWatching.abort();
     options.signal?.removeEventListener('abort', onOuterAbort);
     options.handOver?.removeEventListener('abort', onHandOver);

@@ -23,6 +23,8 @@ export interface ResultStreamOptions {
   onQuestionOutcome?: (outcome: QuestionOutcome) => void;
   /** Called with each read of the task this stream makes (the session's notifier uses them). */
   onRead?: (task: TaskView) => void;
+  /** Counts the questions this stream has sent and not yet had answered. */
+  pendingQuestions?: { inc(): void; dec(): void };
 }
 
 /** Longest a waiting `tasks/result` goes without looking for a question the task asks. */
@@ -88,6 +90,7 @@ export async function awaitTaskResult(options: ResultStreamOptions): Promise<Too
         timeoutMs: options.elicitationTimeoutMs ?? 600_000,
         pollIntervalMs: options.pollIntervalMs,
         signal: extra.signal,
+        pendingQuestions: options.pendingQuestions,
       });
       options.onQuestionOutcome?.(outcome);
       rejection =

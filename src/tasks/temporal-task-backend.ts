@@ -607,7 +607,8 @@ export function taskStartOptions(task: {
       { key: TaskStatusSearchAttribute, value: 'working' },
       { key: ExpiresAtSearchAttribute, value: new Date(createdAt.getTime() + ttlMs) },
     ],
-    staticSummary: `MCP task ${taskId}: ${spec.tool}`,
+    // One line in the Temporal UI's list: what runs, for whom (the owner's scope hash), and as which task.
+    staticSummary: `${spec.tool} · owner ${scopeKey(owner)} · MCP task ${taskId}`,
     staticDetails: argumentsDetails(spec.arguments),
   };
 }

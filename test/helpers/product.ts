@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { startProduct, type ProductParts, type RunningProduct } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import type { ActivityObserver, CancellationReport } from '../../activities';
+import { createLogger } from '../../src/ops/logger';
 
 /** A fresh data directory under the run's temporary root, with its `datasets/` folder. */
 export function makeDataDir(): string {
@@ -44,5 +45,6 @@ export class RecordingObserver implements ActivityObserver {
 
 /** Starts the product in this process against the run's Temporal server. */
 export async function startTestProduct(config: Config, parts: Partial<ProductParts> = {}): Promise<RunningProduct> {
-  return startProduct(config, { worker: true, http: true, ...parts });
+  // Request lines would bury the test report; warnings still show.
+  return startProduct(config, { worker: true, http: true, logger: createLogger({ LOG_LEVEL: 'WARN' }), ...parts });
 }

@@ -41,7 +41,8 @@ describe('shutdown', () => {
         MCP_PORT: '0',
         MCP_SESSION_SECRET: 'test-secret-0123456789abcdef',
         SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-        LOG_LEVEL: 'ERROR',
+        // The shutdown line is an info event.
+        LOG_LEVEL: 'INFO',
       });
       await entryPoint.ready;
 
