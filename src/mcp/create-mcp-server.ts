@@ -211,6 +211,10 @@ export function createMcpServer(options: McpServerOptions): Server {
       try {
         return await handler(parsed.data, extra);
       } catch (err) {
+        // Cancelled by the client, or by its leaving: nobody is told (the SDK sends no answer to a
+        // cancelled request), and it is not a fault of the server's to log as one.
+        if (extra.signal.aborted)
+          throw new ProtocolError(ErrorCode.RequestTimeout, `${method} was cancelled by the client`);
         if (err instanceof TaskEngineError && (err.kind === 'not-found' || err.kind === 'limit')) {
           const taskId = (parsed.data as { taskId?: unknown } | undefined)?.taskId;
           audit({

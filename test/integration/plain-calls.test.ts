@@ -173,10 +173,21 @@ describe('plain tool calls (no task augmentation)', () => {
         signal: dropped.signal,
       }).catch((err: unknown) => err);
       const workflowId = await waitForNewRunningWorkflow(known);
-      // No notifications/cancelled: the client just goes away.
-      dropped.abort();
-      await response;
-      expect(await waitForClose(workflowId)).toBe('CANCELLED');
+      const logged: string[] = [];
+      const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        logged.push(String(chunk));
+        return true;
+      });
+      try {
+        // No notifications/cancelled: the client just goes away.
+        dropped.abort();
+        await response;
+        expect(await waitForClose(workflowId)).toBe('CANCELLED');
+      } finally {
+        stderr.mockRestore();
+      }
+      // A client that leaves is not a fault of the server's.
+      expect(logged.filter((line) => line.includes('internal-error'))).toEqual([]);
     });
   });
 });
