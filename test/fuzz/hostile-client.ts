@@ -94,7 +94,7 @@ export async function runHostileClient(
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     try {
-      const response = await fetch(url, {
+      const response = await fetchOnFreshSocketIfStale(url, {
         method: attack.kind === 'rpc' ? 'POST' : attack.method,
         headers,
         body:
@@ -234,4 +234,23 @@ export function formatHostileRunReport(report: HostileRunReport): string {
     `  JSON-RPC error codes: ${line(report.byRpcError)}`,
     ...report.internalErrorSamples.map((sample) => `  -32603 sample: ${sample}`),
   ].join('\n');
+}
+
+/** Socket errors that mean a request never reached the server, rather than that it was answered badly. */
+const STALE_SOCKET_CODES = new Set(['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET']);
+
+/**
+ * `fetch`, sent once more when its pooled keep-alive socket turns out to be closed (the server closes
+ * a connection after some refusals, such as a body it would not read, and the pool may hand that socket
+ * out before it notices). The request never reached the server then; a server that stopped serving fails
+ * the second attempt too, with the connection refused.
+ */
+async function fetchOnFreshSocketIfStale(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const code = ((err as { cause?: { code?: unknown } }).cause?.code ?? '') as string;
+    if (init.signal?.aborted || !STALE_SOCKET_CODES.has(code)) throw err;
+    return await fetch(url, init);
+  }
 }
