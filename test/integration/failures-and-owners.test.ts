@@ -106,15 +106,16 @@ describe('failed tasks, owners and listing', () => {
     expect((await getTask(alice.client, task.taskId)).taskId).toBe(task.taskId);
   });
 
-  it("§1.16 #3 #35 #37 #38: lists only the caller's tasks, newest first, across pages with an opaque cursor", async () => {
+  it("§1.16 #3 #35 #37 #38: lists only the caller's tasks in visibility's order (finished ones most recently finished first), across pages with an opaque cursor", async () => {
     const owner = await connectMcp(product.mcpUrl!);
     try {
       const created: string[] = [];
       for (let i = 0; i < 7; i++) {
         created.push((await callToolAsTask(owner.client, 'long_running_operation', { duration: 0, steps: 1 })).taskId);
       }
+      // Under load the tasks finish in any order, so the list is compared once all have finished.
       const deadline = Date.now() + 20_000;
-      let seen: string[] = [];
+      let seen: { taskId: string; status: string; lastUpdatedAt: string }[] = [];
       while (Date.now() < deadline) {
         seen = [];
         let cursor: string | undefined;
@@ -122,14 +123,17 @@ describe('failed tasks, owners and listing', () => {
         do {
           const page = await listTasks(owner.client, cursor);
           expect(page.tasks.length).toBeLessThanOrEqual(3);
-          seen.push(...page.tasks.map((t) => t.taskId));
+          seen.push(...page.tasks);
           cursor = page.nextCursor;
           pages++;
         } while (cursor && pages < 10);
-        if (seen.length === 7) break;
+        if (seen.length === 7 && seen.every((t) => t.status === 'completed')) break;
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
-      expect(seen).toEqual([...created].reverse());
+      expect(seen.map((t) => t.taskId).sort()).toEqual([...created].sort());
+      expect(seen.every((t) => t.status === 'completed')).toBe(true);
+      const finishedAt = seen.map((t) => Date.parse(t.lastUpdatedAt));
+      expect(finishedAt).toEqual([...finishedAt].sort((a, b) => b - a));
     } finally {
       await owner.close();
     }
