@@ -32,6 +32,7 @@ import {
   TaskNotCancellableError,
   TaskNotTerminalError,
 } from './errors';
+import { ClosedTaskCache } from './closed-task-cache';
 import { decodeCursor, encodeCursor } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
 import { checkAnswerSize } from './request-limits';
@@ -46,7 +47,7 @@ import type {
   TaskView,
   TaskWithOutcome,
 } from './task-backend';
-import { CANCELLED_MESSAGE, TaskReader, isNotFound, type TaskMemo } from './task-reader';
+import { CANCELLED_MESSAGE, TaskReader, isNotFound, type LoadedTask, type TaskMemo } from './task-reader';
 import { explainWorkflowFailure } from './workflow-failures';
 
 export interface TemporalTaskBackendOptions {
@@ -115,6 +116,7 @@ export class TemporalTaskBackend implements TaskBackend {
       client: options.client,
       pollIntervalMs: options.limits.pollIntervalMs,
       queryTimeoutMs: options.queryTimeoutMs ?? 3000,
+      closedTasks: new ClosedTaskCache<LoadedTask>(),
     });
   }
 

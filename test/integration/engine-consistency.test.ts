@@ -187,4 +187,58 @@ describe('the engine reports one truth per task in every view', () => {
       backend.close();
     }
   });
+
+  it('reads a finished task from Temporal once: later tasks/get and tasks/result of it need no describe()', async () => {
+    const backend = new TemporalTaskBackend({
+      client: product.client,
+      taskQueue: config.taskQueue,
+      limits: config.limits,
+    });
+    const owner = { scope: 'engine-consistency-cache-owner' };
+    const described: string[] = [];
+    const getHandle = product.client.workflow.getHandle.bind(product.client.workflow);
+    const spy = jest.spyOn(product.client.workflow, 'getHandle').mockImplementation((workflowId, ...rest) => {
+      const handle = getHandle(workflowId, ...rest);
+      const describe = handle.describe.bind(handle);
+      handle.describe = () => {
+        described.push(workflowId);
+        return describe();
+      };
+      return handle;
+    });
+    try {
+      const running = await backend.createTask(owner, {
+        tool: 'long_running_operation',
+        workflow: longRunningOperationWorkflow,
+        arguments: { duration: 60, steps: 60 },
+        timeLimitSeconds: 300,
+      });
+      const workflowId = workflowIdFor(owner, running.taskId as TaskId);
+      // A running task is read afresh every time.
+      await backend.getTask(owner, running.taskId);
+      await backend.getTask(owner, running.taskId);
+      expect(described.filter((id) => id === workflowId)).toHaveLength(2);
+
+      const done = await backend.createTask(owner, {
+        tool: 'long_running_operation',
+        workflow: longRunningOperationWorkflow,
+        arguments: { duration: 0, steps: 1 },
+        timeLimitSeconds: 300,
+      });
+      const doneId = workflowIdFor(owner, done.taskId as TaskId);
+      await backend.waitForTaskEnd(owner, done.taskId);
+      const first = await backend.getTask(owner, done.taskId);
+      expect(first.status).toBe('completed');
+      const readsAfterEnd = described.filter((id) => id === doneId).length;
+      expect(await backend.getTask(owner, done.taskId)).toEqual(first);
+      expect((await backend.getTaskResult(owner, done.taskId)).isError).toBeFalsy();
+      expect(described.filter((id) => id === doneId)).toHaveLength(readsAfterEnd);
+      // Another owner still finds nothing under the same task id.
+      await expect(backend.getTask({ scope: 'someone-else' }, done.taskId)).rejects.toThrow(/not found/i);
+      await backend.cancelTask(owner, running.taskId);
+    } finally {
+      spy.mockRestore();
+      backend.close();
+    }
+  });
 });
