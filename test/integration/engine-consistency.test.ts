@@ -207,24 +207,21 @@ describe('the engine reports one truth per task in every view', () => {
       return handle;
     });
     try {
-      const running = await backend.createTask(owner, {
-        tool: 'long_running_operation',
-        workflow: longRunningOperationWorkflow,
-        arguments: { duration: 60, steps: 60 },
-        timeLimitSeconds: 300,
-      });
+      const start = (duration: number) =>
+        backend.createTask(owner, {
+          tool: 'long_running_operation',
+          workflow: longRunningOperationWorkflow,
+          arguments: { duration, steps: Math.max(duration, 1) },
+          timeLimitSeconds: 300,
+        });
+      const running = await start(60);
       const workflowId = workflowIdFor(owner, running.taskId as TaskId);
       // A running task is read afresh every time.
       await backend.getTask(owner, running.taskId);
       await backend.getTask(owner, running.taskId);
       expect(described.filter((id) => id === workflowId)).toHaveLength(2);
 
-      const done = await backend.createTask(owner, {
-        tool: 'long_running_operation',
-        workflow: longRunningOperationWorkflow,
-        arguments: { duration: 0, steps: 1 },
-        timeLimitSeconds: 300,
-      });
+      const done = await start(0);
       const doneId = workflowIdFor(owner, done.taskId as TaskId);
       await backend.waitForTaskEnd(owner, done.taskId);
       const first = await backend.getTask(owner, done.taskId);
