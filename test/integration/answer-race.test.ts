@@ -56,5 +56,6 @@ describe('two answers to the same question', () => {
       await http.close();
       await worker?.close();
     }
-  });
+    // Starts three product processes, two of them workers that bundle the workflows: minutes on a loaded machine.
+  }, 300_000);
 });
