@@ -14,7 +14,7 @@ const MANIFEST_FILE = path.join(WORKFLOW_BUNDLE_DIR, 'manifest.json');
 
 /** The compiled code the bundle is made of: the workflows, what they import from `common/`, and the packages they use. */
 const COMPILED_INPUT_DIRS = [path.join(PROJECT_ROOT, 'dist', 'workflows'), path.join(PROJECT_ROOT, 'dist', 'common')];
-const INPUT_PACKAGES = ['@temporalio/workflow', '@temporalio/common', '@temporalio/worker', 'zod'];
+const INPUT_PACKAGES = ['@temporalio/workflow', '@temporalio/common', '@temporalio/worker', 'nexus-rpc', 'zod'];
 
 /** The compiled workflow barrel the bundle starts from. */
 export const COMPILED_WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'dist', 'workflows', 'index.js');
