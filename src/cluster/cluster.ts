@@ -256,7 +256,7 @@ export async function upCluster(
   let temporalPid = runningPid(components.temporal);
   const temporalWasRunning = temporalPid !== undefined;
   if (temporalPid === undefined) {
-    await setupTemporalSchemas(binaries.sqlTool, binaries.postgresSchemaDir, sql);
+    await setupTemporalSchemas(binaries.sqlTool, await binaries.postgresSchemaDir(), sql);
     const { configFile } = writeTemporalConfig(path.join(settings.clusterDir, 'temporal'), settings.temporalPort, sql);
     temporalPid = spawnDetached(components.temporal, {
       command: binaries.server,
