@@ -1,4 +1,4 @@
-import { WORKFLOW_BUNDLE_DIR, writeWorkflowBundle } from './workflow-bundle';
+import { workflowBundleDir, writeWorkflowBundle } from './workflow-bundle';
 import path from 'node:path';
 import { PROJECT_ROOT } from './cli-path';
 
@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from './cli-path';
 writeWorkflowBundle().then(
   (bundled) => {
     if (bundled)
-      process.stdout.write(`Bundled the workflows into ${path.relative(PROJECT_ROOT, WORKFLOW_BUNDLE_DIR)}/\n`);
+      process.stdout.write(`Bundled the workflows into ${path.relative(PROJECT_ROOT, workflowBundleDir())}/\n`);
   },
   (err: unknown) => {
     process.stderr.write(

@@ -5,19 +5,18 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { PROJECT_ROOT } from './cli-path';
 
 /**
- * The workflow bundle that `npm run build` writes, so that a worker starts without bundling its
+ * Where `npm run build` writes the workflow bundle, so that a worker starts without bundling its
  * workflow code (webpack takes most of a worker's start: tens of seconds on a loaded machine).
  */
-export const WORKFLOW_BUNDLE_DIR = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle');
-const BUNDLE_FILE = path.join(WORKFLOW_BUNDLE_DIR, 'workflows.js');
-const MANIFEST_FILE = path.join(WORKFLOW_BUNDLE_DIR, 'manifest.json');
+export function workflowBundleDir(root = PROJECT_ROOT): string {
+  return path.join(root, 'dist', 'workflow-bundle');
+}
+const bundleFile = (root: string): string => path.join(workflowBundleDir(root), 'workflows.js');
+const manifestFile = (root: string): string => path.join(workflowBundleDir(root), 'manifest.json');
 
 /** The compiled code the bundle is made of: the workflows, what they import from `common/`, and the packages they use. */
-const COMPILED_INPUT_DIRS = [path.join(PROJECT_ROOT, 'dist', 'workflows'), path.join(PROJECT_ROOT, 'dist', 'common')];
+const COMPILED_INPUT_DIRS = [path.join('dist', 'workflows'), path.join('dist', 'common')];
 const INPUT_PACKAGES = ['@temporalio/workflow', '@temporalio/common', '@temporalio/worker', 'nexus-rpc', 'zod'];
-
-/** The compiled workflow barrel the bundle starts from. */
-export const COMPILED_WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'dist', 'workflows', 'index.js');
 
 interface Manifest {
   inputsHash: string;
@@ -45,11 +44,11 @@ function jsFilesUnder(dir: string): string[] {
   return files;
 }
 
-function packageVersion(name: string): string {
+function packageVersion(root: string, name: string): string {
   try {
-    const manifest = JSON.parse(
-      readFileSync(path.join(PROJECT_ROOT, 'node_modules', name, 'package.json'), 'utf8'),
-    ) as { version?: string };
+    const manifest = JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as {
+      version?: string;
+    };
     return manifest.version ?? 'unknown';
   } catch {
     return 'missing';
@@ -60,20 +59,20 @@ function packageVersion(name: string): string {
  * A hash of everything the bundle is built from. A bundle whose hash differs from the compiled code's
  * (a `tsc` run without the bundle step, a package upgrade) is never loaded: it would run old workflows.
  */
-export function workflowInputsHash(): string {
+export function workflowInputsHash(root = PROJECT_ROOT): string {
   const hash = createHash('sha256');
   for (const dir of COMPILED_INPUT_DIRS) {
-    for (const file of jsFilesUnder(dir)) {
-      hash.update(path.relative(PROJECT_ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+    for (const file of jsFilesUnder(path.join(root, dir))) {
+      hash.update(path.relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
     }
   }
-  for (const name of INPUT_PACKAGES) hash.update(`${name}@${packageVersion(name)}\0`);
+  for (const name of INPUT_PACKAGES) hash.update(`${name}@${packageVersion(root, name)}\0`);
   return hash.digest('hex');
 }
 
-function readManifest(): Manifest | undefined {
+function readManifest(root: string): Manifest | undefined {
   try {
-    return JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as Manifest;
+    return JSON.parse(readFileSync(manifestFile(root), 'utf8')) as Manifest;
   } catch {
     return undefined;
   }
@@ -83,12 +82,12 @@ function readManifest(): Manifest | undefined {
  * The prebuilt bundle when this process runs compiled code and the bundle matches it; otherwise the
  * workflows are bundled from source at start (tests run the TypeScript sources, which have no bundle).
  */
-export function workflowCodeSource(compiled = __filename.endsWith('.js')): WorkflowCodeSource {
+export function workflowCodeSource(compiled = __filename.endsWith('.js'), root = PROJECT_ROOT): WorkflowCodeSource {
   if (!compiled) return { kind: 'source', reason: 'not compiled' };
-  const manifest = readManifest();
+  const manifest = readManifest(root);
   if (manifest === undefined) return { kind: 'source', reason: 'no prebuilt bundle' };
-  if (manifest.inputsHash !== workflowInputsHash()) return { kind: 'source', reason: 'prebuilt bundle is stale' };
-  return { kind: 'prebuilt', codePath: BUNDLE_FILE };
+  if (manifest.inputsHash !== workflowInputsHash(root)) return { kind: 'source', reason: 'prebuilt bundle is stale' };
+  return { kind: 'prebuilt', codePath: bundleFile(root) };
 }
 
 /**
@@ -96,18 +95,19 @@ export function workflowCodeSource(compiled = __filename.endsWith('.js')): Workf
  * them. The manifest is written last, so an interrupted build leaves no bundle that claims to be fresh.
  * Returns whether it bundled.
  */
-export async function writeWorkflowBundle(): Promise<boolean> {
-  const inputsHash = workflowInputsHash();
-  if (readManifest()?.inputsHash === inputsHash) return false;
+export async function writeWorkflowBundle(root = PROJECT_ROOT): Promise<boolean> {
+  const inputsHash = workflowInputsHash(root);
+  if (readManifest(root)?.inputsHash === inputsHash) return false;
   const { code } = await bundleWorkflowCode({
-    workflowsPath: COMPILED_WORKFLOWS_PATH,
+    // The compiled workflow barrel.
+    workflowsPath: path.join(root, 'dist', 'workflows', 'index.js'),
     logger: new DefaultLogger('WARN'),
   });
-  mkdirSync(WORKFLOW_BUNDLE_DIR, { recursive: true });
-  const scratch = `${BUNDLE_FILE}.${process.pid}`;
+  mkdirSync(workflowBundleDir(root), { recursive: true });
+  const scratch = `${bundleFile(root)}.${process.pid}`;
   writeFileSync(scratch, code);
-  renameSync(scratch, BUNDLE_FILE);
+  renameSync(scratch, bundleFile(root));
   const manifest: Manifest = { inputsHash };
-  writeFileSync(MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(manifestFile(root), `${JSON.stringify(manifest, null, 2)}\n`);
   return true;
 }
