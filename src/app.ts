@@ -17,6 +17,7 @@ import { findTemporalCli } from './temporal/cli-path';
 import { connectClient, connectWorker, externalEndpoint, type TemporalEndpoint } from './temporal/connect';
 import { ensureCleanupSchedule } from './temporal/cleanup-schedule';
 import { createProductWorker } from './temporal/create-worker';
+import { workflowCodeSource } from './temporal/workflow-bundle';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { TemporalSessionEndings } from './temporal/session-endings';
 import { TOOL_CATALOG, resolveTimeLimits } from './tools/catalog';
@@ -124,8 +125,20 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       }
       const connection: NativeConnection = await connectWorker(endpoint);
       stoppers.push(() => connection.close());
+      const workflowCode = workflowCodeSource();
+      logger.info(
+        {
+          event: 'worker.workflow_code',
+          source: workflowCode.kind,
+          ...('reason' in workflowCode && { reason: workflowCode.reason }),
+        },
+        workflowCode.kind === 'prebuilt'
+          ? `Loading the prebuilt workflow bundle ${workflowCode.codePath}`
+          : `Bundling the workflow code at start (${workflowCode.reason})`,
+      );
       const worker: Worker = await createProductWorker({
         connection,
+        workflowCode,
         namespace: endpoint.namespace,
         taskQueue: config.taskQueue,
         activities: {

@@ -21,6 +21,7 @@ import { ensurePostgresInstalled, startPostgres, stopPostgres } from './postgres
 import { TEMPORAL_PORT_SPAN, type ClusterSettings } from './settings';
 import { ensureTemporalBinaries } from './temporal-binaries';
 import {
+  namespaceRegistration,
   registerNamespace,
   setupTemporalSchemas,
   sqlEndpointFromUrl,
@@ -192,6 +193,14 @@ function logSize(file: string): number {
   }
 }
 
+function readTextIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Starts whatever part of the cluster is not running: PostgreSQL, the Temporal server (schemas set up
  * or migrated, namespace and search attributes registered), two MCP replicas and two workers. Returns
@@ -245,8 +254,9 @@ export async function upCluster(
 
   const sql = sqlEndpointFromUrl(postgres.url);
   let temporalPid = runningPid(components.temporal);
+  const temporalWasRunning = temporalPid !== undefined;
   if (temporalPid === undefined) {
-    await setupTemporalSchemas(binaries.sqlTool, binaries.postgresSchemaDir, sql);
+    await setupTemporalSchemas(binaries.sqlTool, await binaries.postgresSchemaDir(), sql);
     const { configFile } = writeTemporalConfig(path.join(settings.clusterDir, 'temporal'), settings.temporalPort, sql);
     temporalPid = spawnDetached(components.temporal, {
       command: binaries.server,
@@ -261,7 +271,14 @@ export async function upCluster(
     { pid: temporalPid, target: components.temporal },
     settings.startTimeoutMs,
   );
-  await registerNamespace(cli, endpoints.temporalAddress, settings.namespace, settings.startTimeoutMs);
+  // The registration lives in the Temporal server's database; restarting a replica or a worker next to
+  // a running server that this cluster already registered need not ask again (several CLI calls).
+  const registration = namespaceRegistration(settings.namespace);
+  const registrationFile = path.join(settings.clusterDir, 'temporal', 'registered.json');
+  if (!temporalWasRunning || readTextIfExists(registrationFile) !== registration) {
+    await registerNamespace(cli, endpoints.temporalAddress, settings.namespace, settings.startTimeoutMs);
+    writeFileSync(registrationFile, registration);
+  }
   say(`Temporal server on ${endpoints.temporalAddress} (namespace ${settings.namespace})`);
 
   // The variables docker-compose.yml gives its MCP server and worker, with this machine's values.

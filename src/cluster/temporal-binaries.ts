@@ -17,8 +17,11 @@ export interface TemporalBinaries {
   server: string;
   /** `cmd/tools/sql`, which creates and migrates the schemas. */
   sqlTool: string;
-  /** The module's PostgreSQL schemas (`schema/postgresql/v12`) in the Go module cache. */
-  postgresSchemaDir: string;
+  /**
+   * The module's PostgreSQL schemas (`schema/postgresql/v12`) in the Go module cache. Asked for only when
+   * the server starts: finding them runs the go command, which a restart of a replica need not wait for.
+   */
+  postgresSchemaDir: () => Promise<string>;
 }
 
 /** Where the built binaries are kept, so that only the first `cluster:up` of a checkout builds them. */
@@ -77,7 +80,11 @@ export async function ensureTemporalBinaries(say: (line: string) => void): Promi
     }
     say(`Built the Temporal server in ${Math.round((Date.now() - started) / 1000)} s`);
   }
-  return { server, sqlTool, postgresSchemaDir: path.join(await moduleDir(), 'schema', 'postgresql', 'v12') };
+  return {
+    server,
+    sqlTool,
+    postgresSchemaDir: async () => path.join(await moduleDir(), 'schema', 'postgresql', 'v12'),
+  };
 }
 
 function goInstall(gobin: string, packages: string[]): Promise<void> {

@@ -187,6 +187,11 @@ function failureText(err: unknown): string {
   return (stderr || message || String(err)).trim();
 }
 
+/** What {@link registerNamespace} sets up for `namespace`; a change of it (a product upgrade) registers again. */
+export function namespaceRegistration(namespace: string): string {
+  return JSON.stringify({ namespace, retention: RETENTION, searchAttributes: SEARCH_ATTRIBUTE_REGISTRATIONS });
+}
+
 /**
  * Registers `namespace` with the product's retention (or sets the retention of an existing one), then
  * the product's search attributes that it lacks. Retries while a fresh server is still settling.

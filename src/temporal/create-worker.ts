@@ -1,13 +1,16 @@
 import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
+import type { WorkflowCodeSource } from './workflow-bundle';
 
 export interface ProductWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   activities: ActivityDeps;
-  /** A pre-built workflow bundle (tests build one per file); otherwise the workflows are bundled now. */
+  /** A pre-built workflow bundle (tests build one per file); otherwise `workflowCode` says where the code is. */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** The bundle of `npm run build` (see `workflowCodeSource`); without it the workflows are bundled now. */
+  workflowCode?: WorkflowCodeSource;
   /** Identity shown in the Temporal UI. */
   identity?: string;
 }
@@ -21,7 +24,7 @@ export function createProductWorker(options: ProductWorkerOptions): Promise<Work
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowCodeOption(options),
     activities: createActivities(options.activities),
     ...(options.identity !== undefined && { identity: options.identity }),
     // Lets in-flight activities record their last heartbeat before a graceful shutdown cancels them.
@@ -30,4 +33,12 @@ export function createProductWorker(options: ProductWorkerOptions): Promise<Work
     // default 80% of the heartbeat timeout, so tasks/get shows fresh progress and a retry loses little.
     maxHeartbeatThrottleInterval: '1 second',
   });
+}
+
+function workflowCodeOption(
+  options: ProductWorkerOptions,
+): { workflowBundle: WorkflowBundleWithSourceMap | { codePath: string } } | { workflowsPath: string } {
+  if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
+  if (options.workflowCode?.kind === 'prebuilt') return { workflowBundle: { codePath: options.workflowCode.codePath } };
+  return { workflowsPath: WORKFLOWS_PATH };
 }
