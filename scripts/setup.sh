@@ -64,3 +64,14 @@ if ! command -v tmux >/dev/null 2>&1; then
     apt_install tmux || echo "setup: installing tmux failed; npm test needs it (apt-get install tmux)" >&2
   fi
 fi
+
+# chromium: the browser test drives Debian's chromium through playwright-core (Playwright's own browser
+# downloads are not used). CHROMIUM_PATH names another one.
+if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: chromium not found and no apt-get to install it; npm test needs it (or set CHROMIUM_PATH)" >&2
+  else
+    echo "setup: installing chromium (the Debian chromium package)" >&2
+    apt_install chromium || echo "setup: installing chromium failed; npm test needs it (apt-get install chromium)" >&2
+  fi
+fi
