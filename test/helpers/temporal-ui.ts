@@ -99,7 +99,7 @@ export async function captureRunningTask(
   screenshotPath: string,
 ): Promise<CapturedTask> {
   const mcp = await connectMcp(product.mcpUrl!);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   try {
     const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 900, steps: 300 });
     try {
