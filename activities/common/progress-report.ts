@@ -12,15 +12,40 @@ export const MIN_PROGRESS_SIGNAL_INTERVAL_MS = 5000;
  */
 const INTERVAL_FRACTION_OF_RUN_TIME = 0.1;
 
-interface SignalState {
-  startedAt: number;
-  nextAt: number;
-  lastSent?: string;
-  inFlight: boolean;
+/**
+ * Decides when one activity attempt signals its progress: not in its first
+ * {@link FIRST_PROGRESS_SIGNAL_AFTER_MS}, then at most once per {@link MIN_PROGRESS_SIGNAL_INTERVAL_MS}
+ * or per a tenth of the time it has run, whichever is longer; never while the last signal is still
+ * unanswered, and never for progress already sent.
+ */
+export class ProgressSignalThrottle {
+  private nextAt: number;
+  private lastSent: string | undefined;
+  private inFlight = false;
+
+  constructor(private readonly startedAt: number) {
+    this.nextAt = startedAt + FIRST_PROGRESS_SIGNAL_AFTER_MS;
+  }
+
+  /** Whether to signal `progress` at `now`; if so, the signal counts as sent until {@link settled}. */
+  take(now: number, progress: ProgressDetails): boolean {
+    const serialised = JSON.stringify(progress);
+    if (now < this.nextAt || this.inFlight || serialised === this.lastSent) return false;
+    this.nextAt =
+      now + Math.max(MIN_PROGRESS_SIGNAL_INTERVAL_MS, (now - this.startedAt) * INTERVAL_FRACTION_OF_RUN_TIME);
+    this.lastSent = serialised;
+    this.inFlight = true;
+    return true;
+  }
+
+  /** The last signal was delivered or failed. */
+  settled(): void {
+    this.inFlight = false;
+  }
 }
 
 /** Per activity attempt: an attempt's Context lives as long as the attempt. */
-const signalStates = new WeakMap<Context, SignalState>();
+const throttles = new WeakMap<Context, ProgressSignalThrottle>();
 
 /**
  * Heartbeats `details` (the MCP side reads progress and the checkpoint from there, unchanged), and now
@@ -40,18 +65,13 @@ function signalProgress(progress: ProgressDetails): void {
   const execution = context.info.workflowExecution;
   if (execution === undefined) return;
   const now = Date.now();
-  let state = signalStates.get(context);
-  if (state === undefined) {
-    state = { startedAt: now, nextAt: now + FIRST_PROGRESS_SIGNAL_AFTER_MS, inFlight: false };
-    signalStates.set(context, state);
+  let throttle = throttles.get(context);
+  if (throttle === undefined) {
+    throttle = new ProgressSignalThrottle(now);
+    throttles.set(context, throttle);
   }
-  const serialised = JSON.stringify(progress);
-  if (now < state.nextAt || state.inFlight || serialised === state.lastSent) return;
-  const interval = Math.max(MIN_PROGRESS_SIGNAL_INTERVAL_MS, (now - state.startedAt) * INTERVAL_FRACTION_OF_RUN_TIME);
-  state.nextAt = now + interval;
-  state.lastSent = serialised;
-  state.inFlight = true;
-  const sent = state;
+  if (!throttle.take(now, progress)) return;
+  const sent = throttle;
   // A copy: the caller may change its progress object while the signal is being serialised.
   const snapshot: ProgressDetails = { ...progress };
   void (async () => {
@@ -62,7 +82,7 @@ function signalProgress(progress: ProgressDetails): void {
       // The workflow may have closed meanwhile, or the worker be shutting down; progress is only for show.
       context.log.debug('Could not signal progress to the workflow', { error: errorMessage(err) });
     } finally {
-      sent.inFlight = false;
+      sent.settled();
     }
   })();
 }
