@@ -12,6 +12,7 @@ import path from 'node:path';
 import AnsiToHtml from 'ansi-to-html';
 import type { Browser } from 'playwright-core';
 import type { RunningProduct } from '../../src/app';
+import { installRuntime } from '../../src/runtime';
 import { TmuxTerminal } from '../helpers/terminal';
 import { captureRunningTask, launchChromium, startProductWithUi } from '../helpers/temporal-ui';
 
@@ -72,6 +73,8 @@ function escapeHtml(text: string): string {
 }
 
 async function main(): Promise<void> {
+  // Only what went wrong: worker state changes would bury the two lines this prints.
+  installRuntime({ LOG_LEVEL: 'WARN' });
   mkdirSync(IMAGES_DIR, { recursive: true });
   const [product, browser] = await Promise.all([startProductWithUi(), launchChromium()]);
   try {
