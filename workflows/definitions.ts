@@ -2,10 +2,10 @@
  * Message and search-attribute definitions shared by the workflows and the MCP server. Importing this
  * module does not pull in any workflow body.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { InputResponse } from '../common/elicitation';
-import type { LiveTaskState } from '../common/task-types';
+import { TASK_PROGRESS_SIGNAL, type LiveTaskState, type ProgressDetails } from '../common/task-types';
 
 /** Answers `tasks/get` while the workflow runs. Read-only. */
 export const taskStateQuery = defineQuery<LiveTaskState>('taskState');
@@ -16,6 +16,13 @@ export const taskStateQuery = defineQuery<LiveTaskState>('taskState');
  * the client is asked again.
  */
 export const provideInputUpdate = defineUpdate<{ accepted: true }, [InputResponse]>('provideInput');
+
+/**
+ * Progress of the task's running activity, sent by the activity itself (throttled, see
+ * `activities/common/progress-report.ts`), so that the workflow's current details show it in the
+ * Temporal UI. The MCP side reads progress from the heartbeats, not from this.
+ */
+export const taskProgressSignal = defineSignal<[ProgressDetails]>(TASK_PROGRESS_SIGNAL);
 
 /**
  * Memo key under which a task workflow records its live state (`LiveTaskState`) on every status

@@ -24,9 +24,16 @@ import {
   CLIENT_FACING_FAILURE_TYPES,
   INTERNAL_FAILURE_TYPE,
   type LiveTaskState,
+  type ProgressDetails,
   type ToolCallResult,
 } from '../common/task-types';
-import { TASK_STATE_MEMO_KEY, TaskStatusSearchAttribute, provideInputUpdate, taskStateQuery } from './definitions';
+import {
+  TASK_STATE_MEMO_KEY,
+  TaskStatusSearchAttribute,
+  provideInputUpdate,
+  taskProgressSignal,
+  taskStateQuery,
+} from './definitions';
 
 /**
  * Patch ids: histories recorded before a change replay without the new commands. Remove a patch (and
@@ -43,12 +50,21 @@ export class TaskState {
   private response: InputResponse | undefined;
   private readonly recordsStateInMemo: boolean;
   private committedWork = false;
+  /** The running activity's last reported progress; shown in the current details until the next state change. */
+  private progress: ProgressDetails | undefined;
 
   constructor() {
     this.recordsStateInMemo = patched(RECORD_STATE_IN_MEMO_PATCH);
     this.state = { status: 'working', lastUpdatedAt: new Date().toISOString() };
     setCurrentDetails(currentDetails(this.state));
     setHandler(taskStateQuery, () => this.state);
+    // Records no command: histories without progress signals, and old code given new ones, replay alike.
+    setHandler(taskProgressSignal, (progress) => {
+      // A report sent just before its activity ended may arrive after the task moved on to a question.
+      if (this.state.status !== 'working' || !isProgressDetails(progress)) return;
+      this.progress = progress;
+      setCurrentDetails(currentDetails(this.state, this.progress));
+    });
     setHandler(
       provideInputUpdate,
       (response) => {
@@ -79,6 +95,7 @@ export class TaskState {
       ...(pendingInput !== undefined && { pendingInput }),
       ...(this.committedWork && { committed: true as const }),
     };
+    this.progress = undefined;
     if (this.recordsStateInMemo) upsertMemo({ [TASK_STATE_MEMO_KEY]: this.state });
     // Shown by the Temporal UI; it records no command, so histories recorded before it replay unchanged.
     setCurrentDetails(currentDetails(this.state));
@@ -134,14 +151,33 @@ export class TaskState {
 
 /**
  * The task's current details as the Temporal UI shows them (Markdown): the MCP status, its message,
- * and the pending question while the task is `input_required`.
+ * the running activity's progress, and the pending question while the task is `input_required`.
  */
-export function currentDetails(state: LiveTaskState): string {
+export function currentDetails(state: LiveTaskState, progress?: ProgressDetails): string {
   const lines = [`**MCP status:** ${state.status}`];
   if (state.pendingInput) lines.push(`**Waiting for an answer to:** ${state.pendingInput.message}`);
   else if (state.statusMessage) lines.push(state.statusMessage);
+  if (progress && !state.pendingInput) lines.push(`**Progress:** ${describeProgress(progress)}`);
   if (state.committed) lines.push('Past its point of no return: a cancel is refused.');
   return lines.join('\n\n');
+}
+
+/** `Step 3/6`, `Imported 4200 records (line 4200)`, or the bare counts when there is no message. */
+function describeProgress({ current, total, message }: ProgressDetails): string {
+  const counts = total === undefined ? `${current}` : `${current}/${total}`;
+  if (message === undefined) return counts;
+  return total === undefined || message.includes(counts) ? message : `${message} (${counts})`;
+}
+
+/** A signal is only as trustworthy as its sender: anything not shaped like progress is ignored. */
+function isProgressDetails(value: unknown): value is ProgressDetails {
+  if (typeof value !== 'object' || value === null) return false;
+  const { current, total, message } = value as Record<string, unknown>;
+  return (
+    typeof current === 'number' &&
+    (total === undefined || typeof total === 'number') &&
+    (message === undefined || typeof message === 'string')
+  );
 }
 
 /**

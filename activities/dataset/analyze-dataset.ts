@@ -1,4 +1,5 @@
-import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, log } from '@temporalio/activity';
+import { reportProgress } from '../common/progress-report';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import type { ActivityObserver } from '../observer';
 import { parseCheckpoint, type DatasetAnalyzer, type DatasetCheckpoint } from './checkpoint';
@@ -96,7 +97,7 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps): AnalyzeDatasetAc
     return reportCancellation(deps.observer, progress, async (signal) => {
       // Until the source is open, waits heartbeat the checkpoint this attempt started from.
       let sendHeartbeat = (): void => {
-        heartbeat({ progress: progress(), checkpoint: saved } satisfies HeartbeatDetails<DatasetCheckpoint>);
+        reportProgress({ progress: progress(), checkpoint: saved } satisfies HeartbeatDetails<DatasetCheckpoint>);
       };
       const watch = new SourceWatch({
         name: sourceName(source),
@@ -141,7 +142,10 @@ export function createAnalyzeDataset(deps: AnalyzeDatasetDeps): AnalyzeDatasetAc
             if (tooLarge) log.warn('Dataset checkpoint too large; keeping the last one', { offset: active.offset });
             else lastCheckpoint = checkpoint;
           }
-          heartbeat({ progress: progress(), checkpoint: lastCheckpoint } satisfies HeartbeatDetails<DatasetCheckpoint>);
+          reportProgress({
+            progress: progress(),
+            checkpoint: lastCheckpoint,
+          } satisfies HeartbeatDetails<DatasetCheckpoint>);
         };
 
         sendHeartbeat();

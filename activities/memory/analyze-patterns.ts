@@ -1,4 +1,4 @@
-import { heartbeat } from '@temporalio/activity';
+import { reportProgress } from '../common/progress-report';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import { invalidInput } from '../common/failures';
 import type { ActivityObserver } from '../observer';
@@ -85,7 +85,7 @@ export function createAnalyzeDecisionPatterns(
         const last = rows[rows.length - 1];
         if (last === undefined || rows.length < PAGE_ROWS) break;
         after = [last.created_at, last.id];
-        heartbeat({ progress: progress() } satisfies HeartbeatDetails);
+        reportProgress({ progress: progress() } satisfies HeartbeatDetails);
         await yieldAndCheck(signal);
       }
 
@@ -100,7 +100,7 @@ export function createAnalyzeDecisionPatterns(
         }
         tagTrends.push({ tag, counts: toBucketCounts(starts, perBucket) });
       }
-      heartbeat({ progress: progress() } satisfies HeartbeatDetails);
+      reportProgress({ progress: progress() } satisfies HeartbeatDetails);
       return {
         range: { since: since ?? null, until: until ?? null },
         bucket: kind,

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { heartbeat } from '@temporalio/activity';
+import { reportProgress } from '../common/progress-report';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import type { ActivityObserver } from '../observer';
 import { reportCancellation, yieldAndCheck } from '../common/activity-context';
@@ -119,7 +119,7 @@ export function createExportMemory(
           await write(rows.map((r, i) => row(toExported(r), count + i)).join(''));
           count += rows.length;
           afterId = last.id;
-          heartbeat({ progress: progress() } satisfies HeartbeatDetails);
+          reportProgress({ progress: progress() } satisfies HeartbeatDetails);
           await yieldAndCheck(signal);
         }
         await write(tail);

@@ -1,4 +1,5 @@
-import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, log } from '@temporalio/activity';
+import { reportProgress } from '../common/progress-report';
 import { TaskFailureType, type HeartbeatDetails, type ProgressDetails } from '../../common/task-types';
 import { toolFailure } from '../common/failures';
 import {
@@ -94,7 +95,10 @@ export function createImportDecisions(
     return reportCancellation(deps.observer, progress, async (signal) => {
       // `state` is the last committed checkpoint; before the source is open, the one this attempt resumes from.
       const sendHeartbeat = () => {
-        heartbeat({ progress: progress(), checkpoint: state ?? resume } satisfies HeartbeatDetails<ImportCheckpoint>);
+        reportProgress({
+          progress: progress(),
+          checkpoint: state ?? resume,
+        } satisfies HeartbeatDetails<ImportCheckpoint>);
       };
       const watch = new SourceWatch({
         name: sourceName(source),

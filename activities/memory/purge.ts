@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { cancellationSignal } from '@temporalio/activity';
+import { reportProgress } from '../common/progress-report';
 import type { HeartbeatDetails } from '../../common/task-types';
 import { invalidInput } from '../common/failures';
 import type { ActivityObserver } from '../observer';
@@ -76,7 +77,7 @@ export function createPurgeDecisions(
     while (!run.finished) {
       run = await db.purgeBatch({ ...filter, maxId }, batchRows, key, new Date().toISOString());
       const progress = { current: run.deleted, message: `Deleted ${run.deleted} decisions` };
-      heartbeat({ progress } satisfies HeartbeatDetails);
+      reportProgress({ progress } satisfies HeartbeatDetails);
       await settings.observer.onBatchCommitted?.({
         activityType: info?.activityType ?? 'purgeDecisions',
         workflowId: info?.workflowExecution?.workflowId ?? '',

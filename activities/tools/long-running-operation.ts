@@ -1,4 +1,5 @@
-import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, sleep } from '@temporalio/activity';
+import { reportProgress } from '../common/progress-report';
 import { reportCancellation } from '../common/activity-context';
 import type { HeartbeatDetails, ProgressDetails } from '../../common/task-types';
 import type { ActivityObserver } from '../observer';
@@ -24,7 +25,7 @@ export function createRunTimedSteps(observer: ActivityObserver): LongRunningOper
       total: steps,
       message: `Step ${resumed?.current ?? 0}/${steps}`,
     };
-    heartbeat({ progress } satisfies HeartbeatDetails);
+    reportProgress({ progress } satisfies HeartbeatDetails);
     return reportCancellation(
       observer,
       () => progress,
@@ -35,10 +36,10 @@ export function createRunTimedSteps(observer: ActivityObserver): LongRunningOper
             const slice = Math.min(remaining, MAX_SLEEP_SLICE_MS);
             await sleep(slice);
             remaining -= slice;
-            heartbeat({ progress } satisfies HeartbeatDetails);
+            reportProgress({ progress } satisfies HeartbeatDetails);
           }
           progress = { current: step, total: steps, message: `Step ${step}/${steps}` };
-          heartbeat({ progress } satisfies HeartbeatDetails);
+          reportProgress({ progress } satisfies HeartbeatDetails);
         }
         return { stepsRun: steps };
       },

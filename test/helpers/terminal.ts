@@ -47,6 +47,11 @@ export class TmuxTerminal {
     return this.tmux(['capture-pane', '-p', '-S', '-']);
   }
 
+  /** The visible screen only, with its colours and attributes as ANSI escape sequences. */
+  async screenWithColours(): Promise<string> {
+    return this.tmux(['capture-pane', '-p', '-e']);
+  }
+
   /**
    * Reads the screen until `predicate` holds and returns it; after `timeoutMs` fails with the last
    * screen seen.
