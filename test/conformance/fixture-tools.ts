@@ -68,13 +68,18 @@ export async function confirmDeleteWorkflow(
 /** Patch id: `multi_input` asks its two questions together. */
 const ASK_TOGETHER_PATCH = 'multi-input-asks-together';
 
+// The suite answers each of the two keys, whichever it is, with `{name, confirm}`: both forms take both.
 const NAME_QUESTION: Question = {
   message: 'Your name?',
   requestedSchema: { type: 'object', properties: { name: { type: 'string' }, confirm: { type: 'boolean' } } },
 };
 const CONFIRM_QUESTION: Question = {
   message: 'Confirm?',
-  requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean' } }, required: ['confirm'] },
+  requestedSchema: {
+    type: 'object',
+    properties: { confirm: { type: 'boolean' }, name: { type: 'string' } },
+    required: ['confirm'],
+  },
 };
 
 /**
