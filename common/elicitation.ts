@@ -16,6 +16,12 @@ export interface ElicitationSchema {
   required?: string[];
 }
 
+/** A question a tool asks, before it has an id. */
+export interface Question {
+  message: string;
+  requestedSchema: ElicitationSchema;
+}
+
 /** A question a running task waits on; the workflow records it and the MCP server delivers it. */
 export interface InputRequest {
   /** Identifies this question, so that a late answer to an earlier one is refused. */

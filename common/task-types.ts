@@ -1,4 +1,4 @@
-import type { InputRequest } from './elicitation';
+import type { InputAnswer, InputRequest } from './elicitation';
 
 /**
  * Types shared by the MCP server, the workflows and the activities. This module is sandbox-safe: it
@@ -34,13 +34,24 @@ export interface LiveTaskState {
   statusMessage?: string;
   /** ISO 8601 time of the last status change. */
   lastUpdatedAt: string;
-  /** The question the task waits on while `input_required`. */
+  /**
+   * The first outstanding question while `input_required`. The only one recorded by workflows that
+   * ask one question at a time; kept beside {@link pendingInputs} for readers that know only it.
+   */
   pendingInput?: InputRequest;
+  /** Every outstanding question while `input_required`, in the order asked (absent in older states). */
+  pendingInputs?: InputRequest[];
   /**
    * The task passed its point of no return (e.g. a confirmed deletion runs): it finishes its work even
    * if a cancel is requested now, and such a cancel is refused.
    */
   committed?: true;
+}
+
+/** The outstanding questions of a live state, whichever shape recorded them (a single one before). */
+export function outstandingQuestions(state: Pick<LiveTaskState, 'pendingInput' | 'pendingInputs'>): InputRequest[] {
+  if (state.pendingInputs) return state.pendingInputs;
+  return state.pendingInput ? [state.pendingInput] : [];
 }
 
 /** The tenant of everything started without authentication: the product used as a local tool. */
@@ -55,6 +66,12 @@ export interface ToolWorkflowInput<Args> {
    * Absent in workflows started before tenants existed, which all belonged to {@link LOCAL_TENANT}.
    */
   tenant?: string;
+  /**
+   * Answers to the tool's questions before start (`questionsBeforeStart`), by question key, when the
+   * client gave them before the task existed (2026-07-28). Absent otherwise: the workflow then asks
+   * them itself (`answersBeforeStart` in workflows/task-lifecycle.ts).
+   */
+  answersBeforeStart?: Record<string, InputAnswer>;
 }
 
 /** Progress an activity reports through its heartbeat, shown as the task's `statusMessage`. */

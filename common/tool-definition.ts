@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Question } from './elicitation';
 import type { ToolCallResult, ToolWorkflowInput } from './task-types';
 
 /**
@@ -34,6 +35,15 @@ export interface WorkflowToolDefinition<
    * @default every call of an optional tool may be long
    */
   isQuickCall?: (args: z.output<Input>) => boolean;
+  /**
+   * Questions a call with these (validated) arguments needs answered before its work starts, by key.
+   * A 2026-07-28 client is asked them in the `tools/call` itself (an `input_required` result, MRTR),
+   * and the task is created only with every answer, which the workflow finds in
+   * `input.answersBeforeStart`. A wire without that round (2025-11-25) starts the task at once, and the
+   * workflow asks the same questions as the task's own (`answersBeforeStart` in task-lifecycle.ts).
+   * @default none
+   */
+  questionsBeforeStart?: (args: z.output<Input>) => Record<string, Question>;
   /** Default time limit of one task; `TOOL_TIME_LIMITS` overrides it per tool. */
   defaultTimeLimitSeconds: number;
   /**

@@ -202,10 +202,11 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
 
     let http: RunningHttpServer | undefined;
     if (parts.http) {
+      const serverSecret = loadSessionSecret(config.sessionSecret, config.dataDir);
       http = await startHttpServer({
         host: config.mcpHost,
         port: config.mcpPort,
-        sessionSecret: loadSessionSecret(config.sessionSecret, config.dataDir),
+        sessionSecret: serverSecret,
         sessionIdleMs: config.sessionIdleMs,
         maxSessions: config.maxSessions,
         publicUrl: config.publicUrl,
@@ -227,6 +228,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
           serverInfo: SERVER_INFO,
           localOwner: { scope: `local:${config.stdioScope}` },
           rateLimits,
+          serverSecret,
         }),
         // With authentication the principal owns its tasks across sessions, replicas and restarts, and
         // its requests count together; without, each session owns its tasks and a client address's

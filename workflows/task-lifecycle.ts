@@ -19,13 +19,16 @@ import {
   type InputAnswer,
   type InputRequest,
   type InputResponse,
+  type Question,
 } from '../common/elicitation';
 import {
   CLIENT_FACING_FAILURE_TYPES,
   INTERNAL_FAILURE_TYPE,
+  outstandingQuestions,
   type LiveTaskState,
   type ProgressDetails,
   type ToolCallResult,
+  type ToolWorkflowInput,
 } from '../common/task-types';
 import {
   TASK_STATE_MEMO_KEY,
@@ -47,7 +50,10 @@ const ALREADY_ANSWERED = 'This question was already answered; the first answer a
 /** The live MCP status of one task workflow; the query handler reads it, the workflow body writes it. */
 export class TaskState {
   private state: LiveTaskState;
-  private response: InputResponse | undefined;
+  /** The questions asked and not answered yet, by id, in the order asked. */
+  private readonly outstanding = new Map<string, InputRequest>();
+  /** Answers that arrived and that the asking code has not taken yet, by question id. */
+  private readonly answers = new Map<string, InputResponse>();
   private readonly recordsStateInMemo: boolean;
   private committedWork = false;
   /** The running activity's last reported progress; shown in the current details until the next state change. */
@@ -69,10 +75,13 @@ export class TaskState {
       provideInputUpdate,
       (response) => {
         // Two answers delivered in one activation both pass the validator: the first one wins.
-        if (this.response?.requestId === response.requestId) {
+        if (!this.outstanding.delete(response.requestId)) {
           throw ApplicationFailure.create({ message: ALREADY_ANSWERED, nonRetryable: true });
         }
-        this.response = response;
+        this.answers.set(response.requestId, response);
+        // Only a task that asked several questions at once still waits: it shows the rest at once, so
+        // the next read after this update sees them. With none left the asking code moves on.
+        if (this.outstanding.size > 0) this.set('input_required');
         return { accepted: true } as const;
       },
       { validator: (response: InputResponse) => this.validateResponse(response) },
@@ -81,18 +90,22 @@ export class TaskState {
 
   /**
    * Moves to `status`. Records the new state in the memo, where every reader of the task (get, list,
-   * notifications) finds the same status, message and time with no worker running, and the status as
-   * a search attribute so the UI can filter on it.
+   * notifications) finds the same status, message, time and outstanding questions with no worker
+   * running, and the status as a search attribute so the UI can filter on it.
    */
-  set(status: LiveTaskState['status'], statusMessage?: string, pendingInput?: InputRequest): void {
+  set(status: LiveTaskState['status'], statusMessage?: string): void {
     if (status !== this.state.status) {
       upsertSearchAttributes([{ key: TaskStatusSearchAttribute, value: status }]);
     }
+    const questions = status === 'input_required' ? [...this.outstanding.values()] : [];
+    const message = statusMessage ?? waitingMessage(questions);
     this.state = {
       status,
       lastUpdatedAt: new Date().toISOString(),
-      ...(statusMessage !== undefined && { statusMessage }),
-      ...(pendingInput !== undefined && { pendingInput }),
+      ...(message !== undefined && { statusMessage: message }),
+      ...(questions.length > 0 && { pendingInput: questions[0] }),
+      // Only with several: the state of a task asking one question is recorded as it always was.
+      ...(questions.length > 1 && { pendingInputs: questions }),
       ...(this.committedWork && { committed: true as const }),
     };
     this.progress = undefined;
@@ -107,15 +120,33 @@ export class TaskState {
    * of every process, and may last as long as the task's time limit.
    */
   async requestInput(message: string, requestedSchema: ElicitationSchema): Promise<InputAnswer> {
-    const request: InputRequest = { requestId: uuid4(), message, requestedSchema };
-    this.response = undefined;
-    this.set('input_required', message, request);
-    await condition(() => this.response?.requestId === request.requestId);
-    const response = this.response!;
-    this.set('working');
-    return response.action === 'accept'
-      ? { action: 'accept', content: response.content ?? {} }
-      : { action: response.action };
+    const [answer] = await this.requestInputs([{ message, requestedSchema }]);
+    return answer!;
+  }
+
+  /**
+   * Asks several questions at once and waits until every one is answered; the answers come in the
+   * order of `questions`. Each is answered on its own (a client may answer some now, the rest later);
+   * until the last one arrives the task stays `input_required` with only those still outstanding.
+   */
+  async requestInputs(questions: readonly Question[]): Promise<InputAnswer[]> {
+    const asked: InputRequest[] = questions.map((question) => ({
+      requestId: uuid4(),
+      message: question.message,
+      requestedSchema: question.requestedSchema,
+    }));
+    for (const request of asked) this.outstanding.set(request.requestId, request);
+    this.set('input_required');
+    await condition(() => asked.every((request) => this.answers.has(request.requestId)));
+    const responses = asked.map((request) => this.answers.get(request.requestId)!);
+    for (const request of asked) this.answers.delete(request.requestId);
+    // Questions asked meanwhile by other code of the same tool keep the task waiting.
+    if (this.outstanding.size === 0) this.set('working');
+    return responses.map((response) =>
+      response.action === 'accept'
+        ? { action: 'accept', content: response.content ?? {} }
+        : { action: response.action },
+    );
   }
 
   /** Whether the task passed its point of no return ({@link commit}). */
@@ -137,16 +168,23 @@ export class TaskState {
   }
 
   private validateResponse(response: InputResponse): void {
-    const pending = this.state.pendingInput;
-    if (!pending || response.requestId !== pending.requestId) {
+    const pending = this.outstanding.get(response.requestId);
+    if (!pending) {
+      if (this.answers.has(response.requestId)) throw new Error(ALREADY_ANSWERED);
       throw new Error('The task is not waiting for an answer to this question');
     }
-    if (this.response?.requestId === pending.requestId) throw new Error(ALREADY_ANSWERED);
     if (response.action === 'accept') {
       const problems = validateElicitationContent(pending.requestedSchema, response.content ?? {});
       if (problems.length > 0) throw new Error(`Invalid answer: ${problems.join('; ')}`);
     }
   }
+}
+
+/** The status message of a task waiting on `questions`: the question itself when there is one. */
+function waitingMessage(questions: readonly InputRequest[]): string | undefined {
+  if (questions.length === 0) return undefined;
+  if (questions.length === 1) return questions[0]!.message;
+  return `Waiting for ${questions.length} answers: ${questions.map((question) => question.message).join(' / ')}`;
 }
 
 /**
@@ -155,9 +193,12 @@ export class TaskState {
  */
 export function currentDetails(state: LiveTaskState, progress?: ProgressDetails): string {
   const lines = [`**MCP status:** ${state.status}`];
-  if (state.pendingInput) lines.push(`**Waiting for an answer to:** ${state.pendingInput.message}`);
-  else if (state.statusMessage) lines.push(state.statusMessage);
-  if (progress && !state.pendingInput) lines.push(`**Progress:** ${describeProgress(progress)}`);
+  const questions = outstandingQuestions(state);
+  if (questions.length === 1) lines.push(`**Waiting for an answer to:** ${questions[0]!.message}`);
+  else if (questions.length > 1) {
+    lines.push(`**Waiting for answers to:**\n${questions.map((question) => `- ${question.message}`).join('\n')}`);
+  } else if (state.statusMessage) lines.push(state.statusMessage);
+  if (progress && questions.length === 0) lines.push(`**Progress:** ${describeProgress(progress)}`);
   if (state.committed) lines.push('Past its point of no return: a cancel is refused.');
   return lines.join('\n\n');
 }
@@ -178,6 +219,23 @@ function isProgressDetails(value: unknown): value is ProgressDetails {
     (total === undefined || typeof total === 'number') &&
     (message === undefined || typeof message === 'string')
   );
+}
+
+/**
+ * The answers to a tool's questions before start (its definition's `questionsBeforeStart`): those the
+ * client gave before the task existed, else asked now, all at once, as the task's own questions (a
+ * client of a wire without that round, or an execution started without them). In the order of keys.
+ */
+export async function answersBeforeStart(
+  state: TaskState,
+  input: ToolWorkflowInput<unknown>,
+  questions: Record<string, Question>,
+): Promise<Record<string, InputAnswer>> {
+  const given = input.answersBeforeStart ?? {};
+  const missing = Object.keys(questions).filter((key) => given[key] === undefined);
+  if (missing.length === 0) return given;
+  const asked = await state.requestInputs(missing.map((key) => questions[key]!));
+  return { ...given, ...Object.fromEntries(missing.map((key, index) => [key, asked[index]!])) };
 }
 
 /**

@@ -1,15 +1,17 @@
 import { z } from 'zod';
+import { validateElicitationContent, type InputAnswer, type Question } from '../../common/elicitation';
 import type { Principal } from '../auth/principal';
 import { principalOwner } from '../auth/principal';
 import type { TaskLimits } from '../config';
 import { toProtocolError } from '../mcp/protocol-errors';
 import type { RateLimiter } from '../mcp/rate-limiter';
-import { TaskAlreadyTerminalError, TaskNotCancellableError } from '../tasks/errors';
+import { InputRejectedError, TaskAlreadyTerminalError, TaskNotCancellableError } from '../tasks/errors';
 import { scopeKey, type TaskOwner } from '../tasks/owner';
-import { checkToolCallSize } from '../tasks/request-limits';
+import { checkAnswerSize, checkToolCallSize } from '../tasks/request-limits';
 import type { TaskBackend } from '../tasks/task-backend';
 import { describeTool, type ToolDefinition } from '../tools/tool-definition';
-import { createTaskResult, detailedTask, toInputResponse } from './task-shapes';
+import { RequestStateError, RequestStateSealer, type RequestStateBinding } from './request-state';
+import { createTaskResult, detailedTask, elicitationRequest, toInputResponse } from './task-shapes';
 import {
   CLIENT_CAPABILITIES_META,
   MODERN_PROTOCOL_VERSION,
@@ -36,6 +38,11 @@ export interface ModernServerOptions {
   localOwner: TaskOwner;
   /** Shared with the 2025-11-25 wire, so that a client's budget is one whatever it speaks. */
   rateLimits?: { create: RateLimiter; request: RateLimiter };
+  /**
+   * The server's secret (replicas share it), from which the key that seals `requestState` is derived:
+   * a call answered `input_required` before its task exists may come back on any replica.
+   */
+  serverSecret: string;
 }
 
 /** What the HTTP layer knows of a request besides its body. */
@@ -71,7 +78,10 @@ const UpdateParamsSchema = z.looseObject({
 const CallParamsSchema = z.looseObject({
   name: z.string(),
   arguments: z.record(z.string(), z.unknown()).optional(),
+  inputResponses: z.record(z.string(), z.unknown()).optional(),
+  requestState: z.string().optional(),
 });
+type CallParams = z.output<typeof CallParamsSchema>;
 
 interface ParsedRequest {
   id: string | number;
@@ -90,6 +100,7 @@ interface ParsedRequest {
  */
 export function createModernHandler(options: ModernServerOptions): ModernHandler {
   const { backend, tools, limits } = options;
+  const requestStates = new RequestStateSealer(options.serverSecret);
   const withServerInfo = (result: Record<string, unknown>): Record<string, unknown> => ({
     ...result,
     _meta: { ...(result._meta as Record<string, unknown> | undefined), [SERVER_INFO_META]: options.serverInfo },
@@ -138,6 +149,82 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
   });
 
   /**
+   * The answers a call needs before its work starts (MRTR, before any task exists). The first round
+   * asks every question in an `input_required` result with a sealed `requestState`; a later round
+   * brings `inputResponses` with that state echoed. Answers are taken only with a state this server
+   * issued for this owner, tool and arguments; a missing or invalid answer is asked again (under the
+   * same key, with the reason), and the answers already given ride along in the new state.
+   */
+  const gatherAnswersBeforeStart = (
+    request: ParsedRequest,
+    params: CallParams,
+    binding: RequestStateBinding,
+    questions: Record<string, Question>,
+  ): { answers: Record<string, InputAnswer> } | { inputRequired: Record<string, unknown> } => {
+    if (!declaresFormElicitation(request)) {
+      throw new ModernWireError(
+        ModernErrorCode.MissingCapability,
+        `Tool ${binding.tool} asks questions before it starts: declare elicitation (form mode) in this ` +
+          `request's _meta["${CLIENT_CAPABILITIES_META}"]`,
+        400,
+        { requiredCapabilities: { elicitation: { form: {} } } },
+      );
+    }
+    const answers: Record<string, InputAnswer> = {};
+    const problems: Record<string, string> = {};
+    if (params.requestState !== undefined) {
+      let carried: Record<string, InputAnswer>;
+      try {
+        carried = requestStates.open(params.requestState, binding);
+      } catch (err) {
+        if (err instanceof RequestStateError) throw new ModernWireError(ModernErrorCode.InvalidParams, err.message);
+        throw err;
+      }
+      const responses = params.inputResponses ?? {};
+      for (const [key, question] of Object.entries(questions)) {
+        if (carried[key] !== undefined) answers[key] = carried[key];
+        else if (Object.hasOwn(responses, key)) {
+          const answer = toAnswer(key, question, responses[key]);
+          if (typeof answer === 'string') problems[key] = answer;
+          else answers[key] = answer;
+        }
+      }
+    }
+    const missing = Object.keys(questions).filter((key) => answers[key] === undefined);
+    if (missing.length === 0) return { answers };
+    const inputRequests = Object.fromEntries(
+      missing.map((key) => {
+        const question = questions[key]!;
+        const message = problems[key] ? `${question.message} (${problems[key]})` : question.message;
+        return [key, elicitationRequest({ ...question, message })];
+      }),
+    );
+    return {
+      inputRequired: {
+        resultType: 'input_required',
+        inputRequests,
+        requestState: requestStates.seal(binding, answers),
+      },
+    };
+  };
+  const declaresFormElicitation = (request: ParsedRequest): boolean => {
+    const elicitation = (request.capabilities as { elicitation?: unknown }).elicitation;
+    if (typeof elicitation !== 'object' || elicitation === null) return false;
+    // `elicitation: {}` declares form mode alone.
+    return Object.keys(elicitation).length === 0 || 'form' in elicitation;
+  };
+  /** An answer to a question asked before start, or a sentence saying why it is not a valid one. */
+  const toAnswer = (key: string, question: Question, value: unknown): InputAnswer | string => {
+    const response = toInputResponse(key, value);
+    if (typeof response === 'string') return response;
+    if (response.action !== 'accept') return { action: response.action };
+    checkAnswerSize(response.content, limits);
+    const content = response.content ?? {};
+    const problems = validateElicitationContent(question.requestedSchema, content);
+    return problems.length > 0 ? `invalid answer: ${problems.join('; ')}` : { action: 'accept', content };
+  };
+
+  /**
    * The server decides whether a call becomes a task: a tool that must run as a task becomes one (and
    * needs the extension), an optional one becomes one when this request declared the extension and
    * the tool does not say the call is quick, and any other runs synchronously. `params.task` of
@@ -168,7 +255,21 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     const asTask =
       tool.taskSupport === 'required' ||
       (tool.taskSupport === 'optional' && declaresTasks(request) && !tool.isQuickCall?.(args.data));
-    const call = { tool: tool.name, workflow: tool.workflow, arguments: args.data, timeLimitSeconds };
+    const questions = tool.questionsBeforeStart?.(args.data);
+    let answersBeforeStart: Record<string, InputAnswer> | undefined;
+    if (questions !== undefined && Object.keys(questions).length > 0) {
+      const binding = { owner: scopeKey(request.owner), tool: tool.name, arguments: args.data };
+      const gathered = gatherAnswersBeforeStart(request, params, binding, questions);
+      if ('inputRequired' in gathered) return gathered.inputRequired;
+      answersBeforeStart = gathered.answers;
+    }
+    const call = {
+      tool: tool.name,
+      workflow: tool.workflow,
+      arguments: args.data,
+      timeLimitSeconds,
+      ...(answersBeforeStart && { answersBeforeStart }),
+    };
     if (!asTask) {
       const result = await backend.runCall(request.owner, call, { signal: request.signal });
       return { ...result, resultType: 'complete' };
@@ -184,25 +285,33 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
   };
 
   /**
-   * Answers the task's outstanding questions. Keys that are not outstanding are ignored (answered
-   * before, never asked, or of a task that already ended); an answer that breaks its question's
-   * schema is refused with the reason, and the question stays outstanding.
+   * Answers the task's outstanding questions, each on its own: any subset may come now and the rest
+   * later. Keys that are not outstanding are ignored (answered before, never asked, or of a task that
+   * already ended). An answer that breaks its question's schema is refused with the reason and its
+   * question stays outstanding; the valid answers of the same request still count. The ack comes
+   * only once every answer is recorded, so the next `tasks/get` shows only what is still open.
    */
   const updateTask = async (request: ParsedRequest): Promise<Record<string, unknown>> => {
     requireTasks(request);
     const { taskId, inputResponses } = parse(UpdateParamsSchema, request);
     const task = await backend.getTask(request.owner, taskId);
-    const question = task.status === 'input_required' ? task.pendingInput : undefined;
-    if (question && Object.hasOwn(inputResponses, question.requestId)) {
+    const questions = task.status === 'input_required' ? (task.pendingInputs ?? []) : [];
+    const problems: string[] = [];
+    for (const question of questions) {
+      if (!Object.hasOwn(inputResponses, question.requestId)) continue;
       const response = toInputResponse(question.requestId, inputResponses[question.requestId]);
       if (typeof response === 'string') {
-        throw new ModernWireError(
-          ModernErrorCode.InvalidParams,
-          `Invalid answer to ${question.requestId}: ${response}`,
-        );
+        problems.push(`Invalid answer to ${question.requestId}: ${response}`);
+        continue;
       }
-      await backend.provideInput(request.owner, taskId, response, { signal: request.signal });
+      try {
+        await backend.provideInput(request.owner, taskId, response, { signal: request.signal });
+      } catch (err) {
+        if (!(err instanceof InputRejectedError)) throw err;
+        problems.push(`Answer to ${question.requestId} refused: ${err.message}`);
+      }
     }
+    if (problems.length > 0) throw new ModernWireError(ModernErrorCode.InvalidParams, problems.join('; '));
     return { resultType: 'complete' };
   };
 

@@ -30,8 +30,8 @@ export function createTaskResult(task: TaskView): Record<string, unknown> {
  */
 export function detailedTask({ task, outcome }: TaskWithOutcome): Record<string, unknown> {
   if (outcome) return { ...taskFields(task, statusOf(outcome)), ...inlined(outcome) };
-  if (task.status === 'input_required' && task.pendingInput) {
-    return { ...taskFields(task), inputRequests: inputRequests(task.pendingInput) };
+  if (task.status === 'input_required' && task.pendingInputs?.length) {
+    return { ...taskFields(task), inputRequests: inputRequests(task.pendingInputs) };
   }
   return taskFields(task);
 }
@@ -60,15 +60,21 @@ function inlined(outcome: TaskOutcome): Record<string, unknown> {
 }
 
 /**
- * The pending question as `InputRequests`. Its key is the question's own id: minted by the workflow,
- * stable across replays and never reused, as the extension requires of keys.
+ * The outstanding questions as `InputRequests`. Each key is the question's own id: minted by the
+ * workflow, stable across replays and never reused, as the extension requires of keys.
  */
-export function inputRequests(question: InputRequest): Record<string, unknown> {
+export function inputRequests(questions: readonly InputRequest[]): Record<string, unknown> {
+  return Object.fromEntries(questions.map((question) => [question.requestId, elicitationRequest(question)]));
+}
+
+/** One question as the bare `elicitation/create` request of an `InputRequests` map (form mode). */
+export function elicitationRequest(question: Pick<InputRequest, 'message' | 'requestedSchema'>): {
+  method: 'elicitation/create';
+  params: Record<string, unknown>;
+} {
   return {
-    [question.requestId]: {
-      method: 'elicitation/create',
-      params: { mode: 'form', message: question.message, requestedSchema: question.requestedSchema },
-    },
+    method: 'elicitation/create',
+    params: { mode: 'form', message: question.message, requestedSchema: question.requestedSchema },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Workflow } from '@temporalio/common';
-import type { InputRequest, InputResponse } from '../../common/elicitation';
+import type { InputAnswer, InputRequest, InputResponse } from '../../common/elicitation';
 import type { ProgressDetails, TaskStatus, ToolCallResult } from '../../common/task-types';
 import type { TaskOwner } from './owner';
 
@@ -15,8 +15,13 @@ export interface TaskView {
   /** Retention from creation in ms, as applied (never null: every task has a bounded TTL). */
   ttl: number;
   pollInterval: number;
-  /** The question the task waits on while `input_required` (not part of MCP's `Task`). */
+  /**
+   * The first outstanding question while `input_required` (not part of MCP's `Task`): the one a wire
+   * that asks one question at a time asks next.
+   */
   pendingInput?: InputRequest;
+  /** Every outstanding question while `input_required`, in the order asked; each is answered on its own. */
+  pendingInputs?: InputRequest[];
   /** The task passed its point of no return: a cancel is refused (not part of MCP's `Task`). */
   committed?: boolean;
   /** The running activity's last reported progress (not part of MCP's `Task`). */
@@ -39,10 +44,12 @@ export interface TaskSpec {
   requestedTtlMs?: number;
   /** The creating request's `progressToken`; valid for the task's whole life. */
   progressToken?: string | number;
+  /** Answers to the tool's questions before start, by key, already validated against their schemas. */
+  answersBeforeStart?: Record<string, InputAnswer>;
 }
 
 /** What to run as a plain call: a tool's workflow whose result answers the request itself. */
-export type CallSpec = Pick<TaskSpec, 'tool' | 'workflow' | 'arguments' | 'timeLimitSeconds'>;
+export type CallSpec = Pick<TaskSpec, 'tool' | 'workflow' | 'arguments' | 'timeLimitSeconds' | 'answersBeforeStart'>;
 
 /** How a plain call is bound to the request that made it. */
 export interface RunCallOptions {
@@ -135,9 +142,10 @@ export interface TaskBackend {
    */
   cancelTask(owner: TaskOwner, taskId: string): Promise<TaskView>;
   /**
-   * Delivers the client's answer to the task's pending question. Throws `InputRejectedError` when the
-   * task is not waiting for it or the answer breaks the question's schema; the task then stays
-   * `input_required` and the question can be asked again.
+   * Delivers the client's answer to one of the task's outstanding questions. Throws
+   * `InputRejectedError` when the task is not waiting for it or the answer breaks the question's
+   * schema; the task then stays `input_required` and the question can be asked again. Once it
+   * resolves, every read of the task shows the question answered (the rest stay outstanding).
    */
   provideInput(
     owner: TaskOwner,

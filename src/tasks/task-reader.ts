@@ -3,7 +3,12 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { isErrorLike } from '../../common/error-message';
 import { appliedTtl, expiresAtMs, isExpired } from '../../common/task-expiry';
-import type { HeartbeatDetails, LiveTaskState, ProgressDetails } from '../../common/task-types';
+import {
+  outstandingQuestions,
+  type HeartbeatDetails,
+  type LiveTaskState,
+  type ProgressDetails,
+} from '../../common/task-types';
 import { TASK_STATE_MEMO_KEY, TaskStatusSearchAttribute, taskStateQuery } from '../../workflows/definitions';
 import type { ClosedTaskCache } from './closed-task-cache';
 import { TaskNotFoundError } from './errors';
@@ -165,12 +170,13 @@ export class TaskReader {
       const live = memo[TASK_STATE_MEMO_KEY] ?? (await this.queryLiveState(facts));
       const progress = facts.description && progressOf(facts.description);
       const statusMessage = live.statusMessage ?? progress?.message;
+      const questions = live.status === 'input_required' ? outstandingQuestions(live) : [];
       const view: TaskView = {
         ...base,
         status: live.status,
         lastUpdatedAt: live.lastUpdatedAt,
         ...(statusMessage !== undefined && { statusMessage }),
-        ...(live.pendingInput && { pendingInput: live.pendingInput }),
+        ...(questions.length > 0 && { pendingInput: questions[0], pendingInputs: questions }),
         ...(live.committed && { committed: true }),
         ...(progress && { progress }),
       };

@@ -156,7 +156,7 @@ export class TemporalTaskBackend implements TaskBackend {
       this.client.workflow.start(spec.workflow, {
         workflowId: callWorkflowIdFor(owner, newTaskId()),
         taskQueue: this.taskQueue,
-        args: [workflowInput(owner, spec.arguments)],
+        args: [workflowInput(owner, spec)],
         workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: { tool: spec.tool, createdAt: createdAt.toISOString(), ttlMs, timeLimitSeconds: spec.timeLimitSeconds },
@@ -397,7 +397,7 @@ export class TemporalTaskBackend implements TaskBackend {
         // Another answer to the same question won and the task moved on (it may even have closed,
         // which aborts this update): this answer changed nothing, and says so.
         const now = (await this.reader.read(owner, taskId)).view;
-        if (now.pendingInput?.requestId !== response.requestId) {
+        if (!now.pendingInputs?.some((question) => question.requestId === response.requestId)) {
           throw new InputRejectedError(
             `This question was already answered; the task is ${now.status} and this answer changed nothing`,
           );
@@ -599,7 +599,7 @@ export function taskStartOptions(task: {
   return {
     workflowId: workflowIdFor(owner, taskId),
     taskQueue: task.taskQueue,
-    args: [workflowInput(owner, spec.arguments)],
+    args: [workflowInput(owner, spec)],
     workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     memo: { ...memo },
@@ -615,9 +615,16 @@ export function taskStartOptions(task: {
   };
 }
 
-/** What a tool workflow receives: the validated arguments and the tenant whose data it may touch. */
-function workflowInput(owner: TaskOwner, args: unknown): ToolWorkflowInput<unknown> {
-  return { arguments: args, tenant: owner.tenant ?? LOCAL_TENANT };
+/**
+ * What a tool workflow receives: the validated arguments, the tenant whose data it may touch, and the
+ * answers the client gave before it started.
+ */
+function workflowInput(owner: TaskOwner, spec: CallSpec): ToolWorkflowInput<unknown> {
+  return {
+    arguments: spec.arguments,
+    tenant: owner.tenant ?? LOCAL_TENANT,
+    ...(spec.answersBeforeStart && { answersBeforeStart: spec.answersBeforeStart }),
+  };
 }
 
 function errorResult(message: string): ToolCallResult {

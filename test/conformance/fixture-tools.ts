@@ -1,8 +1,9 @@
-import { ApplicationFailure, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, patched, sleep } from '@temporalio/workflow';
 import { z } from 'zod';
 import { defineWorkflowTool } from '../../common/tool-definition';
 import type { ToolCallResult, ToolWorkflowInput } from '../../common/task-types';
-import { runToolTask } from '../../workflows/task-lifecycle';
+import type { Question } from '../../common/elicitation';
+import { answersBeforeStart, runToolTask } from '../../workflows/task-lifecycle';
 
 /**
  * The tools the official conformance suite calls (its Tasks scenarios), as real workflows on the
@@ -64,26 +65,57 @@ export async function confirmDeleteWorkflow(
   });
 }
 
-/** Asks two questions; the engine holds one outstanding question at a time, so they come one after the other. */
+/** Patch id: `multi_input` asks its two questions together. */
+const ASK_TOGETHER_PATCH = 'multi-input-asks-together';
+
+// The suite answers each of the two keys, whichever it is, with `{name, confirm}`: both forms take both.
+const NAME_QUESTION: Question = {
+  message: 'Your name?',
+  requestedSchema: { type: 'object', properties: { name: { type: 'string' }, confirm: { type: 'boolean' } } },
+};
+const CONFIRM_QUESTION: Question = {
+  message: 'Confirm?',
+  requestedSchema: {
+    type: 'object',
+    properties: { confirm: { type: 'boolean' }, name: { type: 'string' } },
+    required: ['confirm'],
+  },
+};
+
+/**
+ * Asks two questions at once: both are outstanding together and each may be answered on its own.
+ * Executions started before that asked them one after the other, and still replay that way.
+ */
 export async function multiInputWorkflow(): Promise<ToolCallResult> {
   return runToolTask(async (state) => {
-    const name = await state.requestInput('Your name?', {
-      type: 'object',
-      properties: { name: { type: 'string' }, confirm: { type: 'boolean' } },
-    });
-    const confirm = await state.requestInput('Confirm?', {
-      type: 'object',
-      properties: { confirm: { type: 'boolean' } },
-      required: ['confirm'],
-    });
-    const who = name.action === 'accept' && typeof name.content.name === 'string' ? name.content.name : 'someone';
-    const yes = confirm.action === 'accept' && confirm.content.confirm === true;
+    const [name, confirm] = patched(ASK_TOGETHER_PATCH)
+      ? await state.requestInputs([NAME_QUESTION, CONFIRM_QUESTION])
+      : [
+          await state.requestInput(NAME_QUESTION.message, NAME_QUESTION.requestedSchema),
+          await state.requestInput(CONFIRM_QUESTION.message, CONFIRM_QUESTION.requestedSchema),
+        ];
+    const who = name?.action === 'accept' && typeof name.content.name === 'string' ? name.content.name : 'someone';
+    const yes = confirm?.action === 'accept' && confirm.content.confirm === true;
     return text(`${who} ${yes ? 'confirmed' : 'did not confirm'}.`);
   });
 }
+/** Asked before the task exists on 2026-07-28 (MRTR); inside the task on 2025-11-25. */
+const TOOL_WITH_TASK_QUESTIONS: Record<string, Question> = {
+  user_name: {
+    message: 'What is your name?',
+    requestedSchema: { type: 'object', properties: { name: { type: 'string', minLength: 1 } }, required: ['name'] },
+  },
+};
 
-export async function testToolWithTaskWorkflow(): Promise<ToolCallResult> {
-  return runToolTask(async () => text('Hello from a task.'));
+export async function testToolWithTaskWorkflow(
+  input: ToolWorkflowInput<Record<string, never>>,
+): Promise<ToolCallResult> {
+  return runToolTask(async (state) => {
+    const { user_name: answer } = await answersBeforeStart(state, input, TOOL_WITH_TASK_QUESTIONS);
+    const name =
+      answer?.action === 'accept' && typeof answer.content.name === 'string' ? answer.content.name : undefined;
+    return text(name === undefined ? 'Hello from a task, stranger.' : `Hello from a task, ${name}.`);
+  });
 }
 
 const NoArgsSchema = z.object({});
@@ -144,7 +176,7 @@ export const FIXTURE_TOOLS = [
   defineWorkflowTool({
     name: 'multi_input',
     title: 'Multi input',
-    description: 'Runs only as a task; asks two questions.',
+    description: 'Runs only as a task; asks two questions at once.',
     inputSchema: NoArgsSchema,
     outputSchema: undefined,
     taskSupport: 'required',
@@ -154,10 +186,11 @@ export const FIXTURE_TOOLS = [
   defineWorkflowTool({
     name: 'test_tool_with_task',
     title: 'Tool with task',
-    description: 'Runs only as a task.',
+    description: 'Runs only as a task, once it knows your name (asked before the task starts).',
     inputSchema: NoArgsSchema,
     outputSchema: undefined,
     taskSupport: 'required',
+    questionsBeforeStart: () => TOOL_WITH_TASK_QUESTIONS,
     defaultTimeLimitSeconds: 60,
     workflow: testToolWithTaskWorkflow,
   }),

@@ -1,21 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
-import { startProduct } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { createMcpServer } from '../../src/mcp/create-mcp-server';
-import { startHttpServer } from '../../src/mcp/http-server';
-import { createModernHandler } from '../../src/mcp2026/modern-server';
-import { TemporalTaskBackend } from '../../src/tasks/temporal-task-backend';
-import { connectWorker } from '../../src/temporal/connect';
-import { resolveTimeLimits } from '../../src/tools/catalog';
-import { FIXTURE_TOOLS } from './fixture-tools';
+import { startConformanceServer } from './conformance-server';
 
 /**
- * The server the official conformance suite runs against: the product's engine, HTTP door and both
- * wire adapters, serving the suite's fixture tools as real workflows on Temporal (the embedded dev
- * server, or TEMPORAL_ADDRESS). Listens on 127.0.0.1:$MCP_PORT and prints its URL when ready.
+ * The server the official conformance suite runs against (see conformance-server.ts). Listens on
+ * 127.0.0.1:$MCP_PORT and prints its URL when ready.
  */
 async function main(): Promise<void> {
   const config = loadConfig({
@@ -29,55 +20,10 @@ async function main(): Promise<void> {
     ...process.env,
     MCP_HOST: '127.0.0.1',
   });
-  // The product's Temporal (embedded or external) and client; its own worker and HTTP server are not started.
-  const product = await startProduct(config, { worker: false, http: false });
-  const connection = await connectWorker(product.temporal);
-  const worker = await Worker.create({
-    connection,
-    namespace: product.temporal.namespace,
-    taskQueue: config.taskQueue,
-    workflowsPath: require.resolve('./fixture-workflows'),
-  });
-  const running = worker.run();
-  const backend = new TemporalTaskBackend({
-    client: product.client,
-    taskQueue: config.taskQueue,
-    limits: config.limits,
-  });
-  const timeLimitsSeconds = resolveTimeLimits(FIXTURE_TOOLS, {});
-  const serverInfo = { name: 'durable-mcp-tasks-conformance', version: '0.1.0' };
-  const http = await startHttpServer({
-    host: config.mcpHost,
-    port: config.mcpPort,
-    sessionSecret: config.sessionSecret ?? 'conformance-secret-0123456789abcdef',
-    sessionIdleMs: config.sessionIdleMs,
-    maxSessions: config.maxSessions,
-    createSessionServer: (sessionId) =>
-      createMcpServer({
-        backend,
-        tools: FIXTURE_TOOLS,
-        owner: { scope: `session:${sessionId}` },
-        limits: config.limits,
-        timeLimitsSeconds,
-        serverInfo,
-      }),
-    modern: createModernHandler({
-      backend,
-      tools: FIXTURE_TOOLS,
-      limits: config.limits,
-      timeLimitsSeconds,
-      serverInfo,
-      localOwner: { scope: 'local:conformance' },
-    }),
-  });
-  process.stdout.write(`${http.url}\n`);
+  const server = await startConformanceServer(config);
+  process.stdout.write(`${server.url}\n`);
   const stop = async (): Promise<void> => {
-    await http.close();
-    backend.close();
-    worker.shutdown();
-    await running;
-    await connection.close();
-    await product.close();
+    await server.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
