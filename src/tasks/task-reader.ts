@@ -248,7 +248,8 @@ function factsOfDescription(description: WorkflowExecutionDescription): Executio
 
 /**
  * The progress of the task's running activity, from its last heartbeat as the server holds it. Read
- * from `describe()` rather than pushed into the workflow, so progress adds no history events.
+ * from `describe()`: always the latest, while the workflow hears of progress only through throttled
+ * signals (for the Temporal UI's current details) that keep its history small.
  */
 function progressOf(description: WorkflowExecutionDescription): ProgressDetails | undefined {
   for (const activity of description.raw.pendingActivities ?? []) {
