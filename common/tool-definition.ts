@@ -44,6 +44,14 @@ export interface WorkflowToolDefinition<
    * @default none
    */
   questionsBeforeStart?: (args: z.output<Input>) => Record<string, Question>;
+  /**
+   * Whether the task may ask its client questions while it runs (`input_required`). A 2026-07-28
+   * request that does not declare form elicitation is refused such a tool (−32021) before any task
+   * exists: a question must never go to a client that did not say it can answer one, and a task that
+   * waited for an answer nobody can give would hold its slot until its time limit.
+   * @default false
+   */
+  asksDuringTask?: boolean;
   /** Default time limit of one task; `TOOL_TIME_LIMITS` overrides it per tool. */
   defaultTimeLimitSeconds: number;
   /**

@@ -21,6 +21,7 @@ import {
   SERVER_INFO_META,
   TASKS_EXTENSION,
   checkRoutingHeaders,
+  missingFormElicitation,
   missingTasksExtension,
 } from './wire';
 
@@ -162,13 +163,7 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     questions: Record<string, Question>,
   ): { answers: Record<string, InputAnswer> } | { inputRequired: Record<string, unknown> } => {
     if (!declaresFormElicitation(request)) {
-      throw new ModernWireError(
-        ModernErrorCode.MissingCapability,
-        `Tool ${binding.tool} asks questions before it starts: declare elicitation (form mode) in this ` +
-          `request's _meta["${CLIENT_CAPABILITIES_META}"]`,
-        400,
-        { requiredCapabilities: { elicitation: { form: {} } } },
-      );
+      throw missingFormElicitation(`Tool ${binding.tool} asks questions before it starts`);
     }
     const answers: Record<string, InputAnswer> = {};
     const problems: Record<string, string> = {};
@@ -249,6 +244,10 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     if (tool.kind === 'local') {
       const result = await tool.execute(args.data, { limits, timeLimitsSeconds: options.timeLimitsSeconds });
       return { ...result, resultType: 'complete' };
+    }
+    // Refused before any task exists (checklist #30): its questions could reach no one.
+    if (tool.asksDuringTask && !declaresFormElicitation(request)) {
+      throw missingFormElicitation(`Tool ${tool.name} asks questions while its task runs`);
     }
     const timeLimitSeconds = options.timeLimitsSeconds[tool.name] ?? tool.defaultTimeLimitSeconds;
     checkToolCallSize({ arguments: args.data }, limits);

@@ -51,6 +51,16 @@ export function missingTasksExtension(what: string): ModernWireError {
   );
 }
 
+/** −32021 for a request that did not declare form elicitation, which `what` needs. */
+export function missingFormElicitation(what: string): ModernWireError {
+  return new ModernWireError(
+    ModernErrorCode.MissingCapability,
+    `${what}: declare elicitation (form mode) in this request's _meta["${CLIENT_CAPABILITIES_META}"]`,
+    400,
+    { requiredCapabilities: { elicitation: { form: {} } } },
+  );
+}
+
 /**
  * Whether a POST body claims the 2026-07-28 era: a single request or notification whose
  * `params._meta` names a protocol version (whatever version it names; an unknown one is then the

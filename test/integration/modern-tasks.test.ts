@@ -1,7 +1,7 @@
 import type { RunningProduct } from '../../src/app';
 import { startTestProduct, testConfig } from '../helpers/product';
 import { scopeKey } from '../../src/tasks/owner';
-import { ModernClient, isTerminal, ok } from '../helpers/modern-client';
+import { ModernClient, WITH_TASKS, isTerminal, ok } from '../helpers/modern-client';
 import { callToolAsTask, connectMcp } from '../helpers/mcp-client';
 
 /**
@@ -21,6 +21,9 @@ describe('2026-07-28 Tasks extension', () => {
     await product?.close();
   });
 
+  /** A request that may be asked questions: `elicitation: {}` declares form mode. */
+  const WITH_FORMS = { ...WITH_TASKS, elicitation: {} };
+
   let tagCounter = 0;
   const freshTag = (): string => `m${Date.now().toString(36)}${tagCounter++}`;
 
@@ -30,7 +33,7 @@ describe('2026-07-28 Tasks extension', () => {
     for (const title of ['a', 'b']) {
       await client.call('record_decision', { title: `${tag}-${title}`, decision: 'd', tags: [tag] });
     }
-    const created = await client.call('purge_decisions', { tag });
+    const created = await client.call('purge_decisions', { tag }, { capabilities: WITH_FORMS });
     const taskId = created.taskId as string;
     const task = await client.waitForTask(taskId, (t) => t.status === 'input_required');
     const key = Object.keys(task.inputRequests as object)[0]!;
@@ -186,6 +189,23 @@ describe('2026-07-28 Tasks extension', () => {
       expect(answer.error?.code).toBe(-32021);
     }
     await client.waitForTask(taskId, isTerminal);
+  });
+
+  it('§5 #30: a tool that asks during its task is refused to a request without form elicitation (-32021), before any task starts', async () => {
+    const tag = freshTag();
+    await client.call('record_decision', { title: `${tag}-kept`, decision: 'd', tags: [tag] });
+    for (const capabilities of [WITH_TASKS, { ...WITH_TASKS, elicitation: { url: {} } }]) {
+      const refused = await client.request('tools/call', { name: 'purge_decisions', arguments: { tag } }, { capabilities });
+      expect(refused.status).toBe(400);
+      expect(refused.error?.code).toBe(-32021);
+      expect(refused.error?.data).toEqual({ requiredCapabilities: { elicitation: { form: {} } } });
+      expect(refused.error?.message).toContain('purge_decisions');
+    }
+    // The refused calls deleted nothing: a call that can be asked finds the record still there.
+    const created = await client.call('purge_decisions', { tag }, { capabilities: WITH_FORMS });
+    const waiting = await client.waitForTask(created.taskId as string, (t) => t.status === 'input_required');
+    expect(waiting.statusMessage).toBe('Confirm deletion of 1 record?');
+    ok(await client.request('tasks/cancel', { taskId: created.taskId }));
   });
 
   it('§5 #27: Mcp-Name other than the taskId is -32020', async () => {

@@ -406,6 +406,7 @@ export const purgeDecisionsTool = defineWorkflowTool({
   inputSchema: PurgeArgsSchema,
   outputSchema: PurgeResultSchema,
   taskSupport: 'required',
+  asksDuringTask: true,
   // A confirmation may wait for days; the wait holds no worker slot.
   defaultTimeLimitSeconds: 7 * 86_400,
   workflow: purgeDecisionsWorkflow,
