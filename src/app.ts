@@ -168,7 +168,14 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       });
     }
 
-    const backend = new TemporalTaskBackend({ client, taskQueue: config.taskQueue, limits: config.limits });
+    // Replicas share it (MCP_SESSION_SECRET): sessions, request states and keyed task ids all derive from it.
+    const serverSecret = loadSessionSecret(config.sessionSecret, config.dataDir);
+    const backend = new TemporalTaskBackend({
+      client,
+      taskQueue: config.taskQueue,
+      limits: config.limits,
+      idempotencySecret: serverSecret,
+    });
     stoppers.push(async () => backend.close());
     const timeLimitsSeconds = resolveTimeLimits(TOOL_CATALOG, config.toolTimeLimitsSeconds);
     const audit = parts.auditSink ?? (config.auditLog === 'stderr' ? stderrAuditSink : noAuditSink);
@@ -202,7 +209,6 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
 
     let http: RunningHttpServer | undefined;
     if (parts.http) {
-      const serverSecret = loadSessionSecret(config.sessionSecret, config.dataDir);
       http = await startHttpServer({
         host: config.mcpHost,
         port: config.mcpPort,

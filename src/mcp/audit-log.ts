@@ -5,6 +5,7 @@
 export interface AuditEvent {
   event:
     | 'task.created'
+    | 'task.reused'
     | 'task.read'
     | 'task.listed'
     | 'task.result'

@@ -18,6 +18,7 @@ import { TaskNotifier, progressNotificationParams } from './task-notifier';
 import { canAnswerForms, type QuestionOutcome } from './task-questions';
 import { awaitTaskResult } from './task-result-stream';
 import { TaskStatusRelay } from './task-status-relay';
+import { idempotencyKeyOf } from '../tasks/idempotency';
 import { toWireTask } from './wire-task';
 import { requestContext, type Logger } from '../ops/logger';
 import type { ProductMetrics } from '../ops/metrics';
@@ -291,6 +292,7 @@ export function createMcpServer(options: McpServerOptions): Server {
         }),
       });
     }
+    const idempotencyKey = idempotencyKeyOf(extra._meta);
     const spec = {
       tool: tool.name,
       workflow: tool.workflow,
@@ -298,10 +300,16 @@ export function createMcpServer(options: McpServerOptions): Server {
       timeLimitSeconds,
       requestedTtlMs: params.task?.ttl,
       progressToken,
+      ...(idempotencyKey !== undefined && { idempotencyKey }),
     };
     const task = await backend.createTask(owner, spec, { beforeStart: sessionOpen });
-    audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
-    metrics?.taskCreated(task.taskId, tool.name);
+    if (task.existing) {
+      // A call sent again under its key: the task of its first attempt, nothing new started.
+      audit({ event: 'task.reused', taskId: task.taskId, tool: tool.name });
+    } else {
+      audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
+      metrics?.taskCreated(task.taskId, tool.name);
+    }
     notifier.watch(task);
     return { task: toWireTask(task) };
   });

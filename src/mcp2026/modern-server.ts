@@ -6,6 +6,7 @@ import type { TaskLimits } from '../config';
 import { toProtocolError } from '../mcp/protocol-errors';
 import type { RateLimiter } from '../mcp/rate-limiter';
 import { InputRejectedError, TaskAlreadyTerminalError, TaskNotCancellableError } from '../tasks/errors';
+import { idempotencyKeyOf } from '../tasks/idempotency';
 import { scopeKey, type TaskOwner } from '../tasks/owner';
 import { checkAnswerSize, checkToolCallSize } from '../tasks/request-limits';
 import type { TaskBackend } from '../tasks/task-backend';
@@ -262,6 +263,7 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
       if ('inputRequired' in gathered) return gathered.inputRequired;
       answersBeforeStart = gathered.answers;
     }
+    const idempotencyKey = idempotencyKeyOf(request.params._meta as Record<string, unknown> | undefined);
     const call = {
       tool: tool.name,
       workflow: tool.workflow,
@@ -274,7 +276,9 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
       return { ...result, resultType: 'complete' };
     }
     // Answered only once the task is started and readable by every replica (the engine waits for it).
-    return createTaskResult(await backend.createTask(request.owner, call));
+    return createTaskResult(
+      await backend.createTask(request.owner, { ...call, ...(idempotencyKey !== undefined && { idempotencyKey }) }),
+    );
   };
 
   const getTask = async (request: ParsedRequest): Promise<Record<string, unknown>> => {

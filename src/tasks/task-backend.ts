@@ -46,7 +46,15 @@ export interface TaskSpec {
   progressToken?: string | number;
   /** Answers to the tool's questions before start, by key, already validated against their schemas. */
   answersBeforeStart?: Record<string, InputAnswer>;
+  /**
+   * The client's name for this call (`idempotency.ts`): the same owner sending the same key again gets
+   * the task the first call created, on any replica, instead of a second task.
+   */
+  idempotencyKey?: string;
 }
+
+/** A task `createTask` returns: `existing` when an idempotency key found the task of an earlier call. */
+export type CreatedTask = TaskView & { existing?: boolean };
 
 /** What to run as a plain call: a tool's workflow whose result answers the request itself. */
 export type CallSpec = Pick<TaskSpec, 'tool' | 'workflow' | 'arguments' | 'timeLimitSeconds' | 'answersBeforeStart'>;
@@ -88,11 +96,13 @@ export interface ListTasksPage {
  */
 export interface TaskBackend {
   /**
-   * Starts the task and returns it in status `working`. Idempotency is by the fresh random id.
-   * `beforeStart` is awaited alongside the engine's own checks, before anything is started: the
-   * caller's last chance to refuse (its rejection is the call's).
+   * Starts the task and returns it in status `working`, under a fresh random id; or, when `spec` has an
+   * idempotency key that an earlier call of this owner used, returns that call's task as it is now
+   * (`existing`), starting nothing. A key used for another tool or other arguments, or whose task has
+   * expired, is refused (`InvalidTaskRequestError`). `beforeStart` is awaited alongside the engine's own
+   * checks, before anything is started: the caller's last chance to refuse (its rejection is the call's).
    */
-  createTask(owner: TaskOwner, spec: TaskSpec, options?: { beforeStart?: () => Promise<void> }): Promise<TaskView>;
+  createTask(owner: TaskOwner, spec: TaskSpec, options?: { beforeStart?: () => Promise<void> }): Promise<CreatedTask>;
   /** The task as it is now. Throws `TaskNotFoundError`. Works with no worker running. */
   getTask(owner: TaskOwner, taskId: string): Promise<TaskView>;
   /**

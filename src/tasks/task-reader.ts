@@ -27,6 +27,8 @@ export interface TaskMemo {
   ttlMs: number;
   timeLimitSeconds: number;
   progressToken?: string | number;
+  /** Of a task created with an idempotency key: what the call asked for (`idempotency.ts`). */
+  callDigest?: string;
   [TASK_STATE_MEMO_KEY]?: LiveTaskState;
 }
 

@@ -4,6 +4,7 @@ import type { Client, WorkflowExecutionInfo, WorkflowStartOptions } from '@tempo
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
+import { isErrorLike } from '../../common/error-message';
 import { MIN_RESULT_RETENTION_MS } from '../../common/task-expiry';
 import type { TaskLimits } from '../config';
 import type { InputResponse } from '../../common/elicitation';
@@ -30,15 +31,18 @@ import {
   TaskAlreadyTerminalError,
   TaskLimitError,
   TaskNotCancellableError,
+  TaskNotFoundError,
   TaskNotTerminalError,
 } from './errors';
 import { ClosedTaskCache } from './closed-task-cache';
+import { CALL_DIGEST_MEMO_KEY, callDigest, keyedTaskId } from './idempotency';
 import { decodeCursor, encodeCursor } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
 import { checkAnswerSize } from './request-limits';
 import { callWorkflowIdFor, isTaskId, newTaskId, scopeKey, workflowIdFor, type TaskId, type TaskOwner } from './owner';
 import type {
   CallSpec,
+  CreatedTask,
   ListTasksPage,
   RunCallOptions,
   TaskBackend,
@@ -56,6 +60,11 @@ export interface TemporalTaskBackendOptions {
   limits: TaskLimits;
   /** How long a `tasks/get` waits for a worker to answer the state query before falling back. @default 3000 */
   queryTimeoutMs?: number;
+  /**
+   * The secret task ids of keyed calls are derived from (`keyedTaskId`): the server secret, which every
+   * replica shares. Without it, a call with an idempotency key is refused.
+   */
+  idempotencySecret?: string;
 }
 
 /**
@@ -105,6 +114,7 @@ export class TemporalTaskBackend implements TaskBackend {
   private allRunning: RunningCount | undefined;
   /** Each owner's last running count, by scope key, oldest first. */
   private readonly ownerRunning = new Map<string, RunningCount>();
+  private readonly idempotencySecret: string | undefined;
 
   constructor(options: TemporalTaskBackendOptions) {
     // Every call in flight listens on the lifetime signal until it ends; many at once is normal, not a leak.
@@ -112,6 +122,7 @@ export class TemporalTaskBackend implements TaskBackend {
     this.client = options.client;
     this.taskQueue = options.taskQueue;
     this.limits = options.limits;
+    this.idempotencySecret = options.idempotencySecret;
     this.reader = new TaskReader({
       client: options.client,
       pollIntervalMs: options.limits.pollIntervalMs,
@@ -124,16 +135,34 @@ export class TemporalTaskBackend implements TaskBackend {
     owner: TaskOwner,
     spec: TaskSpec,
     options: { beforeStart?: () => Promise<void> } = {},
-  ): Promise<TaskView> {
+  ): Promise<CreatedTask> {
     return this.guard(async () => {
       const ttlMs = this.applyTtl(spec.requestedTtlMs);
+      const key = spec.idempotencyKey;
+      let taskId = newTaskId();
+      if (key !== undefined) {
+        if (this.idempotencySecret === undefined) {
+          throw new InvalidTaskRequestError('This server takes no idempotency keys (it was started without a secret)');
+        }
+        taskId = keyedTaskId(this.idempotencySecret, owner, key);
+        const earlier = await this.keyedTask(owner, taskId, spec, options.beforeStart);
+        if (earlier) return earlier;
+      }
       await Promise.all([this.enforceRunningLimit(owner), options.beforeStart?.()]);
-      const taskId = newTaskId();
       const createdAt = new Date();
-      await this.client.workflow.start(
-        spec.workflow,
-        taskStartOptions({ owner, spec, taskId, createdAt, ttlMs, taskQueue: this.taskQueue }),
-      );
+      try {
+        await this.client.workflow.start(
+          spec.workflow,
+          taskStartOptions({ owner, spec, taskId, createdAt, ttlMs, taskQueue: this.taskQueue }),
+        );
+      } catch (err) {
+        // Two calls with one key at the same moment: the other one started it first.
+        if (key !== undefined && isErrorLike(err) && err.name === 'WorkflowExecutionAlreadyStartedError') {
+          const earlier = await this.keyedTask(owner, taskId, spec);
+          if (earlier) return earlier;
+        }
+        throw err;
+      }
       await this.awaitListed(workflowIdFor(owner, taskId));
       return {
         taskId,
@@ -430,6 +459,41 @@ export class TemporalTaskBackend implements TaskBackend {
    * `signal`. The client adds an abort listener per call and never removes it, so each operation gets
    * a short-lived signal of its own, linked to the others only while it runs.
    */
+  /**
+   * The task an earlier call with the same idempotency key created, as it is now; undefined when no
+   * call used the key yet. Refuses a key whose task ran another call, or has expired (its workflow id
+   * stays taken while Temporal retains it, so the key cannot start anew).
+   */
+  private async keyedTask(
+    owner: TaskOwner,
+    taskId: TaskId,
+    spec: TaskSpec,
+    beforeAnswer?: () => Promise<void>,
+  ): Promise<CreatedTask | undefined> {
+    let memo: Record<string, unknown> | undefined;
+    try {
+      memo = (await this.client.workflow.getHandle(workflowIdFor(owner, taskId)).describe()).memo;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    const key = spec.idempotencyKey;
+    if (memo?.[CALL_DIGEST_MEMO_KEY] !== callDigest(spec.tool, spec.arguments)) {
+      throw new InvalidTaskRequestError(
+        `Idempotency key "${key}" already named another call (another tool or other arguments); use a new key`,
+      );
+    }
+    await beforeAnswer?.();
+    try {
+      return { ...(await this.reader.read(owner, taskId)).view, existing: true };
+    } catch (err) {
+      if (err instanceof TaskNotFoundError) {
+        throw new InvalidTaskRequestError(`The task of idempotency key "${key}" has expired; use a new key`);
+      }
+      throw err;
+    }
+  }
+
   private async guard<T>(fn: () => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
     const lifetime = this.lifetime.signal;
     if (lifetime.aborted) throw new Error('The task engine is shut down');
@@ -593,6 +657,7 @@ export function taskStartOptions(task: {
     ttlMs,
     timeLimitSeconds: spec.timeLimitSeconds,
     ...(spec.progressToken !== undefined && { progressToken: spec.progressToken }),
+    ...(spec.idempotencyKey !== undefined && { callDigest: callDigest(spec.tool, spec.arguments) }),
     // The workflow replaces this on each status change; readers never need to ask it.
     [TASK_STATE_MEMO_KEY]: { status: 'working', lastUpdatedAt: createdAt.toISOString() },
   };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +9,7 @@ import {
   type CallToolResult,
   type Task,
 } from '@modelcontextprotocol/sdk/types.js';
+import { IDEMPOTENCY_KEY_META } from '../../src/tasks/idempotency';
 import { DefinitiveError, type ChaosOwner } from './owner';
 import type { SeededRandom } from './options';
 
@@ -109,13 +111,21 @@ async function createAndFollow(
   expected: Pick<TrackedTask, 'tag' | 'expectedRows'>,
 ): Promise<TrackedTask | undefined> {
   if (Date.now() > state.createUntil) return undefined;
+  // One key for every attempt of this call: an attempt whose answer a kill cut off started a task,
+  // and the next attempt must get that task rather than start a second one (an orphan).
+  const key = `chaos-${randomUUID()}`;
   let created: Task;
   try {
     created = await owner.request(Date.now() + CREATE_DEADLINE_MS, (client) =>
       client
-        .request({ method: 'tools/call', params: { name: kind, arguments: args, task: {} } }, CreateTaskResultSchema, {
-          timeout: REQUEST_TIMEOUT_MS,
-        })
+        .request(
+          {
+            method: 'tools/call',
+            params: { name: kind, arguments: args, task: {}, _meta: { [IDEMPOTENCY_KEY_META]: key } },
+          },
+          CreateTaskResultSchema,
+          { timeout: REQUEST_TIMEOUT_MS },
+        )
         .then((result) => result.task),
     );
   } catch (err) {

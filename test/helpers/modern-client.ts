@@ -17,6 +17,8 @@ export interface ModernRequestOptions {
   headers?: Record<string, string | undefined>;
   /** Replaces the whole `_meta`. */
   meta?: Record<string, unknown>;
+  /** Added to the `_meta` the client derives (e.g. a vendor key). */
+  extraMeta?: Record<string, unknown>;
 }
 
 export class ModernClient {
@@ -38,6 +40,7 @@ export class ModernClient {
       'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
       'io.modelcontextprotocol/clientCapabilities': options.capabilities ?? this.capabilities,
       'io.modelcontextprotocol/clientInfo': { name: 'modern-test', version: '1' },
+      ...options.extraMeta,
     };
     const name = method === 'tools/call' ? params.name : method.startsWith('tasks/') ? params.taskId : undefined;
     const headers: Record<string, string | undefined> = {
