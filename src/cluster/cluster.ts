@@ -135,14 +135,26 @@ export function missingComponents(settings: ClusterSettings): string[] {
   return postgresRunning(settings) ? missing : ['postgres', ...missing];
 }
 
+/** Whether something listens on `port` of 127.0.0.1 (a listen there fails with EADDRINUSE). */
+export function portTaken(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
+    probe.listen({ host: '127.0.0.1', port, exclusive: true }, () => probe.close(() => resolve(false)));
+  });
+}
+
+/** The ports of 127.0.0.1 the cluster component `name` listens on (none for a worker). */
+export function componentPorts(settings: ClusterSettings, name: string): number[] {
+  if (name === 'temporal') return Array.from({ length: TEMPORAL_PORT_SPAN }, (_, i) => settings.temporalPort + i);
+  const replica = clusterComponents(settings).servers.findIndex((server) => server.name === name);
+  return replica >= 0 ? [settings.mcpPort + replica] : [];
+}
+
 /** Fails, naming the setting to change, when a port a component needs is taken by something else. */
 async function refuseTakenPorts(ports: { port: number; setting: string; what: string }[]): Promise<void> {
   for (const { port, setting, what } of ports) {
-    const taken = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
-      probe.listen({ host: '127.0.0.1', port, exclusive: true }, () => probe.close(() => resolve(false)));
-    });
+    const taken = await portTaken(port);
     if (taken) {
       throw new Error(
         `Port ${port} on 127.0.0.1 (${what}) is already in use: stop what listens there, or set ${setting}`,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clusterComponents, missingComponents, upCluster } from '../../src/cluster/cluster';
+import { clusterComponents, componentPorts, missingComponents, portTaken, upCluster } from '../../src/cluster/cluster';
 import { runningPid, waitForExit, type Component } from '../../src/cluster/detached';
 import type { ClusterSettings } from '../../src/cluster/settings';
 import type { SeededRandom } from './options';
@@ -63,6 +63,7 @@ export async function killAndRestart(plan: KillPlan): Promise<KillRecord> {
       throw new Error(`${target.name} (pid ${pid}) survived SIGKILL`);
     record.kills[kind]++;
     plan.say(`SIGKILL ${target.name} (pid ${pid}), kill ${k + 1} of ${plan.kills}`);
+    await waitForPortsFree(componentPorts(plan.settings, target.name), target.name, plan.say);
     // Sometimes it stays down a while, so that clients meet the outage rather than a quick restart.
     await sleep(plan.random.int(0, 3) * 500);
     const started = Date.now();
@@ -70,6 +71,30 @@ export async function killAndRestart(plan: KillPlan): Promise<KillRecord> {
     record.restartMs[kind].push(Date.now() - started);
   }
   return record;
+}
+
+/** Longest a killed component's port may stay taken after its process is gone before the run fails. */
+const PORT_RELEASE_TIMEOUT_MS = 60_000;
+
+/**
+ * Waits until nothing listens on the ports of a killed component. Its process is gone by then, yet once
+ * in about 80 kills of the Temporal server under heavy load its frontend port was still taken when the
+ * restart probed it; the restart then refused the port. The wait is said, so that a run shows it.
+ */
+async function waitForPortsFree(ports: number[], name: string, say: (line: string) => void): Promise<void> {
+  const started = Date.now();
+  for (const port of ports) {
+    while (await portTaken(port)) {
+      if (Date.now() - started > PORT_RELEASE_TIMEOUT_MS) {
+        throw new Error(
+          `Port ${port} of ${name} still taken ${PORT_RELEASE_TIMEOUT_MS} ms after its process was killed`,
+        );
+      }
+      await sleep(100);
+    }
+  }
+  const waited = Date.now() - started;
+  if (waited > 500) say(`ports of ${name} free ${waited} ms after its process was gone`);
 }
 
 function shuffle<T>(items: T[], random: SeededRandom): T[] {
