@@ -367,8 +367,9 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
 
 /**
  * Checks what every request of this revision must carry, in the order that tells the client the most:
- * the version it claims, the method (a removed or unknown one is −32601 whatever its headers), its
- * capabilities, then the routing headers. Undefined for a notification, which has nothing to answer.
+ * the version it claims (once the version header agrees with it), the method (a removed or unknown one
+ * is −32601 whatever its headers), its capabilities, then the routing headers. Undefined for a
+ * notification, which has nothing to answer.
  */
 function classify(body: unknown, context: ModernRequestContext, localOwner: TaskOwner): ParsedRequest | undefined {
   const message = body as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
@@ -385,6 +386,16 @@ function classify(body: unknown, context: ModernRequestContext, localOwner: Task
     throw new ModernWireError(
       ModernErrorCode.InvalidParams,
       `Invalid params: _meta["${PROTOCOL_VERSION_META}"] is required on every request of ${MODERN_PROTOCOL_VERSION}`,
+      400,
+    );
+  }
+  // A header that contradicts the body is the client's inconsistency, whatever version either names:
+  // reported as such (−32020) before the claimed version is judged, so −32022 means "this version".
+  const headerVersion = context.headers.get('mcp-protocol-version');
+  if (headerVersion !== null && headerVersion.trim() !== version) {
+    throw new ModernWireError(
+      ModernErrorCode.HeaderMismatch,
+      `Header mismatch: MCP-Protocol-Version ${headerVersion} but _meta names ${version}`,
       400,
     );
   }

@@ -119,6 +119,23 @@ describe('2026-07-28 base wire', () => {
     expect(unknown.error?.code).toBe(-32601);
   });
 
+  it('§5 #5 #6 (server-stateless header-mismatch-400): a version header that contradicts _meta is -32020, even when _meta names an unknown version', async () => {
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': 'v999.0.0',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const contradicted = await client.request('server/discover', {}, { meta });
+    expect(contradicted.status).toBe(400);
+    expect(contradicted.error?.code).toBe(-32020);
+    // Header and body agreeing on that version: the version itself is refused.
+    const agreed = await client.request(
+      'server/discover',
+      {},
+      { meta, headers: { 'mcp-protocol-version': 'v999.0.0' } },
+    );
+    expect(agreed.error).toMatchObject({ code: -32022, data: { requested: 'v999.0.0' } });
+  });
+
   it('§5 #9 #38: a 2025-11-25 initialize still gets capabilities.tasks and no extension, and its session works as before', async () => {
     const raw = new RawSession(product.mcpUrl!);
     const response = await raw.request('initialize', {
