@@ -149,18 +149,20 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
   });
 
   /**
-   * The answers a call needs before its work starts (MRTR, before any task exists). The first round
-   * asks every question in an `input_required` result with a sealed `requestState`; a later round
-   * brings `inputResponses` with that state echoed. Answers are taken only with a state this server
-   * issued for this owner, tool and arguments; a missing or invalid answer is asked again (under the
-   * same key, with the reason), and the answers already given ride along in the new state.
+   * The answers a call needs before its work starts (MRTR, before any task exists). Each round asks
+   * every question still open in an `input_required` result with a sealed `requestState`; the next
+   * brings `inputResponses` with that state echoed. An answer may bring up a further question, asked
+   * in the round after. Answers are taken only with a state this server issued for this owner, tool
+   * and arguments; a missing or invalid answer is asked again (under the same key, with the reason),
+   * and the answers already given ride along in the new state.
    */
   const gatherAnswersBeforeStart = (
     request: ParsedRequest,
     params: CallParams,
     binding: RequestStateBinding,
-    questions: Record<string, Question>,
+    questionsFor: (answers: Readonly<Record<string, InputAnswer>>) => Record<string, Question>,
   ): { answers: Record<string, InputAnswer> } | { inputRequired: Record<string, unknown> } => {
+    if (Object.keys(questionsFor({})).length === 0) return { answers: {} };
     if (!declaresFormElicitation(request)) {
       throw new ModernWireError(
         ModernErrorCode.MissingCapability,
@@ -170,26 +172,26 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
         { requiredCapabilities: { elicitation: { form: {} } } },
       );
     }
-    const answers: Record<string, InputAnswer> = {};
+    let answers: Record<string, InputAnswer> = {};
     const problems: Record<string, string> = {};
     if (params.requestState !== undefined) {
-      let carried: Record<string, InputAnswer>;
       try {
-        carried = requestStates.open(params.requestState, binding);
+        answers = requestStates.open(params.requestState, binding);
       } catch (err) {
         if (err instanceof RequestStateError) throw new ModernWireError(ModernErrorCode.InvalidParams, err.message);
         throw err;
       }
+      // This round's responses answer the questions the state's round asked; only those are read.
       const responses = params.inputResponses ?? {};
-      for (const [key, question] of Object.entries(questions)) {
-        if (carried[key] !== undefined) answers[key] = carried[key];
-        else if (Object.hasOwn(responses, key)) {
-          const answer = toAnswer(key, question, responses[key]);
-          if (typeof answer === 'string') problems[key] = answer;
-          else answers[key] = answer;
-        }
+      const asked = questionsFor(answers);
+      for (const [key, question] of Object.entries(asked)) {
+        if (answers[key] !== undefined || !Object.hasOwn(responses, key)) continue;
+        const answer = toAnswer(key, question, responses[key]);
+        if (typeof answer === 'string') problems[key] = answer;
+        else answers = { ...answers, [key]: answer };
       }
     }
+    const questions = questionsFor(answers);
     const missing = Object.keys(questions).filter((key) => answers[key] === undefined);
     if (missing.length === 0) return { answers };
     const inputRequests = Object.fromEntries(
@@ -255,13 +257,15 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     const asTask =
       tool.taskSupport === 'required' ||
       (tool.taskSupport === 'optional' && declaresTasks(request) && !tool.isQuickCall?.(args.data));
-    const questions = tool.questionsBeforeStart?.(args.data);
+    const { questionsBeforeStart } = tool;
     let answersBeforeStart: Record<string, InputAnswer> | undefined;
-    if (questions !== undefined && Object.keys(questions).length > 0) {
+    if (questionsBeforeStart !== undefined) {
       const binding = { owner: scopeKey(request.owner), tool: tool.name, arguments: args.data };
-      const gathered = gatherAnswersBeforeStart(request, params, binding, questions);
+      const questionsFor = (answers: Readonly<Record<string, InputAnswer>>): Record<string, Question> =>
+        questionsBeforeStart(args.data, answers);
+      const gathered = gatherAnswersBeforeStart(request, params, binding, questionsFor);
       if ('inputRequired' in gathered) return gathered.inputRequired;
-      answersBeforeStart = gathered.answers;
+      if (Object.keys(gathered.answers).length > 0) answersBeforeStart = gathered.answers;
     }
     const call = {
       tool: tool.name,
