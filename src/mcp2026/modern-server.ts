@@ -1,15 +1,18 @@
 import { z } from 'zod';
 import { validateElicitationContent, type InputAnswer, type Question } from '../../common/elicitation';
+import type { ProgressDetails } from '../../common/task-types';
 import type { Principal } from '../auth/principal';
 import { principalOwner } from '../auth/principal';
 import type { TaskLimits } from '../config';
 import { toProtocolError } from '../mcp/protocol-errors';
+import { progressNotificationParams } from '../mcp/task-notifier';
 import type { RateLimiter } from '../mcp/rate-limiter';
 import { InputRejectedError, TaskAlreadyTerminalError, TaskNotCancellableError } from '../tasks/errors';
 import { scopeKey, type TaskOwner } from '../tasks/owner';
 import { checkAnswerSize, checkToolCallSize } from '../tasks/request-limits';
 import type { TaskBackend } from '../tasks/task-backend';
 import { describeTool, type ToolDefinition } from '../tools/tool-definition';
+import { answerWithProgress, type WireAnswer } from './progress-stream';
 import { RequestStateError, RequestStateSealer, type RequestStateBinding } from './request-state';
 import { createTaskResult, detailedTask, elicitationRequest, toInputResponse } from './task-shapes';
 import {
@@ -91,6 +94,8 @@ interface ParsedRequest {
   owner: TaskOwner;
   limitKey: string;
   signal: AbortSignal;
+  /** Set when the request carries a `progressToken` and accepts a stream: a synchronous call reports to it. */
+  onProgress?: (progress: ProgressDetails) => void;
 }
 
 /**
@@ -253,7 +258,8 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
       return { ...result, resultType: 'complete' };
     }
     const timeLimitSeconds = options.timeLimitsSeconds[tool.name] ?? tool.defaultTimeLimitSeconds;
-    checkToolCallSize({ arguments: args.data }, limits);
+    const { progressToken } = params._meta as { progressToken?: unknown };
+    checkToolCallSize({ arguments: args.data, ...(isProgressToken(progressToken) && { progressToken }) }, limits);
     const asTask =
       tool.taskSupport === 'required' ||
       (tool.taskSupport === 'optional' && declaresTasks(request) && !tool.isQuickCall?.(args.data));
@@ -275,7 +281,10 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
       ...(answersBeforeStart && { answersBeforeStart }),
     };
     if (!asTask) {
-      const result = await backend.runCall(request.owner, call, { signal: request.signal });
+      const result = await backend.runCall(request.owner, call, {
+        signal: request.signal,
+        ...(request.onProgress && { onProgress: request.onProgress }),
+      });
       return { ...result, resultType: 'complete' };
     }
     // Answered only once the task is started and readable by every replica (the engine waits for it).
@@ -348,25 +357,52 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     }
   };
 
-  return async (body, context) => {
-    const id = requestIdOf(body);
+  const answer = async (request: ParsedRequest): Promise<WireAnswer> => {
     try {
-      const request = classify(body, context, options.localOwner);
-      if (request === undefined) return new Response(null, { status: 202 });
       const result = await dispatch(request);
-      return Response.json({ jsonrpc: '2.0', id: request.id, result: withServerInfo(result) });
+      return { message: { jsonrpc: '2.0', id: request.id, result: withServerInfo(result) }, status: 200 };
     } catch (err) {
-      const wire = err instanceof ModernWireError ? err : fromEngineError(err);
-      return Response.json(
-        {
-          jsonrpc: '2.0',
-          id: id ?? null,
-          error: { code: wire.code, message: wire.message, ...(wire.data !== undefined && { data: wire.data }) },
-        },
-        { status: wire.httpStatus },
-      );
+      return errorAnswer(request.id, err);
     }
   };
+
+  return async (body, context) => {
+    let request: ParsedRequest | undefined;
+    try {
+      request = classify(body, context, options.localOwner);
+    } catch (err) {
+      const refused = errorAnswer(requestIdOf(body), err);
+      return Response.json(refused.message, { status: refused.status });
+    }
+    if (request === undefined) return new Response(null, { status: 202 });
+    const progressToken = (request.params._meta as Record<string, unknown>).progressToken;
+    const acceptsStream = context.headers.get('accept')?.includes('text/event-stream') ?? false;
+    if (request.method !== 'tools/call' || !isProgressToken(progressToken) || !acceptsStream) {
+      const plain = await answer(request);
+      return Response.json(plain.message, { status: plain.status });
+    }
+    const parsed = request;
+    // Progress goes only on this request's own stream, and ends with it.
+    return answerWithProgress((send) =>
+      answer({ ...parsed, onProgress: (progress) => send(progressNotificationParams(progressToken, progress)) }),
+    );
+  };
+}
+
+function errorAnswer(id: string | number | undefined, err: unknown): WireAnswer {
+  const wire = err instanceof ModernWireError ? err : fromEngineError(err);
+  return {
+    message: {
+      jsonrpc: '2.0',
+      id: id ?? null,
+      error: { code: wire.code, message: wire.message, ...(wire.data !== undefined && { data: wire.data }) },
+    },
+    status: wire.httpStatus,
+  };
+}
+
+function isProgressToken(value: unknown): value is string | number {
+  return typeof value === 'string' || typeof value === 'number';
 }
 
 /**
