@@ -157,9 +157,9 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
    * The answers a call needs before its work starts (MRTR, before any task exists). Each round asks
    * every question still open in an `input_required` result with a sealed `requestState`; the next
    * brings `inputResponses` with that state echoed. An answer may bring up a further question, asked
-   * in the round after. Answers are taken only with a state this server issued for this owner, tool
-   * and arguments; a missing or invalid answer is asked again (under the same key, with the reason),
-   * and the answers already given ride along in the new state.
+   * in the round after. Answers of earlier rounds are taken only from a state this server issued for
+   * this owner, tool and arguments; a missing or invalid answer is asked again (under the same key,
+   * with the reason), and the answers already given ride along in the new state.
    */
   const gatherAnswersBeforeStart = (
     request: ParsedRequest,
@@ -186,15 +186,16 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
         if (err instanceof RequestStateError) throw new ModernWireError(ModernErrorCode.InvalidParams, err.message);
         throw err;
       }
-      // This round's responses answer the questions the state's round asked; only those are read.
-      const responses = params.inputResponses ?? {};
-      const asked = questionsFor(answers);
-      for (const [key, question] of Object.entries(asked)) {
-        if (answers[key] !== undefined || !Object.hasOwn(responses, key)) continue;
-        const answer = toAnswer(key, question, responses[key]);
-        if (typeof answer === 'string') problems[key] = answer;
-        else answers = { ...answers, [key]: answer };
-      }
+    }
+    // This round's responses answer the questions open after the carried answers; keys of no such
+    // question are ignored. A first call may bring answers without any state: they are the client's
+    // word either way, and the seal protects only answers carried from earlier rounds.
+    const responses = params.inputResponses ?? {};
+    for (const [key, question] of Object.entries(questionsFor(answers))) {
+      if (answers[key] !== undefined || !Object.hasOwn(responses, key)) continue;
+      const answer = toAnswer(key, question, responses[key]);
+      if (typeof answer === 'string') problems[key] = answer;
+      else answers = { ...answers, [key]: answer };
     }
     const questions = questionsFor(answers);
     const missing = Object.keys(questions).filter((key) => answers[key] === undefined);

@@ -182,6 +182,20 @@ describe('2026-07-28 questions: several at once, and before the task', () => {
     expect(done).toMatchObject({ resultType: 'complete', content: [{ type: 'text', text: 'Alice likes blue.' }] });
   });
 
+  it('§5 #15 (input-required-result-ignore-extra-params): answers sent with the first call count without a requestState, and keys of no question are ignored', async () => {
+    const done = ok(
+      await client.request('tools/call', {
+        name: 'test_input_required_result_elicitation',
+        arguments: {},
+        inputResponses: {
+          user_name: { action: 'accept', content: { name: 'Alice' } },
+          unknown_extra_key: { action: 'accept', content: { foo: 'bar' } },
+        },
+      }),
+    );
+    expect(done).toMatchObject({ resultType: 'complete', content: [{ type: 'text', text: 'Hello, Alice!' }] });
+  });
+
   it('§5 #37: a tampered or forged requestState is refused with -32602 (its binding to owner, tool and arguments: request-state.test.ts); a tool that asks nothing ignores the MRTR fields', async () => {
     const first = ok(await client.request('tools/call', { name: 'test_tool_with_task', arguments: {} }));
     const state = first.requestState as string;
