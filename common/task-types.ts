@@ -15,10 +15,17 @@ export function isTerminalStatus(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-/** A content block of a tool result (the subset of MCP content the product's tools produce). */
+/** A content block of a tool result: MCP's content blocks (binary data as base64). */
 export type ToolContent =
   | { type: 'text'; text: string }
-  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string };
+  | { type: 'image'; data: string; mimeType: string }
+  | { type: 'audio'; data: string; mimeType: string }
+  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string }
+  | { type: 'resource'; resource: EmbeddedResourceContents };
+
+/** The contents of a resource embedded in a result: text, or binary as base64 `blob`. */
+export type EmbeddedResourceContents =
+  { uri: string; mimeType?: string; text: string } | { uri: string; mimeType?: string; blob: string };
 
 /** A tool's outcome, shaped exactly like MCP's `CallToolResult`. Workflows return it. */
 export interface ToolCallResult {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Question } from './elicitation';
+import type { InputAnswer, Question } from './elicitation';
 import type { ToolCallResult, ToolWorkflowInput } from './task-types';
 
 /**
@@ -26,6 +26,13 @@ export interface WorkflowToolDefinition<
   description: string;
   /** Validates and defaults the arguments; its JSON Schema is what `tools/list` shows. */
   inputSchema: Input;
+  /**
+   * The JSON Schema `tools/list` shows for the arguments when it says more than zod can (`$defs` with
+   * `$ref` or `$anchor`, `if`/`then`/`else`, a `$schema` dialect): listed as written, while
+   * `inputSchema` still validates the arguments, so the two must accept the same values.
+   * @default derived from `inputSchema`
+   */
+  inputJsonSchema?: { type: 'object'; [keyword: string]: unknown };
   /** Schema of `structuredContent`; a tool without one returns no `structuredContent`. */
   outputSchema: Output;
   taskSupport: TaskSupport;
@@ -36,14 +43,16 @@ export interface WorkflowToolDefinition<
    */
   isQuickCall?: (args: z.output<Input>) => boolean;
   /**
-   * Questions a call with these (validated) arguments needs answered before its work starts, by key.
-   * A 2026-07-28 client is asked them in the `tools/call` itself (an `input_required` result, MRTR),
-   * and the task is created only with every answer, which the workflow finds in
+   * Questions a call with these (validated) arguments needs answered before its work starts, by key,
+   * given the answers so far: a question may depend on an earlier answer, and is then asked in a later
+   * round. A 2026-07-28 client is asked them in the `tools/call` itself (`input_required` results,
+   * MRTR), and the task is created only with every answer, which the workflow finds in
    * `input.answersBeforeStart`. A wire without that round (2025-11-25) starts the task at once, and the
    * workflow asks the same questions as the task's own (`answersBeforeStart` in task-lifecycle.ts).
+   * Must be deterministic: the workflow evaluates it too.
    * @default none
    */
-  questionsBeforeStart?: (args: z.output<Input>) => Record<string, Question>;
+  questionsBeforeStart?: QuestionsBeforeStart<z.output<Input>>;
   /**
    * Whether the task may ask its client questions while it runs (`input_required`). A 2026-07-28
    * request that does not declare form elicitation is refused such a tool (−32021) before any task
@@ -60,6 +69,11 @@ export interface WorkflowToolDefinition<
    */
   workflow: ToolWorkflow<z.output<Input>>;
 }
+
+/** The questions a call still needs answered before it starts, given its arguments and the answers so far. */
+export type QuestionsBeforeStart<Args> = {
+  ask(args: Args, answers: Readonly<Record<string, InputAnswer>>): Record<string, Question>;
+}['ask'];
 
 /**
  * A tool's workflow function. Written as a method type so that its parameter is compared bivariantly:

@@ -223,19 +223,24 @@ function isProgressDetails(value: unknown): value is ProgressDetails {
 
 /**
  * The answers to a tool's questions before start (its definition's `questionsBeforeStart`): those the
- * client gave before the task existed, else asked now, all at once, as the task's own questions (a
- * client of a wire without that round, or an execution started without them). In the order of keys.
+ * client gave before the task existed, else asked now as the task's own questions (a client of a wire
+ * without that round, or an execution started without them): all outstanding ones at once, then any
+ * that an answer brought up, round after round. In the order of keys.
  */
 export async function answersBeforeStart(
   state: TaskState,
   input: ToolWorkflowInput<unknown>,
-  questions: Record<string, Question>,
+  questions: Record<string, Question> | ((answers: Readonly<Record<string, InputAnswer>>) => Record<string, Question>),
 ): Promise<Record<string, InputAnswer>> {
-  const given = input.answersBeforeStart ?? {};
-  const missing = Object.keys(questions).filter((key) => given[key] === undefined);
-  if (missing.length === 0) return given;
-  const asked = await state.requestInputs(missing.map((key) => questions[key]!));
-  return { ...given, ...Object.fromEntries(missing.map((key, index) => [key, asked[index]!])) };
+  const questionsFor = typeof questions === 'function' ? questions : () => questions;
+  let answers: Record<string, InputAnswer> = { ...input.answersBeforeStart };
+  for (;;) {
+    const round = questionsFor(answers);
+    const missing = Object.keys(round).filter((key) => answers[key] === undefined);
+    if (missing.length === 0) return answers;
+    const asked = await state.requestInputs(missing.map((key) => round[key]!));
+    answers = { ...answers, ...Object.fromEntries(missing.map((key, index) => [key, asked[index]!])) };
+  }
 }
 
 /**

@@ -126,6 +126,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   // Set once listening, when bound to loopback: the Host names this server answers to.
   let allowedHosts: Set<string> | undefined;
+  /**
+   * A page served by this very server (same scheme, loopback name and port) is same-origin, not a
+   * rebound one: browsers send Origin on every POST, so refusing it would refuse local pages only.
+   */
+  const isOwnLoopbackOrigin = (origin: string): boolean => {
+    if (!allowedHosts) return false;
+    const own = /^http:\/\/([^/]+)$/i.exec(origin);
+    return own !== null && allowedHosts.has((own[1] ?? '').toLowerCase());
+  };
 
   /**
    * The door: every check that can refuse a request runs here, before a session is looked up or
@@ -153,7 +162,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     if (url.pathname !== MCP_PATH) return jsonError(404, -32601, `Not found: use ${MCP_PATH}`);
     const origin = request.headers.get('origin');
-    if (origin !== null && !allowedOrigins.has(origin)) {
+    if (origin !== null && !allowedOrigins.has(origin) && !isOwnLoopbackOrigin(origin)) {
       return jsonError(403, -32600, `Forbidden: Origin ${origin} is not allowed (MCP_ALLOWED_ORIGINS)`);
     }
 

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { validateElicitationContent, type InputAnswer, type Question } from '../../common/elicitation';
+import type { ProgressDetails } from '../../common/task-types';
 import type { Principal } from '../auth/principal';
 import { principalOwner } from '../auth/principal';
 import type { TaskLimits } from '../config';
 import { toProtocolError } from '../mcp/protocol-errors';
+import { progressNotificationParams } from '../mcp/task-notifier';
 import type { RateLimiter } from '../mcp/rate-limiter';
 import { InputRejectedError, TaskAlreadyTerminalError, TaskNotCancellableError } from '../tasks/errors';
 import { idempotencyKeyOf } from '../tasks/idempotency';
@@ -11,6 +13,7 @@ import { scopeKey, type TaskOwner } from '../tasks/owner';
 import { checkAnswerSize, checkToolCallSize } from '../tasks/request-limits';
 import type { TaskBackend } from '../tasks/task-backend';
 import { describeTool, type ToolDefinition } from '../tools/tool-definition';
+import { answerWithProgress, type WireAnswer } from './progress-stream';
 import { RequestStateError, RequestStateSealer, type RequestStateBinding } from './request-state';
 import { createTaskResult, detailedTask, elicitationRequest, toInputResponse } from './task-shapes';
 import {
@@ -93,6 +96,8 @@ interface ParsedRequest {
   owner: TaskOwner;
   limitKey: string;
   signal: AbortSignal;
+  /** Set when the request carries a `progressToken` and accepts a stream: a synchronous call reports to it. */
+  onProgress?: (progress: ProgressDetails) => void;
 }
 
 /**
@@ -151,41 +156,44 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
   });
 
   /**
-   * The answers a call needs before its work starts (MRTR, before any task exists). The first round
-   * asks every question in an `input_required` result with a sealed `requestState`; a later round
-   * brings `inputResponses` with that state echoed. Answers are taken only with a state this server
-   * issued for this owner, tool and arguments; a missing or invalid answer is asked again (under the
-   * same key, with the reason), and the answers already given ride along in the new state.
+   * The answers a call needs before its work starts (MRTR, before any task exists). Each round asks
+   * every question still open in an `input_required` result with a sealed `requestState`; the next
+   * brings `inputResponses` with that state echoed. An answer may bring up a further question, asked
+   * in the round after. Answers of earlier rounds are taken only from a state this server issued for
+   * this owner, tool and arguments; a missing or invalid answer is asked again (under the same key,
+   * with the reason), and the answers already given ride along in the new state.
    */
   const gatherAnswersBeforeStart = (
     request: ParsedRequest,
     params: CallParams,
     binding: RequestStateBinding,
-    questions: Record<string, Question>,
+    questionsFor: (answers: Readonly<Record<string, InputAnswer>>) => Record<string, Question>,
   ): { answers: Record<string, InputAnswer> } | { inputRequired: Record<string, unknown> } => {
+    if (Object.keys(questionsFor({})).length === 0) return { answers: {} };
     if (!declaresFormElicitation(request)) {
       throw missingFormElicitation(`Tool ${binding.tool} asks questions before it starts`);
     }
-    const answers: Record<string, InputAnswer> = {};
+    let answers: Record<string, InputAnswer> = {};
     const problems: Record<string, string> = {};
     if (params.requestState !== undefined) {
-      let carried: Record<string, InputAnswer>;
       try {
-        carried = requestStates.open(params.requestState, binding);
+        answers = requestStates.open(params.requestState, binding);
       } catch (err) {
         if (err instanceof RequestStateError) throw new ModernWireError(ModernErrorCode.InvalidParams, err.message);
         throw err;
       }
-      const responses = params.inputResponses ?? {};
-      for (const [key, question] of Object.entries(questions)) {
-        if (carried[key] !== undefined) answers[key] = carried[key];
-        else if (Object.hasOwn(responses, key)) {
-          const answer = toAnswer(key, question, responses[key]);
-          if (typeof answer === 'string') problems[key] = answer;
-          else answers[key] = answer;
-        }
-      }
     }
+    // This round's responses answer the questions open after the carried answers; keys of no such
+    // question are ignored. A first call may bring answers without any state: they are the client's
+    // word either way, and the seal protects only answers carried from earlier rounds.
+    const responses = params.inputResponses ?? {};
+    for (const [key, question] of Object.entries(questionsFor(answers))) {
+      if (answers[key] !== undefined || !Object.hasOwn(responses, key)) continue;
+      const answer = toAnswer(key, question, responses[key]);
+      if (typeof answer === 'string') problems[key] = answer;
+      else answers = { ...answers, [key]: answer };
+    }
+    const questions = questionsFor(answers);
     const missing = Object.keys(questions).filter((key) => answers[key] === undefined);
     if (missing.length === 0) return { answers };
     const inputRequests = Object.fromEntries(
@@ -251,17 +259,20 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
       throw missingFormElicitation(`Tool ${tool.name} asks questions while its task runs`);
     }
     const timeLimitSeconds = options.timeLimitsSeconds[tool.name] ?? tool.defaultTimeLimitSeconds;
-    checkToolCallSize({ arguments: args.data }, limits);
+    const { progressToken } = params._meta as { progressToken?: unknown };
+    checkToolCallSize({ arguments: args.data, ...(isProgressToken(progressToken) && { progressToken }) }, limits);
     const asTask =
       tool.taskSupport === 'required' ||
       (tool.taskSupport === 'optional' && declaresTasks(request) && !tool.isQuickCall?.(args.data));
-    const questions = tool.questionsBeforeStart?.(args.data);
+    const { questionsBeforeStart } = tool;
     let answersBeforeStart: Record<string, InputAnswer> | undefined;
-    if (questions !== undefined && Object.keys(questions).length > 0) {
+    if (questionsBeforeStart !== undefined) {
       const binding = { owner: scopeKey(request.owner), tool: tool.name, arguments: args.data };
-      const gathered = gatherAnswersBeforeStart(request, params, binding, questions);
+      const questionsFor = (answers: Readonly<Record<string, InputAnswer>>): Record<string, Question> =>
+        questionsBeforeStart(args.data, answers);
+      const gathered = gatherAnswersBeforeStart(request, params, binding, questionsFor);
       if ('inputRequired' in gathered) return gathered.inputRequired;
-      answersBeforeStart = gathered.answers;
+      if (Object.keys(gathered.answers).length > 0) answersBeforeStart = gathered.answers;
     }
     const idempotencyKey = idempotencyKeyOf(request.params._meta as Record<string, unknown> | undefined);
     const call = {
@@ -272,7 +283,10 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
       ...(answersBeforeStart && { answersBeforeStart }),
     };
     if (!asTask) {
-      const result = await backend.runCall(request.owner, call, { signal: request.signal });
+      const result = await backend.runCall(request.owner, call, {
+        signal: request.signal,
+        ...(request.onProgress && { onProgress: request.onProgress }),
+      });
       return { ...result, resultType: 'complete' };
     }
     // Answered only once the task is started and readable by every replica (the engine waits for it).
@@ -347,31 +361,59 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     }
   };
 
-  return async (body, context) => {
-    const id = requestIdOf(body);
+  const answer = async (request: ParsedRequest): Promise<WireAnswer> => {
     try {
-      const request = classify(body, context, options.localOwner);
-      if (request === undefined) return new Response(null, { status: 202 });
       const result = await dispatch(request);
-      return Response.json({ jsonrpc: '2.0', id: request.id, result: withServerInfo(result) });
+      return { message: { jsonrpc: '2.0', id: request.id, result: withServerInfo(result) }, status: 200 };
     } catch (err) {
-      const wire = err instanceof ModernWireError ? err : fromEngineError(err);
-      return Response.json(
-        {
-          jsonrpc: '2.0',
-          id: id ?? null,
-          error: { code: wire.code, message: wire.message, ...(wire.data !== undefined && { data: wire.data }) },
-        },
-        { status: wire.httpStatus },
-      );
+      return errorAnswer(request.id, err);
     }
   };
+
+  return async (body, context) => {
+    let request: ParsedRequest | undefined;
+    try {
+      request = classify(body, context, options.localOwner);
+    } catch (err) {
+      const refused = errorAnswer(requestIdOf(body), err);
+      return Response.json(refused.message, { status: refused.status });
+    }
+    if (request === undefined) return new Response(null, { status: 202 });
+    const progressToken = (request.params._meta as Record<string, unknown>).progressToken;
+    const acceptsStream = context.headers.get('accept')?.includes('text/event-stream') ?? false;
+    if (request.method !== 'tools/call' || !isProgressToken(progressToken) || !acceptsStream) {
+      const plain = await answer(request);
+      return Response.json(plain.message, { status: plain.status });
+    }
+    const parsed = request;
+    // Progress goes only on this request's own stream, and ends with it.
+    return answerWithProgress((send) =>
+      answer({ ...parsed, onProgress: (progress) => send(progressNotificationParams(progressToken, progress)) }),
+    );
+  };
+}
+
+function errorAnswer(id: string | number | undefined, err: unknown): WireAnswer {
+  const wire = err instanceof ModernWireError ? err : fromEngineError(err);
+  return {
+    message: {
+      jsonrpc: '2.0',
+      id: id ?? null,
+      error: { code: wire.code, message: wire.message, ...(wire.data !== undefined && { data: wire.data }) },
+    },
+    status: wire.httpStatus,
+  };
+}
+
+function isProgressToken(value: unknown): value is string | number {
+  return typeof value === 'string' || typeof value === 'number';
 }
 
 /**
  * Checks what every request of this revision must carry, in the order that tells the client the most:
- * the version it claims, the method (a removed or unknown one is −32601 whatever its headers), its
- * capabilities, then the routing headers. Undefined for a notification, which has nothing to answer.
+ * the version it claims (once the version header agrees with it), the method (a removed or unknown one
+ * is −32601 whatever its headers), its capabilities, then the routing headers. Undefined for a
+ * notification, which has nothing to answer.
  */
 function classify(body: unknown, context: ModernRequestContext, localOwner: TaskOwner): ParsedRequest | undefined {
   const message = body as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
@@ -388,6 +430,16 @@ function classify(body: unknown, context: ModernRequestContext, localOwner: Task
     throw new ModernWireError(
       ModernErrorCode.InvalidParams,
       `Invalid params: _meta["${PROTOCOL_VERSION_META}"] is required on every request of ${MODERN_PROTOCOL_VERSION}`,
+      400,
+    );
+  }
+  // A header that contradicts the body is the client's inconsistency, whatever version either names:
+  // reported as such (−32020) before the claimed version is judged, so −32022 means "this version".
+  const headerVersion = context.headers.get('mcp-protocol-version');
+  if (headerVersion !== null && headerVersion.trim() !== version) {
+    throw new ModernWireError(
+      ModernErrorCode.HeaderMismatch,
+      `Header mismatch: MCP-Protocol-Version ${headerVersion} but _meta names ${version}`,
       400,
     );
   }

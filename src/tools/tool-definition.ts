@@ -33,7 +33,7 @@ export function describeTool(tool: ToolDefinition): Record<string, unknown> {
     name: tool.name,
     title: tool.title,
     description: tool.description,
-    inputSchema: toToolJsonSchema(tool.inputSchema, 'input'),
+    inputSchema: (tool.kind === 'workflow' && tool.inputJsonSchema) || toToolJsonSchema(tool.inputSchema, 'input'),
     ...(tool.outputSchema && { outputSchema: toToolJsonSchema(tool.outputSchema, 'output') }),
   };
 }

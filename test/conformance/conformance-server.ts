@@ -1,4 +1,6 @@
 import { Worker } from '@temporalio/worker';
+import { createRunTimedSteps } from '../../activities/tools/long-running-operation';
+import { loggingObserver } from '../../activities/observer';
 import { startProduct } from '../../src/app';
 import type { Config } from '../../src/config';
 import { createMcpServer } from '../../src/mcp/create-mcp-server';
@@ -31,6 +33,10 @@ export async function startConformanceServer(config: Config): Promise<RunningCon
     namespace: product.temporal.namespace,
     taskQueue: config.taskQueue,
     workflowsPath: require.resolve('./fixture-workflows'),
+    // The product's heartbeating activity, for the fixture that reports progress; and its worker's
+    // heartbeat throttle, so that progress reaches the server within a second.
+    activities: { runTimedSteps: createRunTimedSteps(loggingObserver) },
+    maxHeartbeatThrottleInterval: '1 second',
   });
   const running = worker.run();
   const backend = new TemporalTaskBackend({

@@ -4,6 +4,7 @@ import { defineWorkflowTool } from '../../common/tool-definition';
 import type { ToolCallResult, ToolWorkflowInput } from '../../common/task-types';
 import type { Question } from '../../common/elicitation';
 import { answersBeforeStart, runToolTask } from '../../workflows/task-lifecycle';
+import { CORE_FIXTURE_TOOLS } from './core-fixture-tools';
 
 /**
  * The tools the official conformance suite calls (its Tasks scenarios), as real workflows on the
@@ -120,7 +121,7 @@ export async function testToolWithTaskWorkflow(
 
 const NoArgsSchema = z.object({});
 
-/** Every fixture tool, in `tools/list` order. */
+/** Every fixture tool, in `tools/list` order: the Tasks scenarios' tools, then the core scenarios'. */
 export const FIXTURE_TOOLS = [
   defineWorkflowTool({
     name: 'greet',
@@ -196,4 +197,5 @@ export const FIXTURE_TOOLS = [
     defaultTimeLimitSeconds: 60,
     workflow: testToolWithTaskWorkflow,
   }),
+  ...CORE_FIXTURE_TOOLS,
 ];

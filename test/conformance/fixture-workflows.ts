@@ -8,4 +8,17 @@ export {
   slowComputeWorkflow,
   testToolWithTaskWorkflow,
 } from './fixture-tools';
+export {
+  askConfirmWorkflow,
+  askNameWorkflow,
+  audioContentWorkflow,
+  contactWorkflow,
+  embeddedResourceWorkflow,
+  errorHandlingWorkflow,
+  imageContentWorkflow,
+  multipleContentTypesWorkflow,
+  progressWorkflow,
+  simpleTextWorkflow,
+  twoStepWorkflow,
+} from './core-fixture-tools';
 export { cleanupExpiredTasksWorkflow } from '../../workflows/cleanup-expired-tasks';

@@ -5,6 +5,17 @@ import { callToolAsTask, connectMcp, errorCodeOf, listTasks, type TestClient } f
 import { startTestProduct, testConfig } from '../helpers/product';
 
 const PING = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' });
+const DISCOVER_BODY = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'server/discover',
+  params: {
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    },
+  },
+});
 
 /** A raw HTTP request, for headers fetch() will not send as given (Host). */
 function rawRequest(
@@ -53,6 +64,23 @@ describe('the HTTP door', () => {
     for (const headers of [{ origin: 'http://app.example.test' }, {}] as Record<string, string>[]) {
       const response = await postMcp(url, INITIALIZE_BODY, headers);
       expect(response.status).toBe(200);
+      await response.body?.cancel();
+    }
+  });
+
+  it('dns-rebinding-protection: lets through the Origin of this loopback server itself, and no other port or scheme', async () => {
+    const port = new URL(url).port;
+    // A stateless 2026-07-28 request: no session is opened, so the per-owner session cap is untouched.
+    const discover = (origin: string): Promise<Response> =>
+      postMcp(url, DISCOVER_BODY, { origin, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover' });
+    for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
+      const response = await discover(origin);
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    }
+    for (const origin of [`http://127.0.0.1:${Number(port) + 1}`, `https://127.0.0.1:${port}`]) {
+      const response = await discover(origin);
+      expect(response.status).toBe(403);
       await response.body?.cancel();
     }
   });

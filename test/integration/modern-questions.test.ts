@@ -159,6 +159,43 @@ describe('2026-07-28 questions: several at once, and before the task', () => {
     });
   });
 
+  it('§5 #15 (input-required-result-multi-round): a question that depends on an answer is asked in the next round, under a new requestState; the last round runs the call', async () => {
+    const call = (extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> =>
+      client
+        .request('tools/call', { name: 'test_input_required_result_multi_round', arguments: {}, ...extra })
+        .then(ok);
+    const first = await call();
+    expect(first.resultType).toBe('input_required');
+    expect(Object.keys(first.inputRequests as object)).toEqual(['step1']);
+    const second = await call({
+      inputResponses: { step1: { action: 'accept', content: { name: 'Alice' } } },
+      requestState: first.requestState,
+    });
+    expect(second.resultType).toBe('input_required');
+    expect(Object.keys(second.inputRequests as object)).toEqual(['step2']);
+    expect(second.requestState).not.toBe(first.requestState);
+    const done = await call({
+      inputResponses: { step2: { action: 'accept', content: { color: 'blue' } } },
+      requestState: second.requestState,
+    });
+    // The first answer rode along in the sealed state.
+    expect(done).toMatchObject({ resultType: 'complete', content: [{ type: 'text', text: 'Alice likes blue.' }] });
+  });
+
+  it('§5 #15 (input-required-result-ignore-extra-params): answers sent with the first call count without a requestState, and keys of no question are ignored', async () => {
+    const done = ok(
+      await client.request('tools/call', {
+        name: 'test_input_required_result_elicitation',
+        arguments: {},
+        inputResponses: {
+          user_name: { action: 'accept', content: { name: 'Alice' } },
+          unknown_extra_key: { action: 'accept', content: { foo: 'bar' } },
+        },
+      }),
+    );
+    expect(done).toMatchObject({ resultType: 'complete', content: [{ type: 'text', text: 'Hello, Alice!' }] });
+  });
+
   it('§5 #37: a tampered or forged requestState is refused with -32602 (its binding to owner, tool and arguments: request-state.test.ts); a tool that asks nothing ignores the MRTR fields', async () => {
     const first = ok(await client.request('tools/call', { name: 'test_tool_with_task', arguments: {} }));
     const state = first.requestState as string;

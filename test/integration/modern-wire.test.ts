@@ -119,6 +119,23 @@ describe('2026-07-28 base wire', () => {
     expect(unknown.error?.code).toBe(-32601);
   });
 
+  it('§5 #5 #6 (server-stateless header-mismatch-400): a version header that contradicts _meta is -32020, even when _meta names an unknown version', async () => {
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': 'v999.0.0',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const contradicted = await client.request('server/discover', {}, { meta });
+    expect(contradicted.status).toBe(400);
+    expect(contradicted.error?.code).toBe(-32020);
+    // Header and body agreeing on that version: the version itself is refused.
+    const agreed = await client.request(
+      'server/discover',
+      {},
+      { meta, headers: { 'mcp-protocol-version': 'v999.0.0' } },
+    );
+    expect(agreed.error).toMatchObject({ code: -32022, data: { requested: 'v999.0.0' } });
+  });
+
   it('§5 #9 #38: a 2025-11-25 initialize still gets capabilities.tasks and no extension, and its session works as before', async () => {
     const raw = new RawSession(product.mcpUrl!);
     const response = await raw.request('initialize', {
@@ -173,6 +190,55 @@ describe('2026-07-28 base wire', () => {
     const answer = await client.request('tools/list', {}, { headers: { 'mcp-session-id': 'no-such-session' } });
     expect(answer.status).toBe(200);
     expect(answer.result?.tools).toBeDefined();
+  });
+
+  it('tools-call-with-progress: a synchronous call with a progressToken answers on an SSE stream of its own: increasing progress, then the response; without one, or refused before it starts, plain JSON', async () => {
+    const post = (params: Record<string, unknown>, capabilities: object = {}): Promise<Response> =>
+      fetch(product.mcpUrl!, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': MODERN_VERSION,
+          'mcp-method': 'tools/call',
+          'mcp-name': params.name as string,
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'tools/call',
+          params: {
+            ...params,
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+              'io.modelcontextprotocol/clientCapabilities': capabilities,
+              progressToken: 'p-1',
+            },
+          },
+        }),
+      });
+    const streamed = await post({ name: 'long_running_operation', arguments: { duration: 3, steps: 3 } });
+    expect(streamed.headers.get('content-type')).toContain('text/event-stream');
+    const messages = (await streamed.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map(
+        (line) =>
+          JSON.parse(line.slice('data: '.length)) as { method?: string; id?: number; params: { progress: number } },
+      );
+    const progress = messages.slice(0, -1);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    for (const notification of progress) {
+      expect(notification).toMatchObject({ method: 'notifications/progress', params: { progressToken: 'p-1' } });
+    }
+    const values = progress.map((notification) => notification.params.progress);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    expect(messages.at(-1)).toMatchObject({ id: 7, result: { resultType: 'complete' } });
+
+    const refused = await post({ name: 'analyze_dataset', arguments: { source: 'x.csv' } });
+    expect(refused.headers.get('content-type')).toContain('application/json');
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: number } }).error.code).toBe(-32021);
   });
 
   it('lists tools with caching hints and without the 2025-11-25 execution.taskSupport field', async () => {

@@ -1,7 +1,8 @@
 import { AnalyzeDatasetArgsSchema } from '../../workflows/tools/analyze-dataset';
 import { TOOL_CATALOG } from '../../src/tools/catalog';
 import { LongRunningOperationArgsSchema } from '../../workflows/tools/long-running-operation';
-import { toToolJsonSchema } from '../../src/tools/tool-definition';
+import { describeTool, toToolJsonSchema } from '../../src/tools/tool-definition';
+import { CORE_FIXTURE_TOOLS } from '../conformance/core-fixture-tools';
 import { loadWorkflowTools } from '../../src/tools/workflow-tools';
 import {
   analyzeDecisionPatternsTool,
@@ -105,5 +106,32 @@ describe('tool declarations', () => {
   it('hands the activities normalised arguments: tags trimmed and lower-cased, defaults applied', () => {
     expect(getRecentDecisionsTool.inputSchema.parse({ tag: ' DB ' })).toEqual({ limit: 10, tag: 'db' });
     expect(analyzeDecisionPatternsTool.inputSchema.parse({})).toEqual({ bucket: 'month' });
+  });
+
+  describe('json-schema-2020-12: a tool with its own JSON Schema', () => {
+    const tool = CORE_FIXTURE_TOOLS.find((candidate) => candidate.name === 'json_schema_2020_12_tool')!;
+
+    it('is listed as written: $schema, $defs with $anchor, allOf/anyOf, if/then/else and additionalProperties kept', () => {
+      expect(describeTool(tool).inputSchema).toEqual(tool.inputJsonSchema);
+      expect(describeTool(tool).inputSchema).toMatchObject({
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        $defs: { address: { $anchor: 'addressDef' } },
+        allOf: [{ anyOf: expect.any(Array) }],
+        if: expect.any(Object),
+        then: { required: ['phone'] },
+        else: { required: ['email'] },
+        additionalProperties: false,
+      });
+    });
+
+    it.each([
+      [{ contactMethod: 'phone', phone: '555' }, true],
+      [{ email: 'a@example.test', address: { city: 'Paris' } }, true],
+      [{ contactMethod: 'phone', email: 'a@example.test' }, false],
+      [{ name: 'Ada' }, false],
+      [{ email: 'a@example.test', extra: 1 }, false],
+    ])('still validates the arguments with the zod schema, which agrees with it: %p → %p', (args, valid) => {
+      expect(tool.inputSchema.safeParse(args).success).toBe(valid);
+    });
   });
 });
