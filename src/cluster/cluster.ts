@@ -232,17 +232,12 @@ export async function upCluster(
     ...(missing.includes('postgres')
       ? [{ port: settings.postgresPort, setting: 'CLUSTER_POSTGRES_PORT', what: 'PostgreSQL' }]
       : []),
-    ...(missing.includes('temporal')
-      ? Array.from({ length: TEMPORAL_PORT_SPAN }, (_, i) => ({
-          port: settings.temporalPort + i,
-          setting: 'CLUSTER_TEMPORAL_PORT',
-          what: 'the Temporal server',
-        }))
-      : []),
-    ...[serverA, serverB].flatMap((server, i) =>
-      missing.includes(server.name)
-        ? [{ port: settings.mcpPort + i, setting: 'MCP_PORT', what: `MCP replica ${server.name}` }]
-        : [],
+    ...missing.flatMap((name) =>
+      componentPorts(settings, name).map((port) =>
+        name === 'temporal'
+          ? { port, setting: 'CLUSTER_TEMPORAL_PORT', what: 'the Temporal server' }
+          : { port, setting: 'MCP_PORT', what: `MCP replica ${name}` },
+      ),
     ),
   ]);
   if (!existsSync(SERVER_ENTRY) || !existsSync(WORKER_ENTRY)) {

@@ -9,9 +9,6 @@ import { scopeKey, type TaskId, type TaskOwner } from './owner';
  */
 export const IDEMPOTENCY_KEY_META = 'durable-mcp-tasks/idempotencyKey';
 
-/** The memo field of a keyed task that holds its {@link callDigest}. */
-export const CALL_DIGEST_MEMO_KEY = 'callDigest';
-
 /** Longest key accepted, in characters. */
 export const MAX_IDEMPOTENCY_KEY_CHARS = 128;
 

@@ -38,6 +38,8 @@ export interface LoadedTask {
   runId: string;
   view: TaskView;
   failure?: ClosedFailure;
+  /** Of a task created with an idempotency key: what its call asked for (`idempotency.ts`). */
+  callDigest?: string;
 }
 
 export interface TaskReaderOptions {
@@ -90,8 +92,10 @@ export class TaskReader {
     if (kept) return kept;
     const description = await this.describe(workflowId);
     const facts = description && factsOfDescription(description);
-    const loaded = facts && (await this.build(facts));
-    if (!loaded) throw new TaskNotFoundError(taskId);
+    const built = facts && (await this.build(facts));
+    if (!built) throw new TaskNotFoundError(taskId);
+    const { callDigest } = facts.memo;
+    const loaded = callDigest === undefined ? built : { ...built, callDigest };
     // A closed execution no longer changes (a cancel requested of a running one is not closed yet).
     if (closedTasks && facts.statusName !== 'RUNNING' && facts.closeTime) {
       closedTasks.put(workflowId, loaded, expiresAtMs(facts.memo, facts.closeTime.getTime()));

@@ -35,7 +35,7 @@ import {
   TaskNotTerminalError,
 } from './errors';
 import { ClosedTaskCache } from './closed-task-cache';
-import { CALL_DIGEST_MEMO_KEY, callDigest, keyedTaskId } from './idempotency';
+import { callDigest, keyedTaskId } from './idempotency';
 import { decodeCursor, encodeCursor } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
 import { checkAnswerSize } from './request-limits';
@@ -160,6 +160,9 @@ export class TemporalTaskBackend implements TaskBackend {
         if (key !== undefined && isErrorLike(err) && err.name === 'WorkflowExecutionAlreadyStartedError') {
           const earlier = await this.keyedTask(owner, taskId, spec);
           if (earlier) return earlier;
+          // Its workflow id is taken, yet no task reads there: the key's task has expired, and its
+          // workflow stays until the clean-up deletes it.
+          throw new InvalidTaskRequestError(`The task of idempotency key "${key}" has expired; use a new key`);
         }
         throw err;
       }
@@ -460,9 +463,9 @@ export class TemporalTaskBackend implements TaskBackend {
    * a short-lived signal of its own, linked to the others only while it runs.
    */
   /**
-   * The task an earlier call with the same idempotency key created, as it is now; undefined when no
-   * call used the key yet. Refuses a key whose task ran another call, or has expired (its workflow id
-   * stays taken while Temporal retains it, so the key cannot start anew).
+   * The task an earlier call with the same idempotency key created, as it is now, with one read (none
+   * for a finished task the cache holds); undefined when no task reads there, i.e. the key is unused
+   * or its task has expired. Refuses a key whose task ran another call.
    */
   private async keyedTask(
     owner: TaskOwner,
@@ -470,28 +473,20 @@ export class TemporalTaskBackend implements TaskBackend {
     spec: TaskSpec,
     beforeAnswer?: () => Promise<void>,
   ): Promise<CreatedTask | undefined> {
-    let memo: Record<string, unknown> | undefined;
+    let earlier: LoadedTask;
     try {
-      memo = (await this.client.workflow.getHandle(workflowIdFor(owner, taskId)).describe()).memo;
+      earlier = await this.reader.read(owner, taskId);
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (err instanceof TaskNotFoundError) return undefined;
       throw err;
     }
-    const key = spec.idempotencyKey;
-    if (memo?.[CALL_DIGEST_MEMO_KEY] !== callDigest(spec.tool, spec.arguments)) {
+    if (earlier.callDigest !== callDigest(spec.tool, spec.arguments)) {
       throw new InvalidTaskRequestError(
-        `Idempotency key "${key}" already named another call (another tool or other arguments); use a new key`,
+        `Idempotency key "${spec.idempotencyKey}" already named another call (another tool or other arguments); use a new key`,
       );
     }
     await beforeAnswer?.();
-    try {
-      return { ...(await this.reader.read(owner, taskId)).view, existing: true };
-    } catch (err) {
-      if (err instanceof TaskNotFoundError) {
-        throw new InvalidTaskRequestError(`The task of idempotency key "${key}" has expired; use a new key`);
-      }
-      throw err;
-    }
+    return { ...earlier.view, existing: true };
   }
 
   private async guard<T>(fn: () => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
