@@ -2,6 +2,7 @@ import { loadConfig } from './config';
 import { installRuntime } from './runtime';
 import { connectClient, externalEndpoint } from './temporal/connect';
 import { WORKFLOWS_PATH } from './temporal/create-worker';
+import { workflowBundlerOptions } from './temporal/workflow-bundle';
 import {
   EXECUTION_STATUS_FILTERS,
   executionsQuery,
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
       client,
       query: executionsQuery({ query: args.query, taskQueue: config.taskQueue, status: args.status }),
       limit: args.limit,
-      workflows: { workflowsPath: WORKFLOWS_PATH },
+      workflows: { workflowsPath: WORKFLOWS_PATH, bundlerOptions: workflowBundlerOptions },
       saveDir: args.saveDir,
       onResult: (replay) =>
         process.stdout.write(

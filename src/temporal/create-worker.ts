@@ -1,6 +1,6 @@
 import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
-import type { WorkflowCodeSource } from './workflow-bundle';
+import { workflowBundlerOptions, type WorkflowCodeSource } from './workflow-bundle';
 
 export interface ProductWorkerOptions {
   connection: NativeConnection;
@@ -37,8 +37,10 @@ export function createProductWorker(options: ProductWorkerOptions): Promise<Work
 
 function workflowCodeOption(
   options: ProductWorkerOptions,
-): { workflowBundle: WorkflowBundleWithSourceMap | { codePath: string } } | { workflowsPath: string } {
+):
+  | { workflowBundle: WorkflowBundleWithSourceMap | { codePath: string } }
+  | { workflowsPath: string; bundlerOptions: typeof workflowBundlerOptions } {
   if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
   if (options.workflowCode?.kind === 'prebuilt') return { workflowBundle: { codePath: options.workflowCode.codePath } };
-  return { workflowsPath: WORKFLOWS_PATH };
+  return { workflowsPath: WORKFLOWS_PATH, bundlerOptions: workflowBundlerOptions };
 }

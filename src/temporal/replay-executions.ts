@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type BundleOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 /** Which executions to replay: the open ones (partial histories), the closed ones, or both. */
 export type ExecutionStatusFilter = 'running' | 'closed' | 'all';
@@ -38,7 +38,9 @@ export interface ReplayExecutionsOptions {
   /** Most executions replayed. */
   limit: number;
   /** The workflow code to check: a path to the workflows' barrel, or a bundle of it. */
-  workflows: { workflowsPath: string } | { workflowBundle: WorkflowBundleWithSourceMap };
+  workflows:
+    | { workflowsPath: string; bundlerOptions?: Pick<BundleOptions, 'webpackConfigHook'> }
+    | { workflowBundle: WorkflowBundleWithSourceMap };
   /** When set, each history is also written there as `<workflowType>-<runId>.json` (`historyToJSON`). */
   saveDir?: string;
   /** Called as each replay finishes, e.g. to print it. */

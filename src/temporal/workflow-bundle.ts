@@ -1,8 +1,24 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type BundleOptions } from '@temporalio/worker';
 import { PROJECT_ROOT } from './cli-path';
+
+/** Where `zod` points inside the bundle, from both `src/` and the compiled `dist/src/`. */
+const ZOD_PLACEHOLDER_PATH = require.resolve('../../workflows/zod-placeholder');
+
+/**
+ * How every bundle of the product's workflows is made (the prebuilt one, a worker's own, replays):
+ * `zod` is the inert placeholder of `workflows/zod-placeholder.ts`, because the sandbox never validates
+ * and the real package rebuilt every tool's schemas for each execution.
+ */
+export const workflowBundlerOptions: Required<Pick<BundleOptions, 'webpackConfigHook'>> = {
+  webpackConfigHook: (config) => {
+    const alias = config.resolve?.alias;
+    if (Array.isArray(alias)) throw new Error('The workflow bundler gave its aliases as a list; expected an object');
+    return { ...config, resolve: { ...config.resolve, alias: { ...alias, zod$: ZOD_PLACEHOLDER_PATH } } };
+  },
+};
 
 /**
  * Where `npm run build` writes the workflow bundle, so that a worker starts without bundling its
@@ -102,6 +118,7 @@ export async function writeWorkflowBundle(root = PROJECT_ROOT): Promise<boolean>
     // The compiled workflow barrel.
     workflowsPath: path.join(root, 'dist', 'workflows', 'index.js'),
     logger: new DefaultLogger('WARN'),
+    ...workflowBundlerOptions,
   });
   mkdirSync(workflowBundleDir(root), { recursive: true });
   const scratch = `${bundleFile(root)}.${process.pid}`;

@@ -3,6 +3,7 @@ import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourc
 import { loadWorkflowTools } from '../../src/tools/workflow-tools';
 import type { RunningProduct } from '../../src/app';
 import { WORKFLOWS_PATH } from '../../src/temporal/create-worker';
+import { workflowBundlerOptions } from '../../src/temporal/workflow-bundle';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
 import { startTestProduct, testConfig } from '../helpers/product';
 import {
@@ -31,8 +32,9 @@ function history(name: string): HistoryFile {
 
 const bundleLogger = new DefaultLogger('WARN');
 
+/** Bundled as the product bundles it, so the replays run exactly what a worker runs. */
 function bundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: bundleLogger });
+  return bundleWorkflowCode({ workflowsPath, logger: bundleLogger, ...workflowBundlerOptions });
 }
 
 describe('workflow replay of the committed histories', () => {
@@ -46,6 +48,11 @@ describe('workflow replay of the committed histories', () => {
     const workflowTypes = ['cleanupExpiredTasksWorkflow', ...Object.keys(loadWorkflowTools().workflows)].sort();
     const covered = [...new Set(histories.map((file) => file.workflowType))].sort();
     expect(covered).toEqual(workflowTypes);
+  });
+
+  it('bundles the inert zod placeholder instead of the package, which the sandbox never uses', () => {
+    expect(current.code).toContain('zod-placeholder');
+    expect(current.code).not.toMatch(/node_modules\/zod\//);
   });
 
   it('names every history after its workflow type', () => {
@@ -166,7 +173,10 @@ describe('workflow replay of fresh histories', () => {
       fresh.push({ workflowId: handle.workflowId, history: await handle.fetchHistory() });
     }
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, fresh)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath: WORKFLOWS_PATH, bundlerOptions: workflowBundlerOptions },
+      fresh,
+    )) {
       results.push(result);
     }
     expect(results.map((result) => result.error)).toEqual([undefined, undefined, undefined]);

@@ -1,0 +1,25 @@
+import { z } from '../../workflows/zod-placeholder';
+
+/** The stand-in for zod inside the workflow bundle (`workflowBundlerOptions`). */
+describe('zod placeholder of the workflow bundle', () => {
+  const inert = z as {
+    object(shape: object): {
+      describe(text: string): { refine(check: () => boolean): { parse(value: unknown): unknown } };
+    };
+    string(): { min(n: number): { safeParse(value: unknown): unknown } };
+  };
+
+  test('builds module-level schemas of any shape without doing work', () => {
+    const schema = inert.object({ name: inert.string().min(1) }).describe('arguments');
+    expect(schema).toBe(z);
+  });
+
+  test('refuses to validate, so that code which relies on validation inside a workflow fails loudly', () => {
+    const schema = inert
+      .object({})
+      .describe('arguments')
+      .refine(() => true);
+    expect(() => schema.parse({})).toThrow(/zod does not validate inside workflows/);
+    expect(() => inert.string().min(1).safeParse('x')).toThrow(/zod does not validate inside workflows/);
+  });
+});
