@@ -42,6 +42,13 @@ export interface LoadedTask {
   callDigest?: string;
 }
 
+/** A task as its start wrote it: enough to report it once it has completed. */
+export interface StartedTask {
+  workflowId: string;
+  runId: string;
+  memo: TaskMemo;
+}
+
 export interface TaskReaderOptions {
   client: Client;
   pollIntervalMs: number;
@@ -101,6 +108,22 @@ export class TaskReader {
       closedTasks.put(workflowId, loaded, expiresAtMs(facts.memo, facts.closeTime.getTime()));
     }
     return loaded;
+  }
+
+  /**
+   * Keeps a task that completed as {@link read} would report it, from what its start wrote and its
+   * close event, so that the reads after the end of a wait need no `describe()`. Only a completed
+   * task qualifies: its view depends on nothing else (a cancel request does not change a completion).
+   */
+  async keepCompleted(started: StartedTask, closeTime: Date): Promise<void> {
+    const { closedTasks } = this.options;
+    if (!closedTasks) return;
+    const { workflowId, runId, memo } = started;
+    const facts = { workflowId, runId, memo, statusName: 'COMPLETED', closeTime, cancelRequested: false };
+    const built = await this.build(facts);
+    if (!built) return;
+    const loaded = memo.callDigest === undefined ? built : { ...built, callDigest: memo.callDigest };
+    closedTasks.put(workflowId, loaded, expiresAtMs(memo, closeTime.getTime()));
   }
 
   /**

@@ -51,7 +51,14 @@ import type {
   TaskView,
   TaskWithOutcome,
 } from './task-backend';
-import { CANCELLED_MESSAGE, TaskReader, isNotFound, type LoadedTask, type TaskMemo } from './task-reader';
+import {
+  CANCELLED_MESSAGE,
+  TaskReader,
+  isNotFound,
+  type LoadedTask,
+  type StartedTask,
+  type TaskMemo,
+} from './task-reader';
 import { explainWorkflowFailure } from './workflow-failures';
 
 export interface TemporalTaskBackendOptions {
@@ -92,6 +99,9 @@ const OWNER_RUNNING_COUNT_SLACK = 0.5;
 /** Owners whose last count a process keeps; past it, the oldest is forgotten (and counted afresh). */
 const OWNER_RUNNING_COUNTS_KEPT = 10_000;
 
+/** Tasks started by one process that it keeps the start facts of until it sees them close; past it, the oldest go. */
+const STARTED_TASKS_KEPT = 10_000;
+
 /** gRPC status INVALID_ARGUMENT. */
 const GRPC_INVALID_ARGUMENT = 3;
 
@@ -115,6 +125,8 @@ export class TemporalTaskBackend implements TaskBackend {
   /** Each owner's last running count, by scope key, oldest first. */
   private readonly ownerRunning = new Map<string, RunningCount>();
   private readonly idempotencySecret: string | undefined;
+  /** Tasks this process started and has not seen close, oldest first: what a completed one reads as. */
+  private readonly startedHere = new Map<string, StartedTask>();
 
   constructor(options: TemporalTaskBackendOptions) {
     // Every call in flight listens on the lifetime signal until it ends; many at once is normal, not a leak.
@@ -150,11 +162,11 @@ export class TemporalTaskBackend implements TaskBackend {
       }
       await Promise.all([this.enforceRunningLimit(owner), options.beforeStart?.()]);
       const createdAt = new Date();
+      const start: TaskStart = { owner, spec, taskId, createdAt, ttlMs, taskQueue: this.taskQueue };
+      const memo = taskMemo(start);
       try {
-        await this.client.workflow.start(
-          spec.workflow,
-          taskStartOptions({ owner, spec, taskId, createdAt, ttlMs, taskQueue: this.taskQueue }),
-        );
+        const handle = await this.client.workflow.start(spec.workflow, taskStartOptions(start, memo));
+        this.rememberStart({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, memo });
       } catch (err) {
         // Two calls with one key at the same moment: the other one started it first.
         if (key !== undefined && isErrorLike(err) && err.name === 'WorkflowExecutionAlreadyStartedError') {
@@ -290,7 +302,9 @@ export class TemporalTaskBackend implements TaskBackend {
     if (!isTaskId(taskId)) return undefined;
     const { client } = this;
     const waitStartedAt = Date.now();
-    const execution = { workflowId: workflowIdFor(owner, taskId) };
+    const workflowId = workflowIdFor(owner, taskId);
+    const started = this.startedHere.get(workflowId);
+    const execution = { workflowId, ...(started && { runId: started.runId }) };
     return this.guard(async () => {
       // Temporal's long poll on the close event: the server answers as soon as the execution closes,
       // or with an empty page when its poll times out (then asked again).
@@ -316,9 +330,12 @@ export class TemporalTaskBackend implements TaskBackend {
           // A task that completed during the wait has its result in the close event: no read needed
           // (completion wins over a cancel request, and a task that just closed has not expired). One
           // that had closed before may have expired since: the caller reads it.
-          const closedAt = optionalTsToDate(close.eventTime)?.getTime() ?? 0;
+          const closeTime = optionalTsToDate(close.eventTime);
           const payload = close.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
-          if (!payload || closedAt < waitStartedAt) return undefined;
+          if (started) this.startedHere.delete(workflowId);
+          if (!payload || !closeTime || closeTime.getTime() < waitStartedAt) return undefined;
+          // A task started here is then known completed without a read (the final status notification's).
+          if (started) await this.reader.keepCompleted(started, closeTime);
           return defaultPayloadConverter.fromPayload<ToolCallResult>(payload);
         }
         nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
@@ -537,6 +554,14 @@ export class TemporalTaskBackend implements TaskBackend {
     return Math.min(Math.floor(requested), this.limits.maxTtlMs);
   }
 
+  private rememberStart(started: StartedTask): void {
+    this.startedHere.set(started.workflowId, started);
+    for (const oldest of this.startedHere.keys()) {
+      if (this.startedHere.size <= STARTED_TASKS_KEPT) break;
+      this.startedHere.delete(oldest);
+    }
+  }
+
   /**
    * Waits until visibility lists a workflow just started. `tasks/list` reads visibility, which lags
    * the start by a moment, and the spec wants every task that `tasks/get` shows in `tasks/list` too:
@@ -635,17 +660,19 @@ interface RunningCount {
   startedSince: number;
 }
 
-/** What one task's start writes: its id, memo, search attributes and the Temporal UI's summary. */
-export function taskStartOptions(task: {
+/** One task about to start. */
+export interface TaskStart {
   owner: TaskOwner;
   spec: TaskSpec;
   taskId: TaskId;
   createdAt: Date;
   ttlMs: number;
   taskQueue: string;
-}): WorkflowStartOptions {
-  const { owner, spec, taskId, createdAt, ttlMs } = task;
-  const memo: TaskMemo = {
+}
+
+/** The memo a task starts with: everything a read needs that the workflow cannot report once closed. */
+export function taskMemo({ spec, taskId, createdAt, ttlMs }: TaskStart): TaskMemo {
+  return {
     taskId,
     tool: spec.tool,
     createdAt: createdAt.toISOString(),
@@ -656,6 +683,11 @@ export function taskStartOptions(task: {
     // The workflow replaces this on each status change; readers never need to ask it.
     [TASK_STATE_MEMO_KEY]: { status: 'working', lastUpdatedAt: createdAt.toISOString() },
   };
+}
+
+/** What one task's start writes: its id, memo, search attributes and the Temporal UI's summary. */
+export function taskStartOptions(task: TaskStart, memo: TaskMemo = taskMemo(task)): WorkflowStartOptions {
+  const { owner, spec, taskId, createdAt, ttlMs } = task;
   return {
     workflowId: workflowIdFor(owner, taskId),
     taskQueue: task.taskQueue,

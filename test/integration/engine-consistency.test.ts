@@ -188,6 +188,54 @@ describe('the engine reports one truth per task in every view', () => {
     }
   });
 
+  it('knows a task it started and saw complete without a describe(), exactly as a fresh read reports it', async () => {
+    const backend = new TemporalTaskBackend({
+      client: product.client,
+      taskQueue: config.taskQueue,
+      limits: config.limits,
+    });
+    const elsewhere = new TemporalTaskBackend({
+      client: product.client,
+      taskQueue: config.taskQueue,
+      limits: config.limits,
+    });
+    const owner = { scope: 'engine-consistency-close-owner' };
+    const described: string[] = [];
+    const getHandle = product.client.workflow.getHandle.bind(product.client.workflow);
+    const spy = jest.spyOn(product.client.workflow, 'getHandle').mockImplementation((workflowId, ...rest) => {
+      const handle = getHandle(workflowId, ...rest);
+      const describe = handle.describe.bind(handle);
+      handle.describe = () => {
+        described.push(workflowId);
+        return describe();
+      };
+      return handle;
+    });
+    try {
+      const done = await backend.createTask(owner, {
+        tool: 'long_running_operation',
+        workflow: longRunningOperationWorkflow,
+        arguments: { duration: 0, steps: 1 },
+        timeLimitSeconds: 300,
+        progressToken: 'close-progress',
+      });
+      const workflowId = workflowIdFor(owner, done.taskId as TaskId);
+      expect((await backend.waitForTaskEnd(owner, done.taskId))?.isError).toBeFalsy();
+      const known = await backend.getTask(owner, done.taskId);
+      expect(described.filter((id) => id === workflowId)).toHaveLength(0);
+      // Another replica reads it from Temporal and reports the same task, field for field.
+      const read = await elsewhere.getTask(owner, done.taskId);
+      expect(described.filter((id) => id === workflowId)).toHaveLength(1);
+      expect(known).toEqual(read);
+      expect(known).toMatchObject({ status: 'completed', progressToken: 'close-progress' });
+      expect((await backend.getTaskResult(owner, done.taskId)).isError).toBeFalsy();
+    } finally {
+      spy.mockRestore();
+      backend.close();
+      elsewhere.close();
+    }
+  });
+
   it('reads a finished task from Temporal once: later tasks/get and tasks/result of it need no describe()', async () => {
     const backend = new TemporalTaskBackend({
       client: product.client,
