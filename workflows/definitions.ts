@@ -31,6 +31,13 @@ export const taskProgressSignal = defineSignal<[ProgressDetails]>(TASK_PROGRESS_
  */
 export const TASK_STATE_MEMO_KEY = 'taskState';
 
+/**
+ * Memo flag set at start by the engine, whose tasks always record their state in the memo: such an
+ * execution needs no patch marker to know it (a marker costs an event and a visibility update per
+ * task). Executions started before the flag existed still decide by the patch.
+ */
+export const RECORDS_STATE_MEMO_KEY = 'recordsState';
+
 /** Hash of the owner's scope; every `tasks/list` filters on it. */
 export const ScopeSearchAttribute = defineSearchAttributeKey('McpScope', 'KEYWORD');
 /** The MCP tool the task runs. */

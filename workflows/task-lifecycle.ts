@@ -31,6 +31,7 @@ import {
   type ToolWorkflowInput,
 } from '../common/task-types';
 import {
+  RECORDS_STATE_MEMO_KEY,
   TASK_STATE_MEMO_KEY,
   TaskStatusSearchAttribute,
   provideInputUpdate,
@@ -60,7 +61,8 @@ export class TaskState {
   private progress: ProgressDetails | undefined;
 
   constructor() {
-    this.recordsStateInMemo = patched(RECORD_STATE_IN_MEMO_PATCH);
+    this.recordsStateInMemo =
+      workflowInfo().memo?.[RECORDS_STATE_MEMO_KEY] === true || patched(RECORD_STATE_IN_MEMO_PATCH);
     this.state = { status: 'working', lastUpdatedAt: new Date().toISOString() };
     setCurrentDetails(currentDetails(this.state));
     setHandler(taskStateQuery, () => this.state);

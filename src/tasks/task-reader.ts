@@ -9,7 +9,12 @@ import {
   type LiveTaskState,
   type ProgressDetails,
 } from '../../common/task-types';
-import { TASK_STATE_MEMO_KEY, TaskStatusSearchAttribute, taskStateQuery } from '../../workflows/definitions';
+import {
+  type RECORDS_STATE_MEMO_KEY,
+  TASK_STATE_MEMO_KEY,
+  TaskStatusSearchAttribute,
+  taskStateQuery,
+} from '../../workflows/definitions';
 import type { ClosedTaskCache } from './closed-task-cache';
 import { TaskNotFoundError } from './errors';
 import { isTaskId, workflowIdFor, type TaskOwner } from './owner';
@@ -30,6 +35,8 @@ export interface TaskMemo {
   /** Of a task created with an idempotency key: what the call asked for (`idempotency.ts`). */
   callDigest?: string;
   [TASK_STATE_MEMO_KEY]?: LiveTaskState;
+  /** Set by engines that start every task recording its state here (see the workflow's patch). */
+  [RECORDS_STATE_MEMO_KEY]?: true;
 }
 
 /** A task as one read found it, with what serving its result needs. */

@@ -19,6 +19,7 @@ import {
 import {
   ExpiresAtSearchAttribute,
   ScopeSearchAttribute,
+  RECORDS_STATE_MEMO_KEY,
   TASK_STATE_MEMO_KEY,
   TaskStatusSearchAttribute,
   ToolSearchAttribute,
@@ -203,7 +204,13 @@ export class TemporalTaskBackend implements TaskBackend {
         args: [workflowInput(owner, spec)],
         workflowExecutionTimeout: `${spec.timeLimitSeconds} seconds`,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { tool: spec.tool, createdAt: createdAt.toISOString(), ttlMs, timeLimitSeconds: spec.timeLimitSeconds },
+        memo: {
+          tool: spec.tool,
+          createdAt: createdAt.toISOString(),
+          ttlMs,
+          timeLimitSeconds: spec.timeLimitSeconds,
+          [RECORDS_STATE_MEMO_KEY]: true,
+        },
         typedSearchAttributes: [
           { key: ToolSearchAttribute, value: spec.tool },
           { key: ExpiresAtSearchAttribute, value: new Date(createdAt.getTime() + ttlMs) },
@@ -682,6 +689,7 @@ export function taskMemo({ spec, taskId, createdAt, ttlMs }: TaskStart): TaskMem
     ...(spec.idempotencyKey !== undefined && { callDigest: callDigest(spec.tool, spec.arguments) }),
     // The workflow replaces this on each status change; readers never need to ask it.
     [TASK_STATE_MEMO_KEY]: { status: 'working', lastUpdatedAt: createdAt.toISOString() },
+    [RECORDS_STATE_MEMO_KEY]: true,
   };
 }
 

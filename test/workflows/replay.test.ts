@@ -166,7 +166,7 @@ describe('workflow replay of fresh histories', () => {
     await waitForTask(mcp.client, failed.taskId, (t) => t.status === 'failed');
 
     const owner = { scope: `session:${mcp.sessionId()}` };
-    const fresh = [];
+    const fresh: Array<{ workflowId: string; history: HistoryFile['history'] }> = [];
     for (const task of [completed, cancelled, failed]) {
       const handle = product.client.workflow.getHandle(workflowIdFor(owner, task.taskId as TaskId));
       await handle.result().catch(() => undefined);
@@ -180,5 +180,11 @@ describe('workflow replay of fresh histories', () => {
       results.push(result);
     }
     expect(results.map((result) => result.error)).toEqual([undefined, undefined, undefined]);
+    // Started with the engine's memo flag, a task records its state in the memo without a patch
+    // marker (and the visibility update that comes with one); the committed histories have it.
+    const markers = (file: { history: HistoryFile['history'] }): number =>
+      (file.history.events ?? []).filter((event) => event.markerRecordedEventAttributes).length;
+    expect(markers(fresh[0]!)).toBe(0);
+    expect(markers(history('longRunningOperationWorkflow-running-mid-way'))).toBeGreaterThan(0);
   });
 });
