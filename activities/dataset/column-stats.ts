@@ -57,6 +57,8 @@ export class ColumnStats {
   private readonly counts: number[] = [];
   /** Position of each distinct value in `keys`. */
   private readonly index = new Map<string, number>();
+  /** Position in `keys` of JSON numbers seen, by value; filled by {@link addJson}. */
+  private numbers: Map<number, number> | undefined;
   /** The ASCII values by their bytes; built on the first {@link addBytes}. */
   private bytes: AsciiIndex | undefined;
 
@@ -125,7 +127,18 @@ export class ColumnStats {
   addJson(value: unknown): void {
     if (typeof value === 'number') {
       if (this.numeric) this.addNumber(value);
-      this.addValue(String(value), NaN);
+      // A number seen before is found without turning it into text again (0 and -0 are one key, as in text).
+      const numbers = (this.numbers ??= new Map<number, number>());
+      const at = numbers.get(value);
+      if (at !== undefined) {
+        this.count++;
+        this.counts[at]!++;
+        return;
+      }
+      const key = String(value);
+      this.addValue(key, NaN);
+      const added = this.index.get(key);
+      if (added !== undefined) numbers.set(value, added);
       return;
     }
     this.numeric = false;

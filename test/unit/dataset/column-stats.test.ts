@@ -130,4 +130,15 @@ describe('ColumnStats', () => {
       expect(bytes.toCheckpoint()).toEqual(text.toCheckpoint());
     });
   });
+
+  it('counts JSON numbers by their text, also when seen again, and with a string of the same text', () => {
+    const stats = new ColumnStats(3);
+    for (const value of [1, -0, '1', 0, 1, 2.5, 7, 7, '7']) stats.addJson(value);
+    expect(stats.report(9)).toMatchObject({ count: 9, distinct: 3, distinctCapped: true });
+    expect(stats.report(9).top).toEqual([
+      { value: '1', count: 3 },
+      { value: '0', count: 2 },
+      { value: '2.5', count: 1 },
+    ]);
+  });
 });
