@@ -30,11 +30,19 @@ export interface ColumnCheckpoint {
 /** Strict decimal number with optional exponent; surrounding white space is allowed (CSV text is trimmed). */
 const NUMBER_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
+/** Longest value, in bytes, that {@link ColumnStats.addBytes} looks up without decoding it. */
+const MAX_INDEXED_BYTES = 128;
+
 /**
  * One column's running statistics, updated one value at a time in constant time: counts, a capped
- * frequency map, and min/max/mean/variance by Welford's algorithm, which stays numerically stable and
+ * frequency table, and min/max/mean/variance by Welford's algorithm, which stays numerically stable and
  * whose whole state fits in a checkpoint. Nulls are not recorded here: every valid row has either a
  * value or a null in each column, so `nulls = rows - count`.
+ *
+ * Distinct values are kept in first-seen order (`keys`, `counts`), found by text through `index`. CSV
+ * fields can also be found by their bytes ({@link addBytes}): most values repeat, and finding a
+ * repeated value without decoding it, hashing a new string and parsing its number again is what keeps
+ * a CSV pass fast.
  */
 export class ColumnStats {
   private count = 0;
@@ -44,19 +52,72 @@ export class ColumnStats {
   private min = Infinity;
   private max = -Infinity;
   private capped = false;
-  private readonly values = new Map<string, number>();
+  /** Distinct values in first-seen order, and how often each was seen. */
+  private readonly keys: string[] = [];
+  private readonly counts: number[] = [];
+  /** Position of each distinct value in `keys`. */
+  private readonly index = new Map<string, number>();
+  /** Position in `keys` of JSON numbers seen, by value; filled by {@link addJson}. */
+  private numbers: Map<number, number> | undefined;
+  /** The ASCII values by their bytes; built on the first {@link addBytes}. */
+  private bytes: AsciiIndex | undefined;
 
   /** @param maxDistinct Distinct values counted exactly; see {@link DISTINCT_CAP}. */
   constructor(private readonly maxDistinct: number = DISTINCT_CAP) {}
 
   /** Adds a non-empty CSV field; it is numeric when its trimmed text is a finite decimal number. */
   addText(text: string): void {
+    let x = NaN;
     if (this.numeric) {
-      const x = NUMBER_TEXT.test(text) ? Number(text) : NaN;
+      x = numberOfText(text);
       if (Number.isFinite(x)) this.addNumber(x);
       else this.numeric = false;
     }
-    this.addValue(text);
+    this.addValue(text, x);
+  }
+
+  /**
+   * Adds the non-empty CSV field `buf[start, end)`, exactly as `addText` of its UTF-8 text would.
+   * Short ASCII values are found by their bytes; anything else is decoded and goes through `addText`.
+   */
+  addBytes(buf: Buffer, start: number, end: number): void {
+    const length = end - start;
+    if (length > MAX_INDEXED_BYTES) return this.addText(buf.toString('utf8', start, end));
+    let hash = FNV_OFFSET;
+    let high = 0;
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!;
+      high |= c;
+      hash = Math.imul(hash ^ c, FNV_PRIME);
+    }
+    if (high >= 0x80) return this.addText(buf.toString('utf8', start, end));
+    const bytes = this.bytes ?? this.indexBytes();
+    const at = bytes.find(buf, start, length, hash);
+    if (at >= 0) {
+      if (this.numeric) {
+        const x = bytes.numbers[at]!;
+        if (x === x) this.addNumber(x);
+        else this.numeric = false;
+      }
+      this.count++;
+      this.counts[at]!++;
+      return;
+    }
+    // Every ASCII value seen is in `bytes`: this one is new.
+    let x = NaN;
+    if (this.numeric) {
+      x = numberOfAscii(buf, start, end);
+      if (x === x) this.addNumber(x);
+      else this.numeric = false;
+    }
+    this.count++;
+    if (this.keys.length < this.maxDistinct) {
+      const key = buf.toString('latin1', start, end);
+      bytes.add(this.keys.length, buf, start, length, hash, x);
+      this.append(key);
+    } else {
+      this.capped = true;
+    }
   }
 
   /**
@@ -66,11 +127,22 @@ export class ColumnStats {
   addJson(value: unknown): void {
     if (typeof value === 'number') {
       if (this.numeric) this.addNumber(value);
-      this.addValue(String(value));
+      // A number seen before is found without turning it into text again (0 and -0 are one key, as in text).
+      const numbers = (this.numbers ??= new Map<number, number>());
+      const at = numbers.get(value);
+      if (at !== undefined) {
+        this.count++;
+        this.counts[at]!++;
+        return;
+      }
+      const key = String(value);
+      this.addValue(key, NaN);
+      const added = this.index.get(key);
+      if (added !== undefined) numbers.set(value, added);
       return;
     }
     this.numeric = false;
-    this.addValue(typeof value === 'string' ? value : JSON.stringify(value));
+    this.addValue(typeof value === 'string' ? value : JSON.stringify(value), NaN);
   }
 
   /** The column's report, given the number of valid rows so far. */
@@ -82,10 +154,10 @@ export class ColumnStats {
     return {
       count: this.count,
       nulls: rows - this.count,
-      distinct: this.values.size,
+      distinct: this.keys.length,
       distinctCapped: this.capped,
       ...numeric,
-      top: topValues(this.values),
+      top: topValues(this.keys, this.counts),
     };
   }
 
@@ -99,7 +171,7 @@ export class ColumnStats {
       min: this.count > 0 && this.numeric ? this.min : null,
       max: this.count > 0 && this.numeric ? this.max : null,
       capped: this.capped,
-      values: [...this.values],
+      values: this.keys.map((key, k): [string, number] => [key, this.counts[k]!]),
     };
   }
 
@@ -113,7 +185,16 @@ export class ColumnStats {
     stats.min = saved.min ?? Infinity;
     stats.max = saved.max ?? -Infinity;
     stats.capped = saved.capped;
-    for (const [value, count] of saved.values) stats.values.set(value, count);
+    for (const [value, count] of saved.values) {
+      // As a Map would: a repeated key keeps its first position and its last count.
+      const at = stats.index.get(value);
+      if (at === undefined) {
+        stats.append(value);
+        stats.counts[stats.counts.length - 1] = count;
+      } else {
+        stats.counts[at] = count;
+      }
+    }
     return stats;
   }
 
@@ -128,19 +209,197 @@ export class ColumnStats {
     if (x > this.max) this.max = x;
   }
 
-  private addValue(key: string): void {
+  /** Counts `key`; `x` is its number (NaN when not numeric), kept for finding it by its bytes later. */
+  private addValue(key: string, x: number): void {
     this.count++;
-    const seen = this.values.get(key);
-    if (seen !== undefined) this.values.set(key, seen + 1);
-    else if (this.values.size < this.maxDistinct) this.values.set(key, 1);
-    else this.capped = true;
+    const seen = this.index.get(key);
+    if (seen !== undefined) {
+      this.counts[seen]!++;
+    } else if (this.keys.length < this.maxDistinct) {
+      if (this.bytes !== undefined && isIndexable(key)) this.bytes.addText(this.keys.length, key, x);
+      this.append(key);
+    } else {
+      this.capped = true;
+    }
+  }
+
+  /** Appends a new distinct value seen once. */
+  private append(key: string): void {
+    this.index.set(key, this.keys.length);
+    this.keys.push(key);
+    this.counts.push(1);
+  }
+
+  /** Builds the byte index from the values so far (those restored from a checkpoint, or added as text). */
+  private indexBytes(): AsciiIndex {
+    const bytes = new AsciiIndex();
+    this.keys.forEach((key, k) => {
+      if (isIndexable(key)) bytes.addText(k, key, this.numeric ? numberOfText(key) : NaN);
+    });
+    this.bytes = bytes;
+    return bytes;
+  }
+}
+
+/** Strict decimal text as a finite number, or NaN: `NUMBER_TEXT` and `Number`, with their results. */
+function numberOfText(text: string): number {
+  const x = NUMBER_TEXT.test(text) ? Number(text) : NaN;
+  return Number.isFinite(x) ? x : NaN;
+}
+
+/** Whether `addBytes` looks `key` up by its bytes: short, and ASCII (so one byte per character). */
+function isIndexable(key: string): boolean {
+  return key.length <= MAX_INDEXED_BYTES && Buffer.byteLength(key, 'utf8') === key.length;
+}
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** Exact powers of ten: with an integer below 2^53, one multiplication or division by them rounds correctly. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+
+/**
+ * `numberOfText` of the ASCII bytes `buf[start, end)`, without decoding them when they are a plain
+ * decimal of at most 15 digits with a small exponent: that integer is exact in a double, and scaling
+ * it by an exact power of ten rounds once, correctly, as `Number` does. Anything else is decoded.
+ */
+function numberOfAscii(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  let stop = end;
+  while (i < stop && isSpace(buf[i]!)) i++;
+  while (stop > i && isSpace(buf[stop - 1]!)) stop--;
+  let negative = false;
+  if (i < stop && (buf[i] === 0x2b || buf[i] === 0x2d)) negative = buf[i++] === 0x2d;
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = 0;
+  for (; i < stop && isDigit(buf[i]!); i++, digits++) mantissa = mantissa * 10 + buf[i]! - 0x30;
+  if (i < stop && buf[i] === 0x2e) {
+    for (i++; i < stop && isDigit(buf[i]!); i++, digits++, fraction++) mantissa = mantissa * 10 + buf[i]! - 0x30;
+  }
+  if (digits === 0) return NaN;
+  let exponent = 0;
+  if (i < stop && (buf[i] === 0x65 || buf[i] === 0x45)) {
+    i++;
+    let negativeExponent = false;
+    if (i < stop && (buf[i] === 0x2b || buf[i] === 0x2d)) negativeExponent = buf[i++] === 0x2d;
+    const from = i;
+    for (; i < stop && isDigit(buf[i]!) && i - from < 6; i++) exponent = exponent * 10 + buf[i]! - 0x30;
+    if (i === from) return NaN;
+    if (i < stop && isDigit(buf[i]!)) return numberOfText(buf.toString('latin1', start, end));
+    if (negativeExponent) exponent = -exponent;
+  }
+  if (i !== stop) return NaN;
+  if (digits > 15) return numberOfText(buf.toString('latin1', start, end));
+  const scale = exponent - fraction;
+  let x: number;
+  if (mantissa === 0) x = 0;
+  else if (scale >= 0 && scale <= 22) x = mantissa * POWERS_OF_TEN[scale]!;
+  else if (scale < 0 && scale >= -22) x = mantissa / POWERS_OF_TEN[-scale]!;
+  else return numberOfText(buf.toString('latin1', start, end));
+  return negative ? -x : x;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** The ASCII characters `\s` matches: tab, line feed, vertical tab, form feed, carriage return, space. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/**
+ * An open-addressing hash table from the bytes of ASCII values to their position in a column's
+ * `keys`, with each value's number (NaN when not numeric) so that a repeated value is not parsed again.
+ */
+class AsciiIndex {
+  /** Position + 1 of the value in each slot, 0 for an empty slot; the length is a power of two. */
+  private slots = new Int32Array(64);
+  private size = 0;
+  private hashes = new Int32Array(16);
+  private starts = new Int32Array(16);
+  private lengths = new Int32Array(16);
+  numbers = new Float64Array(16);
+  private arena = Buffer.allocUnsafe(1024);
+  private used = 0;
+
+  /** Position of the value `buf[start, start + length)` with this hash, or -1. */
+  find(buf: Buffer, start: number, length: number, hash: number): number {
+    const { slots, hashes, starts, lengths, arena } = this;
+    const mask = slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const at = slots[slot]! - 1;
+      if (at < 0) return -1;
+      if (hashes[at] === hash && lengths[at] === length) {
+        const from = starts[at]!;
+        let i = 0;
+        while (i < length && arena[from + i] === buf[start + i]) i++;
+        if (i === length) return at;
+      }
+    }
+  }
+
+  /** Records the value `buf[start, start + length)` at position `at`, which it does not hold yet. */
+  add(at: number, buf: Buffer, start: number, length: number, hash: number, x: number): void {
+    if (at >= this.hashes.length) this.growEntries(at + 1);
+    if (this.used + length > this.arena.length) {
+      const arena = Buffer.allocUnsafe(Math.max(2 * this.arena.length, this.used + length));
+      this.arena.copy(arena, 0, 0, this.used);
+      this.arena = arena;
+    }
+    buf.copy(this.arena, this.used, start, start + length);
+    this.hashes[at] = hash;
+    this.starts[at] = this.used;
+    this.lengths[at] = length;
+    this.numbers[at] = x;
+    this.used += length;
+    if (2 * (this.size + 1) > this.slots.length) this.rehash();
+    this.insert(at, hash);
+    this.size++;
+  }
+
+  /** Records an ASCII value given as text. */
+  addText(at: number, key: string, x: number): void {
+    const buf = Buffer.from(key, 'latin1');
+    let hash = FNV_OFFSET;
+    for (const c of buf) hash = Math.imul(hash ^ c, FNV_PRIME);
+    this.add(at, buf, 0, buf.length, hash, x);
+  }
+
+  private insert(at: number, hash: number): void {
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = at + 1;
+  }
+
+  private rehash(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(2 * old.length);
+    for (const entry of old) if (entry !== 0) this.insert(entry - 1, this.hashes[entry - 1]!);
+  }
+
+  private growEntries(needed: number): void {
+    const capacity = Math.max(needed, 2 * this.hashes.length);
+    const grow = <T extends Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+      const next = make(capacity);
+      next.set(old);
+      return next;
+    };
+    this.hashes = grow(this.hashes, (n) => new Int32Array(n));
+    this.starts = grow(this.starts, (n) => new Int32Array(n));
+    this.lengths = grow(this.lengths, (n) => new Int32Array(n));
+    this.numbers = grow(this.numbers, (n) => new Float64Array(n));
   }
 }
 
 /** The most frequent values, by count descending and then value ascending (code-unit order). */
-function topValues(values: Map<string, number>): { value: string; count: number }[] {
+function topValues(keys: readonly string[], counts: readonly number[]): { value: string; count: number }[] {
   const top: { value: string; count: number }[] = [];
-  for (const [value, count] of values) {
+  for (let k = 0; k < keys.length; k++) {
+    const value = keys[k]!;
+    const count = counts[k]!;
     const last = top[top.length - 1];
     if (top.length === TOP_VALUES && last !== undefined && !ranksBefore(value, count, last)) continue;
     let at = top.length;

@@ -1,6 +1,6 @@
 import type { AnalyzerState, DatasetAnalyzer, DatasetReport } from './checkpoint';
 import { ColumnStats } from './column-stats';
-import { CsvParser } from './csv-parser';
+import { CsvParser, type CsvFields } from './csv-parser';
 import { DEFAULT_DATA_LIMITS, type DataLimits } from '../common/data-limits';
 import { invalidInput, toolFailure } from '../common/failures';
 import { TaskFailureType } from '../../common/task-types';
@@ -37,7 +37,7 @@ export class CsvAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
     super(saved);
     this.parser = new CsvParser(
       {
-        onRecord: (fields, fieldCount) => this.onRecord(fields, fieldCount),
+        onFields: (fields, fieldCount) => this.onFields(fields, fieldCount),
         onInvalidRecord: () => this.invalidRows++,
       },
       // A row with more fields than the header is invalid, so fields past the cap are never needed.
@@ -79,7 +79,7 @@ export class CsvAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
     };
   }
 
-  private onRecord(fields: readonly string[], fieldCount: number): void {
+  private onFields(fields: CsvFields, fieldCount: number): void {
     if (this.header === null) {
       if (fieldCount > this.limits.maxColumns) {
         throw toolFailure(
@@ -87,7 +87,7 @@ export class CsvAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
           `the CSV header has ${fieldCount} columns, more than ${this.limits.maxColumns}, the most a dataset may have`,
         );
       }
-      this.useHeader(uniqueNames(fields.slice(0, fieldCount)));
+      this.useHeader(uniqueNames(Array.from({ length: fieldCount }, (_, k) => fields.text(k))));
       this.stats = this.names.map(() => new ColumnStats(this.limits.maxDistinctValues));
       return;
     }
@@ -97,9 +97,18 @@ export class CsvAnalyzer extends RecordAnalyzer implements DatasetAnalyzer {
     }
     this.rows++;
     const { indexes, stats } = this;
+    const { buf, starts, ends, quoteEnds } = fields;
     for (let k = 0; k < indexes.length; k++) {
-      const value = fields[indexes[k]!]!;
-      if (value !== '') stats[k]!.addText(value);
+      const field = indexes[k]!;
+      if (quoteEnds[field] === -1) {
+        // Unquoted: the value is the bytes themselves, empty for a null.
+        const start = starts[field]!;
+        const end = ends[field]!;
+        if (start !== end) stats[k]!.addBytes(buf, start, end);
+      } else {
+        const value = fields.text(field);
+        if (value !== '') stats[k]!.addText(value);
+      }
     }
   }
 

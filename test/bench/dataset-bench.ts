@@ -12,7 +12,7 @@ import { mb } from './stats';
 
 const silentObserver = { onCancelled: () => undefined };
 
-function writeCsv(file: string, rows: number): Promise<void> {
+export function writeCsv(file: string, rows: number): Promise<void> {
   return writeGeneratedLines(
     file,
     rows,
@@ -21,7 +21,7 @@ function writeCsv(file: string, rows: number): Promise<void> {
   );
 }
 
-function writeJsonl(file: string, rows: number): Promise<void> {
+export function writeJsonl(file: string, rows: number): Promise<void> {
   return writeGeneratedLines(file, rows, (i) =>
     JSON.stringify({
       id: i,

@@ -91,6 +91,80 @@ describe('CsvParser', () => {
   });
 });
 
+describe('CsvParser with a fields handler', () => {
+  /** The records as a fields handler sees them: each field's text and whether its bytes are the value. */
+  function parseFields(data: Buffer, cuts: number[], maxFields?: number): { records: Parsed; plain: string[] } {
+    const records: Parsed = [];
+    const plain: string[] = [];
+    const parser = new CsvParser(
+      {
+        onFields: (fields, count) => {
+          const texts = Array.from({ length: Math.min(count, maxFields ?? count) }, (_, k) => fields.text(k));
+          records.push(texts);
+          texts.forEach((text, k) => {
+            if (fields.quoteEnds[k] === -1) {
+              // An unquoted field's value is exactly its bytes.
+              expect(fields.buf.toString('utf8', fields.starts[k], fields.ends[k])).toBe(text);
+              plain.push(text);
+            }
+          });
+        },
+        onInvalidRecord: () => records.push('invalid'),
+      },
+      { startOffset: 0, maxFields },
+    );
+    let from = 0;
+    for (const cut of [...cuts, data.length]) {
+      parser.push(data.subarray(from, cut));
+      from = cut;
+    }
+    parser.end();
+    return { records, plain };
+  }
+
+  const data = Buffer.from(TRICKY, 'utf8');
+
+  it('describes the same fields as the text handler however the bytes are split', () => {
+    const whole = parseFields(data, []);
+    expect(whole.records).toEqual(TRICKY_RECORDS);
+    expect(whole.plain).toEqual([
+      'name',
+      'quote',
+      'note',
+      'plain',
+      'Zoë',
+      '😀',
+      '',
+      'trailing',
+      'z',
+      'mid"quote',
+      'b',
+      'c',
+    ]);
+    for (let cut = 0; cut <= data.length; cut++) expect(parseFields(data, [cut])).toEqual(whole);
+    const everyByte = Array.from({ length: data.length - 1 }, (_, i) => i + 1);
+    expect(parseFields(data, everyByte)).toEqual(whole);
+  });
+
+  it('describes at most maxFields fields and counts the rest', () => {
+    const counts: number[] = [];
+    const parser = new CsvParser(
+      { onFields: (_fields, count) => counts.push(count), onInvalidRecord: () => undefined },
+      { startOffset: 0, maxFields: 2 },
+    );
+    parser.push(Buffer.from('a,b,c,d\n1,2\n'));
+    expect(counts).toEqual([4, 2]);
+    expect(parseFields(Buffer.from('a,"b",c,d\n'), [3, 5], 2).records).toEqual([['a', 'b']]);
+  });
+
+  it('keeps fields recorded before a chunk boundary when a record has more fields than it has room for', () => {
+    const wide = Array.from({ length: 100 }, (_, k) => `v${k}`);
+    const bytes = Buffer.from(`${wide.join(',')}\n"${wide.join('","')}"\n`);
+    const cuts = Array.from({ length: Math.floor(bytes.length / 7) }, (_, k) => 7 * (k + 1));
+    expect(parseFields(bytes, cuts).records).toEqual([wide, wide]);
+  });
+});
+
 describe('JsonlParser', () => {
   it('splits lines on LF or CRLF, skips empty ones and decodes characters split between chunks', () => {
     const data = Buffer.from('{"a":"é"}\r\n\n{"b":"😀"}\n{"c":1}', 'utf8');
