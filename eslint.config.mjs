@@ -3,13 +3,47 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 const NODE_BUILTINS = [
-  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises', 'http',
-  'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util', 'v8',
-  'vm', 'worker_threads', 'zlib',
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'coverage/**', 'jest.config.js', 'jest.cluster.config.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.tools/**',
+      '.data/**',
+      'coverage/**',
+      'jest.config.js',
+      'jest.cluster.config.js',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -36,8 +70,15 @@ export default tseslint.config(
         {
           paths: [...NODE_BUILTINS, ...NODE_BUILTINS.map((name) => `node:${name}`)],
           patterns: [
-            { group: ['../src', '../src/*'], message: 'Workflows may not import src/: put what both sides need in common/.' },
-            { group: ['**/activities', '**/activities/**'], message: 'Workflows import nothing from activities/: declare the activities a workflow calls in its file.' },
+            {
+              group: ['../src', '../src/*'],
+              message: 'Workflows may not import src/: put what both sides need in common/.',
+            },
+            {
+              group: ['**/activities', '**/activities/**'],
+              message:
+                'Workflows import nothing from activities/: declare the activities a workflow calls in its file.',
+            },
           ],
         },
       ],
@@ -51,7 +92,12 @@ export default tseslint.config(
         'error',
         {
           paths: [...NODE_BUILTINS, ...NODE_BUILTINS.map((name) => `node:${name}`)],
-          patterns: [{ group: ['../src/*', '../workflows/*', '../activities/*'], message: 'common/ depends on nothing of the product.' }],
+          patterns: [
+            {
+              group: ['../src/*', '../workflows/*', '../activities/*'],
+              message: 'common/ depends on nothing of the product.',
+            },
+          ],
         },
       ],
     },

@@ -195,7 +195,11 @@ describe('2026-07-28 Tasks extension', () => {
     const tag = freshTag();
     await client.call('record_decision', { title: `${tag}-kept`, decision: 'd', tags: [tag] });
     for (const capabilities of [WITH_TASKS, { ...WITH_TASKS, elicitation: { url: {} } }]) {
-      const refused = await client.request('tools/call', { name: 'purge_decisions', arguments: { tag } }, { capabilities });
+      const refused = await client.request(
+        'tools/call',
+        { name: 'purge_decisions', arguments: { tag } },
+        { capabilities },
+      );
       expect(refused.status).toBe(400);
       expect(refused.error?.code).toBe(-32021);
       expect(refused.error?.data).toEqual({ requiredCapabilities: { elicitation: { form: {} } } });
