@@ -30,8 +30,6 @@ export interface ResultStreamOptions {
 /** Longest a waiting `tasks/result` goes without looking for a question the task asks. */
 const QUESTION_CHECK_MS = 1000;
 
-/** How long a new wait relies on the end notice alone before its first read of the task. */
-const FIRST_READ_AFTER_MS = 250;
 
 /**
  * Serves `tasks/result`, the only place that waits for a task. The end of the task comes from the
@@ -58,11 +56,9 @@ export async function awaitTaskResult(options: ResultStreamOptions): Promise<Too
   const checkEveryMs = Math.min(options.pollIntervalMs, QUESTION_CHECK_MS);
   let rejection: { requestId: string; reason: string } | undefined;
   try {
-    // A task that ends within a moment (or has ended) needs no read at all: the notice brings its end.
-    await Promise.race([
-      endNotice,
-      sleep(Math.min(checkEveryMs, FIRST_READ_AFTER_MS), undefined, { signal: waiting.signal }),
-    ]);
+    // A task that ends within the first check interval (or has ended) needs no read at all: the
+    // notice brings its end. A question asked meanwhile is still seen within about a second.
+    await Promise.race([endNotice, sleep(checkEveryMs, undefined, { signal: waiting.signal })]);
     for (;;) {
       if (ended) return ended.result ?? (await backend.getTaskResult(owner, taskId));
       const task = await backend.getTask(owner, taskId);

@@ -36,6 +36,7 @@ import {
   TaskNotTerminalError,
 } from './errors';
 import { ClosedTaskCache } from './closed-task-cache';
+import { ListedStarts } from './listed-starts';
 import { callDigest, keyedTaskId } from './idempotency';
 import { decodeCursor, encodeCursor } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
@@ -82,19 +83,10 @@ export interface TemporalTaskBackendOptions {
 const CANCEL_SETTLE_TIMEOUT_MS = 15_000;
 const CANCEL_SETTLE_POLL_MS = 50;
 
-/**
- * Longest a task's creation waits for visibility to list it. Past it the task is answered anyway: it
- * runs, and `tasks/list` shows it once visibility catches up.
- */
-const LISTED_WAIT_MS = 5_000;
-/** Visibility usually lists a start at the first look; when not, looks again soon, then less often. */
-const LISTED_FIRST_POLL_MS = 2;
-const LISTED_MAX_POLL_MS = 25;
-
 /** How old the count of every owner's running tasks may be when a new task is checked against it. */
 const ALL_RUNNING_COUNT_MAX_AGE_MS = 1000;
 /** How long one owner's running count stands in for a fresh one, while the owner is far from its limit. */
-const OWNER_RUNNING_COUNT_MAX_AGE_MS = 1000;
+const OWNER_RUNNING_COUNT_MAX_AGE_MS = 5000;
 /** Below this share of the per-owner limit, a count up to a second old (plus this process's starts) is enough. */
 const OWNER_RUNNING_COUNT_SLACK = 0.5;
 /** Owners whose last count a process keeps; past it, the oldest is forgotten (and counted afresh). */
@@ -128,6 +120,7 @@ export class TemporalTaskBackend implements TaskBackend {
   private readonly idempotencySecret: string | undefined;
   /** Tasks this process started and has not seen close, oldest first: what a completed one reads as. */
   private readonly startedHere = new Map<string, StartedTask>();
+  private readonly listedStarts: ListedStarts;
 
   constructor(options: TemporalTaskBackendOptions) {
     // Every call in flight listens on the lifetime signal until it ends; many at once is normal, not a leak.
@@ -141,6 +134,18 @@ export class TemporalTaskBackend implements TaskBackend {
       pollIntervalMs: options.limits.pollIntervalMs,
       queryTimeoutMs: options.queryTimeoutMs ?? 3000,
       closedTasks: new ClosedTaskCache<LoadedTask>(),
+    });
+    this.listedStarts = new ListedStarts({
+      signal: this.lifetime.signal,
+      listed: async (workflowIds) => {
+        const { client } = this;
+        const response = await client.workflowService.listWorkflowExecutions({
+          namespace: client.options.namespace,
+          query: `WorkflowId IN (${workflowIds.map((workflowId) => `"${workflowId}"`).join(', ')})`,
+          pageSize: workflowIds.length,
+        });
+        return new Set(response.executions.map((info) => info.execution?.workflowId ?? ''));
+      },
     });
   }
 
@@ -179,7 +184,7 @@ export class TemporalTaskBackend implements TaskBackend {
         }
         throw err;
       }
-      await this.awaitListed(workflowIdFor(owner, taskId));
+      await this.listedStarts.wait(workflowIdFor(owner, taskId));
       return {
         taskId,
         status: 'working',
@@ -566,24 +571,6 @@ export class TemporalTaskBackend implements TaskBackend {
     for (const oldest of this.startedHere.keys()) {
       if (this.startedHere.size <= STARTED_TASKS_KEPT) break;
       this.startedHere.delete(oldest);
-    }
-  }
-
-  /**
-   * Waits until visibility lists a workflow just started. `tasks/list` reads visibility, which lags
-   * the start by a moment, and the spec wants every task that `tasks/get` shows in `tasks/list` too:
-   * a client that lists right after `tools/call` answered must find its task.
-   */
-  private async awaitListed(workflowId: string): Promise<void> {
-    const deadline = Date.now() + LISTED_WAIT_MS;
-    let pause = LISTED_FIRST_POLL_MS;
-    while (Date.now() < deadline) {
-      const { count } = await this.client.workflow.count(`WorkflowId = "${workflowId}"`);
-      if (count > 0) return;
-      // Shutting down: the task is started all the same, so it is answered, not failed.
-      const stopped = await sleep(pause, false, { signal: this.lifetime.signal }).catch(() => true);
-      if (stopped) return;
-      pause = Math.min(pause * 2, LISTED_MAX_POLL_MS);
     }
   }
 
