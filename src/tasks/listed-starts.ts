@@ -7,6 +7,8 @@ const FIRST_PAUSE_MS = 2;
 const MAX_PAUSE_MS = 25;
 /** Most workflow ids one visibility lookup asks for. */
 const IDS_PER_LOOKUP = 100;
+/** Starts one process remembers for later listings; past it, the oldest are forgotten. */
+const STARTS_KEPT = 10_000;
 
 export interface ListedStartsOptions {
   /** Which of `workflowIds` visibility lists now. */
@@ -22,16 +24,45 @@ interface Waiting {
 }
 
 /**
- * Waits until visibility lists workflows just started, so that a `tasks/list` right after `tools/call`
- * finds the task (the spec wants every task `tasks/get` shows in `tasks/list` too). Starts that wait
- * at the same time share their lookups: one visibility query asks for all of them, instead of one
- * count per start and per look, which is what the Temporal server pays for under concurrent creates.
+ * Makes a `tasks/list` find the tasks that `tools/call` just started in this process (the spec wants
+ * every task `tasks/get` shows in `tasks/list` too), while visibility, which lists them, lags the start
+ * by a moment. A start is only remembered ({@link started}); the first listing of its owner waits until
+ * visibility lists it ({@link settle}). So a `tools/call` costs no visibility lookup at all, and a
+ * listing right after it waits milliseconds. Waits at the same time share their lookups: one query
+ * asks for all of them.
  */
 export class ListedStarts {
   private readonly waiting = new Map<string, Waiting>();
   private looking = false;
+  /** Starts not yet seen listed, by workflow id, oldest first: their owner's scope and start time. */
+  private readonly unsettled = new Map<string, { scope: string; startedAt: number }>();
 
   constructor(private readonly options: ListedStartsOptions) {}
+
+  /** Remembers a start of `scope` that the next listing of `scope` must find. */
+  started(scope: string, workflowId: string): void {
+    this.unsettled.set(workflowId, { scope, startedAt: this.now() });
+    for (const oldest of this.unsettled.keys()) {
+      if (this.unsettled.size <= STARTS_KEPT) break;
+      this.unsettled.delete(oldest);
+    }
+  }
+
+  /**
+   * Waits until visibility lists every start of `scope` remembered within {@link LISTED_WAIT_MS}
+   * (older ones are past waiting for). Never rejects.
+   */
+  async settle(scope: string): Promise<void> {
+    const pending: string[] = [];
+    const oldest = this.now() - LISTED_WAIT_MS;
+    for (const [workflowId, start] of this.unsettled) {
+      if (start.startedAt <= oldest) this.unsettled.delete(workflowId);
+      else if (start.scope === scope) pending.push(workflowId);
+    }
+    if (pending.length === 0) return;
+    await Promise.all(pending.map((workflowId) => this.wait(workflowId)));
+    for (const workflowId of pending) this.unsettled.delete(workflowId);
+  }
 
   /** Resolves once `workflowId` is listed, after {@link LISTED_WAIT_MS}, or when stopped; never rejects. */
   wait(workflowId: string): Promise<void> {
@@ -40,12 +71,15 @@ export class ListedStarts {
       const earlier = this.waiting.get(workflowId);
       const done = earlier ? () => (earlier.done(), resolve()) : resolve;
       this.waiting.set(workflowId, { deadline: this.now() + LISTED_WAIT_MS, done });
-      if (!this.looking) void this.look();
+      // Looks on the next microtask, so that waits begun together share the first lookup too.
+      if (!this.looking) {
+        this.looking = true;
+        queueMicrotask(() => void this.look());
+      }
     });
   }
 
   private async look(): Promise<void> {
-    this.looking = true;
     let pause = FIRST_PAUSE_MS;
     try {
       while (this.waiting.size > 0 && !this.options.signal.aborted) {
@@ -66,9 +100,9 @@ export class ListedStarts {
         pause = Math.min(pause * 2, MAX_PAUSE_MS);
       }
     } finally {
-      this.looking = false;
       if (this.options.signal.aborted) for (const [workflowId, entry] of this.waiting) this.finish(workflowId, entry);
-      else if (this.waiting.size > 0) void this.look();
+      if (this.waiting.size > 0) void this.look();
+      else this.looking = false;
     }
   }
 

@@ -184,7 +184,7 @@ export class TemporalTaskBackend implements TaskBackend {
         }
         throw err;
       }
-      await this.listedStarts.wait(workflowIdFor(owner, taskId));
+      this.listedStarts.started(scopeKey(owner), workflowIdFor(owner, taskId));
       return {
         taskId,
         status: 'working',
@@ -360,6 +360,8 @@ export class TemporalTaskBackend implements TaskBackend {
     const nextPageToken = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor);
     return this.guard(async () => {
       const { client } = this;
+      // A first page shows the tasks this process just started, even before visibility caught up.
+      if (nextPageToken === undefined) await this.listedStarts.settle(scope);
       const now = Date.now();
       // Closed tasks past any possible expiry are left out by the query (the clean-up schedule deletes
       // them later); the exact expiry of the rest is checked on each entry.

@@ -126,13 +126,23 @@ describe('tasks/list pagination', () => {
 
   it('§1.16 #37: lists a task as soon as tools/call has answered with it', async () => {
     // A client that creates a task and lists at once must find it: what tasks/get shows, tasks/list shows.
+    // tools/call itself makes no visibility lookup: the listing that follows waits for visibility.
+    const lookups = jest.spyOn(product.client.workflowService, 'listWorkflowExecutions');
     const missing: string[] = [];
-    for (let round = 0; round < 15; round++) {
-      const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 30, steps: 1 });
-      const page = await listTasks(mcp.client);
-      if (!page.tasks.some((listed) => listed.taskId === task.taskId)) missing.push(task.taskId);
-      await cancelTask(mcp.client, task.taskId);
+    let lookupsByCreates = 0;
+    try {
+      for (let round = 0; round < 15; round++) {
+        const before = lookups.mock.calls.length;
+        const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 30, steps: 1 });
+        lookupsByCreates += lookups.mock.calls.length - before;
+        const page = await listTasks(mcp.client);
+        if (!page.tasks.some((listed) => listed.taskId === task.taskId)) missing.push(task.taskId);
+        await cancelTask(mcp.client, task.taskId);
+      }
+    } finally {
+      lookups.mockRestore();
     }
     expect(missing).toEqual([]);
+    expect(lookupsByCreates).toBe(0);
   });
 });

@@ -43,6 +43,8 @@ describe('ListedStarts', () => {
     const starts = new ListedStarts({ listed: (ids) => visibility.listed(ids), signal: new AbortController().signal });
     visibility.hold();
     const first = starts.wait('a');
+    await new Promise(setImmediate);
+    expect(visibility.lookups).toEqual([['a']]);
     // Asked while the first lookup is in flight: both are asked together in the next one.
     const others = [starts.wait('b'), starts.wait('c')];
     visibility.resume();
@@ -78,5 +80,41 @@ describe('ListedStarts', () => {
     stop.abort();
     await Promise.all(waits);
     await expect(starts.wait('c')).resolves.toBeUndefined();
+  });
+});
+
+describe('ListedStarts of an owner', () => {
+  test('a start costs nothing until its owner lists; then the listing waits until it is listed', async () => {
+    const visibility = fakeVisibility(1);
+    const starts = new ListedStarts({ listed: (ids) => visibility.listed(ids), signal: new AbortController().signal });
+    starts.started('alice', 'a1');
+    starts.started('alice', 'a2');
+    starts.started('bob', 'b1');
+    expect(visibility.lookups).toEqual([]);
+    await starts.settle('alice');
+    // Only alice's starts were looked for, together, until listed; bob's wait for bob's listing.
+    expect(visibility.lookups).toEqual([
+      ['a1', 'a2'],
+      ['a1', 'a2'],
+    ]);
+    await starts.settle('alice');
+    expect(visibility.lookups).toHaveLength(2);
+    await starts.settle('bob');
+    expect(visibility.lookups.slice(2)).toEqual([['b1'], ['b1']]);
+  });
+
+  test('forgets starts older than the longest wait instead of waiting for them', async () => {
+    let now = 0;
+    const visibility = fakeVisibility(0);
+    const starts = new ListedStarts({
+      listed: (ids) => visibility.listed(ids),
+      signal: new AbortController().signal,
+      now: () => now,
+    });
+    starts.started('alice', 'old');
+    now += LISTED_WAIT_MS;
+    starts.started('alice', 'new');
+    await starts.settle('alice');
+    expect(visibility.lookups).toEqual([['new']]);
   });
 });
