@@ -126,9 +126,10 @@ export interface TaskBackend {
   /**
    * Resolves once the task's execution has closed (completed, failed, cancelled or timed out), or is
    * gone. Learns of it from the engine's own notice of the close, not by polling, so a caller waiting
-   * for a result hears of it at once. When the task completed during the wait, resolves with its
-   * result as `getTaskResult` would answer it (the notice carries it); otherwise (it had ended before,
-   * and may have expired since; it failed or was cancelled; it is gone) with undefined: read the task.
+   * for a result hears of it at once. When the task completed during the wait (or before it, if the
+   * engine knows it has not expired since), resolves with its result as `getTaskResult` would answer
+   * it (the notice carries it); otherwise (it ended before and may have expired; it failed or was
+   * cancelled; it is gone) with undefined: read the task.
    * Rejects with the signal's reason when `signal` aborts first. A cancel requested but not yet
    * carried out is not an end: read the task for that.
    */

@@ -5,7 +5,7 @@ import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { isErrorLike } from '../../common/error-message';
-import { MIN_RESULT_RETENTION_MS } from '../../common/task-expiry';
+import { MIN_RESULT_RETENTION_MS, isExpired } from '../../common/task-expiry';
 import type { TaskLimits } from '../config';
 import type { InputResponse } from '../../common/elicitation';
 import {
@@ -339,13 +339,15 @@ export class TemporalTaskBackend implements TaskBackend {
         }
         const close = page.history?.events?.[0];
         if (close) {
-          // A task that completed during the wait has its result in the close event: no read needed
-          // (completion wins over a cancel request, and a task that just closed has not expired). One
-          // that had closed before may have expired since: the caller reads it.
+          // A task that completed has its result in the close event: no read needed (completion wins
+          // over a cancel request). One that closed before the wait may have expired since: unless
+          // this process started it (and knows its expiry), the caller reads it.
           const closeTime = optionalTsToDate(close.eventTime);
           const payload = close.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
           if (started) this.startedHere.delete(workflowId);
-          if (!payload || !closeTime || closeTime.getTime() < waitStartedAt) return undefined;
+          if (!payload || !closeTime) return undefined;
+          const closedAt = closeTime.getTime();
+          if (closedAt < waitStartedAt && !(started && !isExpired(started.memo, closedAt))) return undefined;
           // A task started here is then known completed without a read (the final status notification's).
           if (started) await this.reader.keepCompleted(started, closeTime);
           return defaultPayloadConverter.fromPayload<ToolCallResult>(payload);

@@ -229,6 +229,26 @@ describe('the engine reports one truth per task in every view', () => {
       expect(known).toEqual(read);
       expect(known).toMatchObject({ status: 'completed', progressToken: 'close-progress' });
       expect((await backend.getTaskResult(owner, done.taskId)).isError).toBeFalsy();
+
+      // Completed before the wait began: the close event still answers, as this process knows its expiry.
+      const early = await backend.createTask(owner, {
+        tool: 'long_running_operation',
+        workflow: longRunningOperationWorkflow,
+        arguments: { duration: 0, steps: 1 },
+        timeLimitSeconds: 300,
+      });
+      const earlyId = workflowIdFor(owner, early.taskId as TaskId);
+      while ((await elsewhere.getTask(owner, early.taskId)).status !== 'completed') {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const readsBefore = described.filter((id) => id === earlyId).length;
+      expect((await backend.waitForTaskEnd(owner, early.taskId))?.content).toEqual(
+        (await elsewhere.getTaskResult(owner, early.taskId)).content,
+      );
+      expect((await backend.getTask(owner, early.taskId)).status).toBe('completed');
+      expect(described.filter((id) => id === earlyId)).toHaveLength(readsBefore);
+      // Another process, which did not start it, leaves such a task to a read.
+      expect(await elsewhere.waitForTaskEnd(owner, early.taskId)).toBeUndefined();
     } finally {
       spy.mockRestore();
       backend.close();
