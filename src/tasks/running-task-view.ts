@@ -265,15 +265,24 @@ export class RunningTaskView<T> {
     let nextPageToken: Uint8Array | undefined;
     try {
       while (!watch.stop.signal.aborted) {
-        const page = await client.withAbortSignal(watch.stop.signal, () =>
-          client.workflowService.getWorkflowExecutionHistory({
-            namespace: client.options.namespace,
-            execution: { workflowId: watch.workflowId, runId: watch.runId },
-            waitNewEvent: true,
-            skipArchival: true,
-            nextPageToken,
-          }),
-        );
+        // The client adds an abort listener per call and never removes it: each poll gets a signal of its own.
+        const poll = new AbortController();
+        const stopPoll = (): void => poll.abort();
+        watch.stop.signal.addEventListener('abort', stopPoll, { once: true });
+        let page: Awaited<ReturnType<Client['workflowService']['getWorkflowExecutionHistory']>>;
+        try {
+          page = await client.withAbortSignal(poll.signal, () =>
+            client.workflowService.getWorkflowExecutionHistory({
+              namespace: client.options.namespace,
+              execution: { workflowId: watch.workflowId, runId: watch.runId },
+              waitNewEvent: true,
+              skipArchival: true,
+              nextPageToken,
+            }),
+          );
+        } finally {
+          watch.stop.signal.removeEventListener('abort', stopPoll);
+        }
         const last = page.history?.events?.at(-1);
         if (last?.eventId) watch.lastEventId = Number(last.eventId);
         if (watch.entry && watch.entry.historyLength < watch.lastEventId) watch.entry = undefined;
