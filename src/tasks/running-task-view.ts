@@ -167,13 +167,40 @@ export class RunningTaskView<T> {
       const settle = (): void => {
         if (this.reading.get(workflowId) === reading) this.reading.delete(workflowId);
       };
-      reading.then((read) => {
-        // A write of this replica since the read started (`forget`) makes it unfit to keep.
-        if (this.reading.get(workflowId) === reading) this.keep(workflowId, read);
-        settle();
-      }, settle);
+      reading.then(
+        (read) => {
+          // A write of this replica since the read started (`forget`) makes it unfit to keep.
+          if (this.reading.get(workflowId) === reading) this.keep(workflowId, read);
+          settle();
+        },
+        () => {
+          // Gone, or unreadable now: what was kept of it vouches for nothing any more.
+          if (this.reading.get(workflowId) === reading) this.forget(workflowId);
+          settle();
+        },
+      );
     }
     return (await fresh).value;
+  }
+
+  /**
+   * Takes in a read made without the view (the notifier's, a result stream's): a kept read older than
+   * it is replaced, so that no `tasks/get` of this replica answers older than another read of it
+   * already did. Starts no watch.
+   */
+  observe(workflowId: string, read: FreshRead<T>): void {
+    const watch = this.watched.get(workflowId);
+    if (!watch?.entry) return;
+    const { snapshot } = read;
+    const kept = watch.entry;
+    if (!snapshot || snapshot.runId !== watch.runId) watch.entry = undefined;
+    else if (
+      snapshot.historyLength > kept.historyLength ||
+      // The same events, and a later heartbeat: newer progress.
+      (snapshot.historyLength === kept.historyLength && snapshot.progressFixedUntilMs > kept.progressFixedUntilMs)
+    ) {
+      watch.entry = { ...snapshot, value: read.value, readAtMs: this.now() };
+    }
   }
 
   /** Drops what is kept of `workflowId`: this replica has just changed it. */

@@ -112,10 +112,18 @@ export class TaskReader {
     if (kept) return kept;
     const view = options.fromView ? this.options.runningTasks : undefined;
     if (view) return view.read(workflowId, () => this.readFresh(workflowId, taskId));
-    return (await this.readFresh(workflowId, taskId)).value;
+    let fresh: FreshRead<LoadedTask>;
+    try {
+      fresh = await this.readFresh(workflowId, taskId);
+    } catch (err) {
+      this.options.runningTasks?.forget(workflowId);
+      throw err;
+    }
+    this.options.runningTasks?.observe(workflowId, fresh);
+    return fresh.value;
   }
 
-  /** Drops what the running-task view keeps of a task this replica has just changed. */
+  /** Drops what the running-task view keeps of a task this replica has just changed or seen close. */
   forgetRunning(workflowId: string): void {
     this.options.runningTasks?.forget(workflowId);
   }

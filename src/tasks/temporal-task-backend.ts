@@ -344,6 +344,8 @@ export class TemporalTaskBackend implements TaskBackend {
           // (completion wins over a cancel request, and a task that just closed has not expired). One
           // that had closed before may have expired since: the caller reads it.
           const closeTime = optionalTsToDate(close.eventTime);
+          // Seen closed here: no tasks/get of this replica may answer it running any more.
+          this.reader.forgetRunning(workflowId);
           const payload = close.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
           if (started) this.startedHere.delete(workflowId);
           if (!payload || !closeTime || closeTime.getTime() < waitStartedAt) return undefined;

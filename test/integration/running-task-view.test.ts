@@ -161,6 +161,26 @@ describe('tasks/get of a running task from the replica’s exact view', () => {
     expect(describesOf(theirId)).toBeGreaterThan(readsBefore);
   });
 
+  it('never answers running once this replica has seen the task end, nor older than its last fresh read', async () => {
+    const viewed = newBackend();
+    const other = newBackend(otherClient);
+    const owner = { scope: 'running-view-end' };
+    // Started by another replica: this one knows its end only from its own long poll on the close.
+    const task = await startLong(other, owner, 2);
+    const first = await viewed.getTask(owner, task.taskId, { fromView: true });
+    expect(first.status).toBe('working');
+    const result = await viewed.waitForTaskEnd(owner, task.taskId);
+    expect(result?.isError).toBeFalsy();
+    expect((await viewed.getTask(owner, task.taskId, { fromView: true })).status).toBe('completed');
+
+    const slow = await startLong(other, owner, 30);
+    await viewed.getTask(owner, slow.taskId, { fromView: true });
+    await other.cancelTask(owner, slow.taskId);
+    // A read without the view (the notifier's) sees the cancel; the viewed get never answers older.
+    expect((await viewed.getTask(owner, slow.taskId)).status).toBe('cancelled');
+    expect((await viewed.getTask(owner, slow.taskId, { fromView: true })).status).toBe('cancelled');
+  });
+
   it('stops every history watch on close, and reads that do not ask for the view start none', async () => {
     const viewed = newBackend();
     const owner = { scope: 'running-view-close' };

@@ -173,6 +173,45 @@ describe('the running-task view', () => {
     await view.close();
   });
 
+  it('takes in a newer read made without the view, and never an older one', async () => {
+    const { client, polls } = fakeClient();
+    const view = new RunningTaskView<string>({ client });
+    await view.read('w', async () => ({ value: 'at 2', snapshot: snapshot(2) }));
+    polls[0]!.answer([1, 2]);
+    await settle();
+    const kept = async (): Promise<FreshRead<string>> => ({ value: 'fresh', snapshot: snapshot(9) });
+    view.observe('w', { value: 'at 1', snapshot: snapshot(1) });
+    expect(await view.read('w', kept)).toBe('at 2');
+    view.observe('w', { value: 'at 2, later heartbeat', snapshot: { ...snapshot(2), progressFixedUntilMs: 1e15 } });
+    expect(await view.read('w', kept)).toBe('at 2');
+    // Newer than what the watch has read: kept, but served only once the watch has read it too.
+    view.observe('w', { value: 'at 3', snapshot: snapshot(3) });
+    polls[0]!.answer([3]);
+    await settle();
+    expect(await view.read('w', kept)).toBe('at 3');
+    // Closed: nothing kept any more.
+    view.observe('w', { value: 'closed' });
+    expect(await view.read('w', async () => ({ value: 'read after close' }))).toBe('read after close');
+    await view.close();
+  });
+
+  it('keeps nothing of a task whose fresh read failed', async () => {
+    const { client, polls } = fakeClient();
+    const view = new RunningTaskView<string>({ client });
+    // Kept at event 3 while the watch has read only 2: not served yet.
+    await view.read('w', async () => ({ value: 'kept', snapshot: snapshot(3) }));
+    polls[0]!.answer([1, 2]);
+    await settle();
+    await expect(view.read('w', () => Promise.reject(new Error('not found')))).rejects.toThrow('not found');
+    await settle();
+    // The watch catching up must not bring back what the failed read discarded.
+    polls[0]!.answer([3]);
+    await settle();
+    let reads = 0;
+    expect(await view.read('w', async () => ({ value: `read ${++reads}`, snapshot: snapshot(3) }))).toBe('read 1');
+    await view.close();
+  });
+
   it('watches at most its limit of tasks, dropping the least recently read', async () => {
     const { client, polls } = fakeClient();
     const view = new RunningTaskView<string>({ client, maxWatched: 2 });
