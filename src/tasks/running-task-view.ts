@@ -105,6 +105,14 @@ export function isServable(
   );
 }
 
+/** Whether read `a` saw at least what `b` saw: as many history events, and heartbeats as late. */
+function seesAtLeast(a: ReadSnapshot, b: ReadSnapshot): boolean {
+  return (
+    a.historyLength > b.historyLength ||
+    (a.historyLength === b.historyLength && a.progressFixedUntilMs >= b.progressFixedUntilMs)
+  );
+}
+
 export interface RunningTaskViewOptions {
   client: Client;
   /** @default RUNNING_VIEW_MAX_WATCHED */
@@ -192,15 +200,8 @@ export class RunningTaskView<T> {
     const watch = this.watched.get(workflowId);
     if (!watch?.entry) return;
     const { snapshot } = read;
-    const kept = watch.entry;
     if (!snapshot || snapshot.runId !== watch.runId) watch.entry = undefined;
-    else if (
-      snapshot.historyLength > kept.historyLength ||
-      // The same events, and a later heartbeat: newer progress.
-      (snapshot.historyLength === kept.historyLength && snapshot.progressFixedUntilMs > kept.progressFixedUntilMs)
-    ) {
-      watch.entry = { ...snapshot, value: read.value, readAtMs: this.now() };
-    }
+    else if (seesAtLeast(snapshot, watch.entry)) watch.entry = { ...snapshot, value: read.value, readAtMs: this.now() };
   }
 
   /** Drops what is kept of `workflowId`: this replica has just changed it. */
@@ -241,7 +242,10 @@ export class RunningTaskView<T> {
       watch = undefined;
     }
     watch ??= this.watch(workflowId, read.snapshot.runId);
-    watch.entry = { ...read.snapshot, value: read.value, readAtMs: this.now() };
+    // A read made meanwhile without the view (`observe`) may have seen more: the newer one stays.
+    if (!watch.entry || seesAtLeast(read.snapshot, watch.entry)) {
+      watch.entry = { ...read.snapshot, value: read.value, readAtMs: this.now() };
+    }
   }
 
   private watch(workflowId: string, runId: string): Watched<T> {

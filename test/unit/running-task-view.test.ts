@@ -195,6 +195,23 @@ describe('the running-task view', () => {
     await view.close();
   });
 
+  it('keeps a newer read taken in meanwhile over the viewed read that was in flight', async () => {
+    const { client, polls } = fakeClient();
+    const view = new RunningTaskView<string>({ client });
+    await view.read('w', async () => ({ value: 'at 2', snapshot: { ...snapshot(2), progressFixedUntilMs: 0 } }));
+    polls[0]!.answer([1, 2]);
+    await settle();
+    let finish: (read: FreshRead<string>) => void = () => undefined;
+    const inFlight = view.read('w', () => new Promise<FreshRead<string>>((resolve) => (finish = resolve)));
+    view.observe('w', { value: 'at 3', snapshot: snapshot(3) });
+    finish({ value: 'at 2, read earlier', snapshot: snapshot(2) });
+    expect(await inFlight).toBe('at 2, read earlier');
+    polls[0]!.answer([3]);
+    await settle();
+    expect(await view.read('w', async () => ({ value: 'fresh', snapshot: snapshot(9) }))).toBe('at 3');
+    await view.close();
+  });
+
   it('keeps nothing of a task whose fresh read failed', async () => {
     const { client, polls } = fakeClient();
     const view = new RunningTaskView<string>({ client });
