@@ -315,7 +315,8 @@ export function createMcpServer(options: McpServerOptions): Server {
   });
 
   onRequest('tasks/get', TaskIdParamsSchema, async ({ taskId }) => {
-    const task = await backend.getTask(owner, taskId);
+    // The client's poll: a running task may come from this replica's exact view (no Temporal call).
+    const task = await backend.getTask(owner, taskId, { fromView: true });
     audit({ event: 'task.read', taskId, status: task.status });
     return toWireTask(task);
   });

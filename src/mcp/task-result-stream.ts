@@ -30,7 +30,6 @@ export interface ResultStreamOptions {
 /** Longest a waiting `tasks/result` goes without looking for a question the task asks. */
 const QUESTION_CHECK_MS = 1000;
 
-
 /**
  * Serves `tasks/result`, the only place that waits for a task. The end of the task comes from the
  * engine's notice of the close (one long poll for the whole wait), so the result is answered the

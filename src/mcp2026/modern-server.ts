@@ -298,7 +298,9 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
   const getTask = async (request: ParsedRequest): Promise<Record<string, unknown>> => {
     requireTasks(request);
     const { taskId } = parse(TaskIdParamsSchema, request);
-    return { resultType: 'complete', ...detailedTask(await backend.getTaskWithOutcome(request.owner, taskId)) };
+    // The client's poll: a running task may come from this replica's exact view (no Temporal call).
+    const read = await backend.getTaskWithOutcome(request.owner, taskId, { fromView: true });
+    return { resultType: 'complete', ...detailedTask(read) };
   };
 
   /**

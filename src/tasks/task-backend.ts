@@ -103,8 +103,13 @@ export interface TaskBackend {
    * checks, before anything is started: the caller's last chance to refuse (its rejection is the call's).
    */
   createTask(owner: TaskOwner, spec: TaskSpec, options?: { beforeStart?: () => Promise<void> }): Promise<CreatedTask>;
-  /** The task as it is now. Throws `TaskNotFoundError`. Works with no worker running. */
-  getTask(owner: TaskOwner, taskId: string): Promise<TaskView>;
+  /**
+   * The task as it is now. Throws `TaskNotFoundError`. Works with no worker running. With `fromView`
+   * (the client's `tasks/get` only), a running task may be answered from this replica's memory while
+   * nothing can have changed it (`running-task-view.ts`); a write of another replica then shows once
+   * Temporal has delivered its history event. Other readers leave it unset and read afresh.
+   */
+  getTask(owner: TaskOwner, taskId: string, options?: { fromView?: boolean }): Promise<TaskView>;
   /**
    * Runs a tool's workflow for a caller that did not ask for a task, and returns its result. A call is
    * not a task: it has no task id, never appears in `listTasks`, and does not count toward the running
@@ -120,9 +125,13 @@ export interface TaskBackend {
   getTaskResult(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<ToolCallResult>;
   /**
    * The task as it is now and, once terminal, how it ended. Never waits. Throws `TaskNotFoundError`.
-   * `signal` stops the read.
+   * `signal` stops the read; `fromView` is as for {@link getTask}.
    */
-  getTaskWithOutcome(owner: TaskOwner, taskId: string, options?: { signal?: AbortSignal }): Promise<TaskWithOutcome>;
+  getTaskWithOutcome(
+    owner: TaskOwner,
+    taskId: string,
+    options?: { signal?: AbortSignal; fromView?: boolean },
+  ): Promise<TaskWithOutcome>;
   /**
    * Resolves once the task's execution has closed (completed, failed, cancelled or timed out), or is
    * gone. Learns of it from the engine's own notice of the close, not by polling, so a caller waiting

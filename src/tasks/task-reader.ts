@@ -17,6 +17,7 @@ import {
 } from '../../workflows/definitions';
 import type { ClosedTaskCache } from './closed-task-cache';
 import { TaskNotFoundError } from './errors';
+import { progressFixedUntilMs, type FreshRead, type RunningTaskView } from './running-task-view';
 import { isTaskId, workflowIdFor, type TaskOwner } from './owner';
 import type { TaskView } from './task-backend';
 import { describeClosedFailure, type ClosedFailure } from './workflow-failures';
@@ -63,6 +64,8 @@ export interface TaskReaderOptions {
   queryTimeoutMs: number;
   /** Closed tasks kept in memory (one `describe()` fewer per read of a finished task); none when absent. */
   closedTasks?: ClosedTaskCache<LoadedTask>;
+  /** Running tasks served from memory while exact, to reads that ask for it; none when absent. */
+  runningTasks?: RunningTaskView<LoadedTask>;
 }
 
 /** `statusMessage` of every cancelled task. */
@@ -97,15 +100,40 @@ interface ExecutionFacts {
 export class TaskReader {
   constructor(private readonly options: TaskReaderOptions) {}
 
-  /** Reads an owner's task with one `describe()`. Throws `TaskNotFoundError`. */
-  async read(owner: TaskOwner, taskId: string): Promise<LoadedTask> {
+  /**
+   * Reads an owner's task with one `describe()`. Throws `TaskNotFoundError`. With `fromView`, a
+   * running task may come from the {@link RunningTaskView} instead, when it is still exact; only
+   * `tasks/get` as the client sees it asks for that, so that no other read starts a history watch.
+   */
+  async read(owner: TaskOwner, taskId: string, options: { fromView?: boolean } = {}): Promise<LoadedTask> {
     if (!isTaskId(taskId)) throw new TaskNotFoundError(taskId);
     const workflowId = workflowIdFor(owner, taskId);
-    const { closedTasks } = this.options;
-    const kept = closedTasks?.get(workflowId);
+    const kept = this.options.closedTasks?.get(workflowId);
     if (kept) return kept;
+    const view = options.fromView ? this.options.runningTasks : undefined;
+    if (view) return view.read(workflowId, () => this.readFresh(workflowId, taskId));
+    let fresh: FreshRead<LoadedTask>;
+    try {
+      fresh = await this.readFresh(workflowId, taskId);
+    } catch (err) {
+      this.options.runningTasks?.forget(workflowId);
+      throw err;
+    }
+    this.options.runningTasks?.observe(workflowId, fresh);
+    return fresh.value;
+  }
+
+  /** Drops what the running-task view keeps of a task this replica has just changed or seen close. */
+  forgetRunning(workflowId: string): void {
+    this.options.runningTasks?.forget(workflowId);
+  }
+
+  /** One `describe()`, and what it saw that tells whether a later read could answer otherwise. */
+  private async readFresh(workflowId: string, taskId: string): Promise<FreshRead<LoadedTask>> {
+    const { closedTasks } = this.options;
     const description = await this.describe(workflowId);
-    const facts = description && factsOfDescription(description);
+    if (!description) throw new TaskNotFoundError(taskId);
+    const facts = factsOfDescription(description);
     const built = facts && (await this.build(facts));
     if (!built) throw new TaskNotFoundError(taskId);
     const { callDigest } = facts.memo;
@@ -114,7 +142,16 @@ export class TaskReader {
     if (closedTasks && facts.statusName !== 'RUNNING' && facts.closeTime) {
       closedTasks.put(workflowId, loaded, expiresAtMs(facts.memo, facts.closeTime.getTime()));
     }
-    return loaded;
+    // Only a state the workflow recorded in its memo changes with history events alone; a state asked
+    // of a worker (older tasks) also depends on whether one answers.
+    const exact = facts.statusName === 'RUNNING' && facts.memo[TASK_STATE_MEMO_KEY] !== undefined;
+    if (!exact) return { value: loaded };
+    const snapshot = {
+      runId: facts.runId,
+      historyLength: description.historyLength,
+      progressFixedUntilMs: progressFixedUntilMs(description.raw.pendingActivities ?? []),
+    };
+    return { value: loaded, snapshot };
   }
 
   /**

@@ -37,6 +37,7 @@ import {
 } from './errors';
 import { ClosedTaskCache } from './closed-task-cache';
 import { ListedStarts } from './listed-starts';
+import { RunningTaskView } from './running-task-view';
 import { callDigest, keyedTaskId } from './idempotency';
 import { decodeCursor, encodeCursor } from './list-cursor';
 import { ProgressTracker } from './progress-tracker';
@@ -104,8 +105,9 @@ const CLOSE_EVENT_FILTER = 2;
 /**
  * The task engine on Temporal: one workflow execution per task, id `mcp-task/<scope>/<taskId>`, and
  * one per plain call, id `mcp-call/<scope>/<id>`. Every read goes through the {@link TaskReader}: the
- * workflow records its state in its memo, so no worker is needed to read a task. Nothing is cached in
- * this process.
+ * workflow records its state in its memo, so no worker is needed to read a task. What this process
+ * keeps in memory (closed tasks, and running tasks `tasks/get` may answer while exact) is only ever
+ * what a read of Temporal would answer.
  */
 export class TemporalTaskBackend implements TaskBackend {
   private readonly client: Client;
@@ -121,6 +123,8 @@ export class TemporalTaskBackend implements TaskBackend {
   /** Tasks this process started and has not seen close, oldest first: what a completed one reads as. */
   private readonly startedHere = new Map<string, StartedTask>();
   private readonly listedStarts: ListedStarts;
+  /** Running tasks `tasks/get` may answer from memory while Temporal could answer nothing else. */
+  private readonly runningTasks: RunningTaskView<LoadedTask>;
 
   constructor(options: TemporalTaskBackendOptions) {
     // Every call in flight listens on the lifetime signal until it ends; many at once is normal, not a leak.
@@ -129,11 +133,13 @@ export class TemporalTaskBackend implements TaskBackend {
     this.taskQueue = options.taskQueue;
     this.limits = options.limits;
     this.idempotencySecret = options.idempotencySecret;
+    this.runningTasks = new RunningTaskView<LoadedTask>({ client: options.client });
     this.reader = new TaskReader({
       client: options.client,
       pollIntervalMs: options.limits.pollIntervalMs,
       queryTimeoutMs: options.queryTimeoutMs ?? 3000,
       closedTasks: new ClosedTaskCache<LoadedTask>(),
+      runningTasks: this.runningTasks,
     });
     this.listedStarts = new ListedStarts({
       signal: this.lifetime.signal,
@@ -250,8 +256,8 @@ export class TemporalTaskBackend implements TaskBackend {
     }
   }
 
-  async getTask(owner: TaskOwner, taskId: string): Promise<TaskView> {
-    return this.guard(async () => (await this.reader.read(owner, taskId)).view);
+  async getTask(owner: TaskOwner, taskId: string, options: { fromView?: boolean } = {}): Promise<TaskView> {
+    return this.guard(async () => (await this.reader.read(owner, taskId, options)).view);
   }
 
   async getTaskResult(
@@ -275,10 +281,10 @@ export class TemporalTaskBackend implements TaskBackend {
   async getTaskWithOutcome(
     owner: TaskOwner,
     taskId: string,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; fromView?: boolean } = {},
   ): Promise<TaskWithOutcome> {
     return this.guard(async () => {
-      const loaded = await this.reader.read(owner, taskId);
+      const loaded = await this.reader.read(owner, taskId, { fromView: options.fromView });
       const task = loaded.view;
       switch (task.status) {
         case 'completed': {
@@ -343,6 +349,8 @@ export class TemporalTaskBackend implements TaskBackend {
           // over a cancel request). One that closed before the wait may have expired since: unless
           // this process started it (and knows its expiry), the caller reads it.
           const closeTime = optionalTsToDate(close.eventTime);
+          // Seen closed here: no tasks/get of this replica may answer it running any more.
+          this.reader.forgetRunning(workflowId);
           const payload = close.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
           if (started) this.startedHere.delete(workflowId);
           if (!payload || !closeTime) return undefined;
@@ -410,6 +418,7 @@ export class TemporalTaskBackend implements TaskBackend {
       try {
         await this.client.workflow.getHandle(loaded.workflowId, loaded.runId).cancel();
       } catch (err) {
+        this.reader.forgetRunning(loaded.workflowId);
         // The workflow closed between the read and the cancel: report its real terminal status.
         const now = await this.reader.read(owner, taskId);
         if (isTerminalStatus(now.view.status)) throw new TaskAlreadyTerminalError(taskId, now.view.status);
@@ -417,6 +426,8 @@ export class TemporalTaskBackend implements TaskBackend {
       }
       // Answer once every read says `cancelled`: the request reaches the history as soon as the
       // workflow task in flight (if any) ends, and the answer then carries that event's time.
+      // Read-your-writes on this replica: its viewed reads must not wait for the watch to wake up.
+      this.reader.forgetRunning(loaded.workflowId);
       const deadline = Date.now() + CANCEL_SETTLE_TIMEOUT_MS;
       for (;;) {
         const now = (await this.reader.read(owner, taskId)).view;
@@ -454,6 +465,7 @@ export class TemporalTaskBackend implements TaskBackend {
       try {
         await (options.signal ? this.client.withAbortSignal(options.signal, send) : send());
       } catch (err) {
+        this.reader.forgetRunning(loaded.workflowId);
         if ((err as Error).name === 'WorkflowUpdateFailedError') {
           const cause = (err as { cause?: { message?: string } }).cause;
           throw new InputRejectedError(cause?.message ?? (err as Error).message);
@@ -469,6 +481,7 @@ export class TemporalTaskBackend implements TaskBackend {
         }
         throw err;
       }
+      this.reader.forgetRunning(loaded.workflowId);
     });
   }
 
@@ -488,6 +501,20 @@ export class TemporalTaskBackend implements TaskBackend {
    */
   close(): void {
     this.lifetime.abort(new Error('The task engine is shutting down'));
+    void this.runningTasks.close();
+  }
+
+  /**
+   * Stops every history watch of the running-task view and waits until their long polls have ended.
+   * `close()` starts the same; await this where nothing may be left running afterwards.
+   */
+  async closeView(): Promise<void> {
+    await this.runningTasks.close();
+  }
+
+  /** How many running tasks the view watches now (for tests and metrics). */
+  get watchedTaskCount(): number {
+    return this.runningTasks.watchedCount;
   }
 
   /**

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     `# benchmarks (${new Date().toISOString()}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, scale ${scale})`,
   );
   try {
-    if (!only || only === 'tasks') {
+    if (!only || only === 'tasks' || only === 'latency') {
       const config = loadConfig({
         ...pick(process.env, ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS']),
         DATA_DIR: dir,
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
         TASK_CREATE_RATE_PER_MINUTE: '10000000',
         TASK_REQUEST_RATE_PER_MINUTE: '10000000',
       });
-      await benchTasks({ config, scale });
+      await benchTasks({ config, scale, latencyOnly: only === 'latency' });
     }
     if (!only || only === 'activities') {
       await benchDatasets(dir);

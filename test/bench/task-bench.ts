@@ -123,9 +123,11 @@ class RawTemporal {
 export interface TaskBenchOptions {
   config: Config;
   scale: number;
+  /** Only the sequential latency rows (`BENCH_ONLY=latency`): no load, listing or notification runs. */
+  latencyOnly?: boolean;
 }
 
-export async function benchTasks({ config, scale }: TaskBenchOptions): Promise<void> {
+export async function benchTasks({ config, scale, latencyOnly = false }: TaskBenchOptions): Promise<void> {
   const product = await startProduct(config, { worker: true, http: true });
   const raw = await RawTemporal.start(product);
   const memory: InMemoryMcpServer = await startInMemoryMcpServer();
@@ -147,6 +149,7 @@ export async function benchTasks({ config, scale }: TaskBenchOptions): Promise<v
       await inMemory.createToResult();
     }
     await latency(mine, inMemory, raw, 40 * scale);
+    if (latencyOnly) return;
     for (const concurrency of [8, 32]) {
       await load(product, memory, raw, connect, concurrency, 8 * concurrency * scale);
     }
@@ -157,7 +160,7 @@ export async function benchTasks({ config, scale }: TaskBenchOptions): Promise<v
     await raw.stop();
     await product.close();
   }
-  await notifications(config, scale);
+  if (!latencyOnly) await notifications(config, scale);
 }
 
 async function latency(mine: McpSession, inMemory: McpSession, raw: RawTemporal, n: number): Promise<void> {
