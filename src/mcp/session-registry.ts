@@ -395,14 +395,16 @@ export class SessionRegistry {
     const knownOpenAt = this.openAsOf.get(sessionId);
     if (knownOpenAt !== undefined && startedAt - knownOpenAt < this.endCheckValidMs) return false;
     let ended: boolean;
+    let asOf = startedAt;
     try {
-      ended = await endings.isEnded(sessionId);
+      if (endings.checkEnded) ({ ended, asOf } = await endings.checkEnded(sessionId));
+      else ended = await endings.isEnded(sessionId);
     } catch (err) {
       throw new SessionEndingsUnavailableError(err);
     }
     if (!ended && this.endCheckValidMs > 0) {
       if (this.openAsOf.size >= 10_000) this.openAsOf.clear();
-      this.openAsOf.set(sessionId, Math.max(startedAt, this.openAsOf.get(sessionId) ?? 0));
+      this.openAsOf.set(sessionId, Math.max(Math.min(asOf, startedAt), this.openAsOf.get(sessionId) ?? 0));
     }
     return ended;
   }

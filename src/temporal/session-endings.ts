@@ -7,6 +7,11 @@ export interface SessionEndings {
   end(sessionId: string, expiresAt: number): Promise<void>;
   /** Whether `sessionId` was ended, by any replica, before or after a restart. */
   isEnded(sessionId: string): Promise<boolean>;
+  /**
+   * As {@link isEnded}, and since when (a `performance.now()` time) an open answer holds: an
+   * implementation may answer from a look taken a moment before the call.
+   */
+  checkEnded?(sessionId: string): Promise<{ ended: boolean; asOf: number }>;
 }
 
 /** The workflow type of an end record. No worker implements it: the execution is never run. */
@@ -14,6 +19,16 @@ export const SESSION_ENDED_WORKFLOW_TYPE = 'mcpSessionEnded';
 
 /** Ended ids this process already knows of, so that repeated requests cost no round trip. */
 const KNOWN_ENDED_LIMIT = 10_000;
+
+/** The workflow type of the endings counter: signalled once per end, never run. */
+export const SESSION_ENDINGS_COUNTER_TYPE = 'mcpSessionEndings';
+const ENDED_SIGNAL = 'ended';
+/** One counter an hour, so that no history grows without bound; a look reads this hour's and the last. */
+const COUNTER_PERIOD_MS = 3_600_000;
+/** How long one look at the counters answers for every session (well inside a DELETE's 1 s delay). */
+const COUNTER_LOOK_SHARED_MS = 250;
+/** Sessions whose last confirmed count this process keeps; past it, the oldest are checked afresh. */
+const CONFIRMED_KEPT = 10_000;
 
 /**
  * Ended sessions kept in Temporal, the one store every MCP server replica already reads with strong
@@ -29,6 +44,10 @@ const KNOWN_ENDED_LIMIT = 10_000;
 export class TemporalSessionEndings implements SessionEndings {
   private readonly knownEnded = new Set<string>();
   private readonly now: () => number;
+  /** The last look at the endings counters: when it started and what it found. */
+  private counterLook: { startedAt: number; value: Promise<string> } | undefined;
+  /** Per session: the counters' value when a look of its own last found it open. */
+  private readonly confirmedOpenAt = new Map<string, string>();
 
   constructor(private readonly options: { client: Client; taskQueue: string; now?: () => number }) {
     this.now = options.now ?? Date.now;
@@ -48,20 +67,85 @@ export class TemporalSessionEndings implements SessionEndings {
       // Ended twice (two DELETEs, two replicas): the first record stands.
       if ((err as { name?: unknown } | null)?.name !== 'WorkflowExecutionAlreadyStartedError') throw err;
     }
+    // After the record: whoever sees the counter move then finds the record.
+    await this.options.client.workflow.signalWithStart(SESSION_ENDINGS_COUNTER_TYPE, {
+      workflowId: this.counterId(this.now()),
+      taskQueue: `${this.options.taskQueue}-session-endings`,
+      workflowExecutionTimeout: 3 * COUNTER_PERIOD_MS,
+      args: [],
+      signal: ENDED_SIGNAL,
+      signalArgs: [],
+    });
     this.remember(workflowId);
   }
 
   async isEnded(sessionId: string): Promise<boolean> {
+    return (await this.checkEnded(sessionId)).ended;
+  }
+
+  /**
+   * One look at this hour's and the last hour's endings counters (their history lengths: a history is
+   * read with strong consistency) answers for every session of this process for a moment: when no
+   * session anywhere has ended since a session's own record was last found missing, it is still open.
+   * Otherwise its record is looked up (one `describe()`). So a busy replica asks Temporal a few times
+   * a second in all, instead of once a second per session.
+   */
+  async checkEnded(sessionId: string): Promise<{ ended: boolean; asOf: number }> {
     const workflowId = endWorkflowId(sessionId);
-    if (this.knownEnded.has(workflowId)) return true;
+    if (this.knownEnded.has(workflowId)) return { ended: true, asOf: performance.now() };
+    const look = this.lookAtCounters();
+    const counters = await look.value;
+    if (this.confirmedOpenAt.get(workflowId) === counters) return { ended: false, asOf: look.startedAt };
+    // The record is looked up after the counters were read: an end counted later is not missed.
+    const recordLookStartedAt = performance.now();
     try {
       await this.options.client.workflow.getHandle(workflowId).describe();
     } catch (err) {
-      if ((err as { name?: unknown } | null)?.name === 'WorkflowNotFoundError') return false;
-      throw err;
+      if ((err as { name?: unknown } | null)?.name !== 'WorkflowNotFoundError') throw err;
+      this.confirmedOpenAt.delete(workflowId);
+      this.confirmedOpenAt.set(workflowId, counters);
+      for (const oldest of this.confirmedOpenAt.keys()) {
+        if (this.confirmedOpenAt.size <= CONFIRMED_KEPT) break;
+        this.confirmedOpenAt.delete(oldest);
+      }
+      return { ended: false, asOf: recordLookStartedAt };
     }
     this.remember(workflowId);
-    return true;
+    return { ended: true, asOf: recordLookStartedAt };
+  }
+
+  private lookAtCounters(): { startedAt: number; value: Promise<string> } {
+    const startedAt = performance.now();
+    const last = this.counterLook;
+    if (last && startedAt - last.startedAt < COUNTER_LOOK_SHARED_MS) return last;
+    const now = this.now();
+    const look = {
+      startedAt,
+      value: Promise.all(
+        [this.counterId(now - COUNTER_PERIOD_MS), this.counterId(now)].map((id) => this.count(id)),
+      ).then((counts) => counts.join(' ')),
+    };
+    // A failed look is not kept: the next check looks again.
+    look.value.catch(() => {
+      if (this.counterLook === look) this.counterLook = undefined;
+    });
+    this.counterLook = look;
+    return look;
+  }
+
+  /** A counter's run and history length; '-' when there is none. */
+  private async count(workflowId: string): Promise<string> {
+    try {
+      const { runId, historyLength } = await this.options.client.workflow.getHandle(workflowId).describe();
+      return `${runId}:${historyLength}`;
+    } catch (err) {
+      if ((err as { name?: unknown } | null)?.name === 'WorkflowNotFoundError') return '-';
+      throw err;
+    }
+  }
+
+  private counterId(atMs: number): string {
+    return `mcp-session-endings/${this.options.taskQueue}/${Math.floor(atMs / COUNTER_PERIOD_MS)}`;
   }
 
   private remember(workflowId: string): void {

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { RunningProduct } from '../../src/app';
+import { TemporalSessionEndings } from '../../src/temporal/session-endings';
+import { startTestProduct, testConfig } from '../helpers/product';
+
+/** Ended sessions as every replica sees them, against a real Temporal server. */
+describe('TemporalSessionEndings', () => {
+  let product: RunningProduct;
+  let taskQueue: string;
+
+  beforeAll(async () => {
+    const config = testConfig();
+    taskQueue = config.taskQueue;
+    product = await startTestProduct(config, { worker: false });
+  });
+
+  afterAll(async () => {
+    await product?.close();
+  });
+
+  /** Counts the `describe()`s of end records and of the endings counters. */
+  function countDescribes(): { records: () => number; counters: () => number; restore: () => void } {
+    const described: string[] = [];
+    const getHandle = product.client.workflow.getHandle.bind(product.client.workflow);
+    const spy = jest.spyOn(product.client.workflow, 'getHandle').mockImplementation((workflowId, ...rest) => {
+      const handle = getHandle(workflowId, ...rest);
+      const describe = handle.describe.bind(handle);
+      handle.describe = () => {
+        described.push(workflowId);
+        return describe();
+      };
+      return handle;
+    });
+    return {
+      records: () => described.filter((id) => id.startsWith('mcp-session-ended/')).length,
+      counters: () => described.filter((id) => id.startsWith('mcp-session-endings/')).length,
+      restore: () => spy.mockRestore(),
+    };
+  }
+
+  it('sees an end recorded by another replica, and checks the open sessions with a shared look meanwhile', async () => {
+    const here = new TemporalSessionEndings({ client: product.client, taskQueue });
+    const elsewhere = new TemporalSessionEndings({ client: product.client, taskQueue });
+    const sessions = Array.from({ length: 5 }, () => randomUUID());
+    const describes = countDescribes();
+    try {
+      // First checks: each session's record is looked up once.
+      for (const session of sessions) expect(await here.isEnded(session)).toBe(false);
+      expect(describes.records()).toBe(sessions.length);
+      // Later checks while nothing ended: the counters answer for every session, no record is read.
+      const recordsBefore = describes.records();
+      const countersBefore = describes.counters();
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all(sessions.map((session) => here.checkEnded(session)));
+        expect(answers.map((answer) => answer.ended)).toEqual(sessions.map(() => false));
+      }
+      expect(describes.records()).toBe(recordsBefore);
+      // Three rounds of five checks: at most two counters per shared look, a look per round at most.
+      expect(describes.counters() - countersBefore).toBeLessThanOrEqual(6);
+
+      // Another replica ends one session: once a new look sees the counter move, it is found ended.
+      await elsewhere.end(sessions[0]!, Date.now() + 3_600_000);
+      const endRecordedAt = performance.now();
+      let answer = await here.checkEnded(sessions[0]!);
+      while (!answer.ended) {
+        // An open answer may only come from a look taken before the end was recorded.
+        expect(answer.asOf).toBeLessThan(endRecordedAt);
+        await new Promise(setImmediate);
+        answer = await here.checkEnded(sessions[0]!);
+      }
+      // The other sessions are still open (each record read once more, as the counter moved).
+      for (const session of sessions.slice(1)) expect(await here.isEnded(session)).toBe(false);
+      expect(await elsewhere.isEnded(sessions[0]!)).toBe(true);
+      // A third replica, starting afresh, sees it too.
+      expect(await new TemporalSessionEndings({ client: product.client, taskQueue }).isEnded(sessions[0]!)).toBe(true);
+    } finally {
+      describes.restore();
+    }
+  });
+});
