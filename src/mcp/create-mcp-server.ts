@@ -150,8 +150,13 @@ export function createMcpServer(options: McpServerOptions): Server {
     resultStreams.set(taskId, (resultStreams.get(taskId) ?? 0) + 1);
     notifier.handOverQuestion(taskId);
     notifier.hold(taskId);
+    const start = backend.knownStart?.(owner, taskId);
+    const tool = start && tools.find((candidate) => candidate.name === start.tool);
+    const mayAsk =
+      tool?.kind === 'workflow' && (tool.asksDuringTask === true || tool.questionsBeforeStart !== undefined);
     try {
       return await awaitTaskResult({
+        quiet: tool !== undefined && !mayAsk && start?.progressToken === undefined,
         backend,
         owner,
         taskId,

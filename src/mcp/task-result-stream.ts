@@ -25,10 +25,17 @@ export interface ResultStreamOptions {
   onRead?: (task: TaskView) => void;
   /** Counts the questions this stream has sent and not yet had answered. */
   pendingQuestions?: { inc(): void; dec(): void };
+  /**
+   * The task cannot ask questions and reports no progress: until it ends, no read would show anything
+   * new, so the stream relies on the end notice and reads only rarely (often again if the notice fails).
+   */
+  quiet?: boolean;
 }
 
 /** Longest a waiting `tasks/result` goes without looking for a question the task asks. */
 const QUESTION_CHECK_MS = 1000;
+/** How often a quiet task is read while its end notice stands (a safety net, not a need). */
+const QUIET_CHECK_MS = 30_000;
 
 /**
  * Serves `tasks/result`, the only place that waits for a task. The end of the task comes from the
@@ -47,17 +54,29 @@ export async function awaitTaskResult(options: ResultStreamOptions): Promise<Too
   const stopWaiting = (): void => waiting.abort(extra.signal.reason);
   extra.signal.addEventListener('abort', stopWaiting, { once: true });
   let ended: { result?: ToolCallResult } | undefined;
+  let noticeFailed = false;
+  let loseNotice = (): void => undefined;
+  const noticeLost = new Promise<void>((resolve) => (loseNotice = resolve));
   // When the long poll itself fails (Temporal unreachable for a moment), the reads below carry on alone.
   const endNotice = backend.waitForTaskEnd(owner, taskId, { signal: waiting.signal }).then(
     (result) => void (ended = { result }),
-    () => new Promise<void>(() => undefined),
+    () => {
+      noticeFailed = true;
+      loseNotice();
+      return new Promise<void>(() => undefined);
+    },
   );
-  const checkEveryMs = Math.min(options.pollIntervalMs, QUESTION_CHECK_MS);
+  const questionCheckMs = Math.min(options.pollIntervalMs, QUESTION_CHECK_MS);
+  /** Until the next read: the end notice, or the check interval (a quiet task's long one ends if the notice fails). */
+  const nextCheck = (): Promise<unknown> =>
+    options.quiet && !noticeFailed
+      ? Promise.race([endNotice, noticeLost, sleep(QUIET_CHECK_MS, undefined, { signal: waiting.signal })])
+      : Promise.race([endNotice, sleep(questionCheckMs, undefined, { signal: waiting.signal })]);
   let rejection: { requestId: string; reason: string } | undefined;
   try {
     // A task that ends within the first check interval (or has ended) needs no read at all: the
     // notice brings its end. A question asked meanwhile is still seen within about a second.
-    await Promise.race([endNotice, sleep(checkEveryMs, undefined, { signal: waiting.signal })]);
+    await nextCheck();
     for (;;) {
       if (ended) return ended.result ?? (await backend.getTaskResult(owner, taskId));
       const task = await backend.getTask(owner, taskId);
@@ -65,7 +84,7 @@ export async function awaitTaskResult(options: ResultStreamOptions): Promise<Too
       if (isTerminalStatus(task.status)) return await backend.getTaskResult(owner, taskId);
       const question = task.status === 'input_required' ? task.pendingInput : undefined;
       if (!question) {
-        await Promise.race([endNotice, sleep(checkEveryMs, undefined, { signal: waiting.signal })]);
+        await nextCheck();
         continue;
       }
       if (!options.canElicit) {

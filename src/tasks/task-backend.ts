@@ -104,6 +104,11 @@ export interface TaskBackend {
    */
   createTask(owner: TaskOwner, spec: TaskSpec, options?: { beforeStart?: () => Promise<void> }): Promise<CreatedTask>;
   /**
+   * What this process knows, without a read, of a task it started and has not yet seen end: its tool
+   * and progress token. Undefined for any other task (started elsewhere, ended, or unknown).
+   */
+  knownStart?(owner: TaskOwner, taskId: string): { tool: string; progressToken?: string | number } | undefined;
+  /**
    * The task as it is now. Throws `TaskNotFoundError`. Works with no worker running. With `fromView`
    * (the client's `tasks/get` only), a running task may be answered from this replica's memory while
    * nothing can have changed it (`running-task-view.ts`); a write of another replica then shows once

@@ -256,6 +256,12 @@ export class TemporalTaskBackend implements TaskBackend {
     }
   }
 
+  knownStart(owner: TaskOwner, taskId: string): { tool: string; progressToken?: string | number } | undefined {
+    if (!isTaskId(taskId)) return undefined;
+    const memo = this.startedHere.get(workflowIdFor(owner, taskId))?.memo;
+    return memo && { tool: memo.tool, ...(memo.progressToken !== undefined && { progressToken: memo.progressToken }) };
+  }
+
   async getTask(owner: TaskOwner, taskId: string, options: { fromView?: boolean } = {}): Promise<TaskView> {
     return this.guard(async () => (await this.reader.read(owner, taskId, options)).view);
   }

@@ -51,6 +51,30 @@ describe('tasks/result hears of the end from Temporal, not from a poll interval'
     expect(answeredAt - Date.parse(done.lastUpdatedAt)).toBeLessThan(POLL_INTERVAL_MS / 2);
   });
 
+  it('waits for a task that cannot ask and reports no progress without reading it', async () => {
+    const described: string[] = [];
+    const getHandle = product.client.workflow.getHandle.bind(product.client.workflow);
+    const spy = jest.spyOn(product.client.workflow, 'getHandle').mockImplementation((workflowId, ...rest) => {
+      const handle = getHandle(workflowId, ...rest);
+      const describe = handle.describe.bind(handle);
+      handle.describe = () => {
+        described.push(workflowId);
+        return describe();
+      };
+      return handle;
+    });
+    try {
+      const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 3, steps: 1 });
+      const result = await getTaskResult(mcp.client, task.taskId);
+      expect(result.isError).toBeFalsy();
+      // A question check every second would have read it twice or three times during the wait.
+      expect(described.filter((workflowId) => workflowId.endsWith(task.taskId))).toEqual([]);
+      expect((await getTask(mcp.client, task.taskId)).status).toBe('completed');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('notices a question on a waiting tasks/result within about a second, however long the poll interval', async () => {
     const tag = `wait${Date.now().toString(36)}`;
     await mcp.client.callTool({
