@@ -26,7 +26,7 @@ describe('durability', () => {
       TASK_QUEUE: config.taskQueue,
       DATA_DIR: config.dataDir,
     };
-    await writeLargeCsv(path.join(config.dataDir, 'datasets', 'big.csv'), 2_000_000);
+    await writeLargeCsv(path.join(config.dataDir, 'datasets', 'big.csv'), 8_000_000);
     const product = await startTestProduct(config, { worker: false });
     let worker: ProductProcess = spawnEntryPoint('worker', env);
     const mcp = await connectMcp(product.mcpUrl!);
@@ -35,7 +35,7 @@ describe('durability', () => {
       const baselineTask = await callToolAsTask(mcp.client, 'analyze_dataset', { source: 'big.csv' });
       const baseline = await getTaskResult(mcp.client, baselineTask.taskId);
       expect(baseline.isError).toBeFalsy();
-      expect(baseline.structuredContent).toMatchObject({ rows: 2_000_000, invalidRows: 0 });
+      expect(baseline.structuredContent).toMatchObject({ rows: 8_000_000, invalidRows: 0 });
 
       const task = await callToolAsTask(mcp.client, 'analyze_dataset', { source: 'big.csv' });
       await waitForTask(
