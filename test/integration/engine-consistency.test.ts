@@ -4,6 +4,7 @@ import type { RunningProduct } from '../../src/app';
 import type { Config } from '../../src/config';
 import { TemporalTaskBackend } from '../../src/tasks/temporal-task-backend';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
+import { recordDescribes } from '../helpers/describe-spy';
 import { startTestProduct, testConfig } from '../helpers/product';
 import { longRunningOperationWorkflow } from '../../workflows/tools/long-running-operation';
 import {
@@ -200,17 +201,7 @@ describe('the engine reports one truth per task in every view', () => {
       limits: config.limits,
     });
     const owner = { scope: 'engine-consistency-close-owner' };
-    const described: string[] = [];
-    const getHandle = product.client.workflow.getHandle.bind(product.client.workflow);
-    const spy = jest.spyOn(product.client.workflow, 'getHandle').mockImplementation((workflowId, ...rest) => {
-      const handle = getHandle(workflowId, ...rest);
-      const describe = handle.describe.bind(handle);
-      handle.describe = () => {
-        described.push(workflowId);
-        return describe();
-      };
-      return handle;
-    });
+    const { described, restore: restoreDescribes } = recordDescribes(product.client);
     try {
       const done = await backend.createTask(owner, {
         tool: 'long_running_operation',
@@ -250,7 +241,7 @@ describe('the engine reports one truth per task in every view', () => {
       // Another process, which did not start it, leaves such a task to a read.
       expect(await elsewhere.waitForTaskEnd(owner, early.taskId)).toBeUndefined();
     } finally {
-      spy.mockRestore();
+      restoreDescribes();
       backend.close();
       elsewhere.close();
     }
@@ -263,17 +254,7 @@ describe('the engine reports one truth per task in every view', () => {
       limits: config.limits,
     });
     const owner = { scope: 'engine-consistency-cache-owner' };
-    const described: string[] = [];
-    const getHandle = product.client.workflow.getHandle.bind(product.client.workflow);
-    const spy = jest.spyOn(product.client.workflow, 'getHandle').mockImplementation((workflowId, ...rest) => {
-      const handle = getHandle(workflowId, ...rest);
-      const describe = handle.describe.bind(handle);
-      handle.describe = () => {
-        described.push(workflowId);
-        return describe();
-      };
-      return handle;
-    });
+    const { described, restore: restoreDescribes } = recordDescribes(product.client);
     try {
       const start = (duration: number) =>
         backend.createTask(owner, {
@@ -302,7 +283,7 @@ describe('the engine reports one truth per task in every view', () => {
       await expect(backend.getTask({ scope: 'someone-else' }, done.taskId)).rejects.toThrow(/not found/i);
       await backend.cancelTask(owner, running.taskId);
     } finally {
-      spy.mockRestore();
+      restoreDescribes();
       backend.close();
     }
   });

@@ -1,4 +1,5 @@
 import type { RunningProduct } from '../../src/app';
+import { recordDescribes } from '../helpers/describe-spy';
 import { startTestProduct, testConfig } from '../helpers/product';
 import {
   callToolAsTask,
@@ -52,17 +53,7 @@ describe('tasks/result hears of the end from Temporal, not from a poll interval'
   });
 
   it('waits for a task that cannot ask and reports no progress without reading it', async () => {
-    const described: string[] = [];
-    const getHandle = product.client.workflow.getHandle.bind(product.client.workflow);
-    const spy = jest.spyOn(product.client.workflow, 'getHandle').mockImplementation((workflowId, ...rest) => {
-      const handle = getHandle(workflowId, ...rest);
-      const describe = handle.describe.bind(handle);
-      handle.describe = () => {
-        described.push(workflowId);
-        return describe();
-      };
-      return handle;
-    });
+    const { described, restore: restoreDescribes } = recordDescribes(product.client);
     try {
       const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 3, steps: 1 });
       const result = await getTaskResult(mcp.client, task.taskId);
@@ -71,7 +62,7 @@ describe('tasks/result hears of the end from Temporal, not from a poll interval'
       expect(described.filter((workflowId) => workflowId.endsWith(task.taskId))).toEqual([]);
       expect((await getTask(mcp.client, task.taskId)).status).toBe('completed');
     } finally {
-      spy.mockRestore();
+      restoreDescribes();
     }
   });
 

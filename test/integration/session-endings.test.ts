@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningProduct } from '../../src/app';
 import { TemporalSessionEndings } from '../../src/temporal/session-endings';
+import { recordDescribes } from '../helpers/describe-spy';
 import { startTestProduct, testConfig } from '../helpers/product';
 
 /** Ended sessions as every replica sees them, against a real Temporal server. */
@@ -20,21 +21,11 @@ describe('TemporalSessionEndings', () => {
 
   /** Counts the `describe()`s of end records and of the endings counters. */
   function countDescribes(): { records: () => number; counters: () => number; restore: () => void } {
-    const described: string[] = [];
-    const getHandle = product.client.workflow.getHandle.bind(product.client.workflow);
-    const spy = jest.spyOn(product.client.workflow, 'getHandle').mockImplementation((workflowId, ...rest) => {
-      const handle = getHandle(workflowId, ...rest);
-      const describe = handle.describe.bind(handle);
-      handle.describe = () => {
-        described.push(workflowId);
-        return describe();
-      };
-      return handle;
-    });
+    const { described, restore } = recordDescribes(product.client);
     return {
       records: () => described.filter((id) => id.startsWith('mcp-session-ended/')).length,
       counters: () => described.filter((id) => id.startsWith('mcp-session-endings/')).length,
-      restore: () => spy.mockRestore(),
+      restore,
     };
   }
 
