@@ -25,7 +25,9 @@ export function createRunTimedSteps(observer: ActivityObserver): LongRunningOper
       total: steps,
       message: `Step ${resumed?.current ?? 0}/${steps}`,
     };
-    reportProgress({ progress } satisfies HeartbeatDetails);
+    // A heartbeat is a call to Temporal that the activity's completion waits for, so work that does
+    // not sleep sends none at its start, and no step sends one after the last: its completion says it.
+    if (stepMs > 0 && progress.current < steps) reportProgress({ progress } satisfies HeartbeatDetails);
     return reportCancellation(
       observer,
       () => progress,
@@ -36,10 +38,10 @@ export function createRunTimedSteps(observer: ActivityObserver): LongRunningOper
             const slice = Math.min(remaining, MAX_SLEEP_SLICE_MS);
             await sleep(slice);
             remaining -= slice;
-            reportProgress({ progress } satisfies HeartbeatDetails);
+            if (remaining > 0) reportProgress({ progress } satisfies HeartbeatDetails);
           }
           progress = { current: step, total: steps, message: `Step ${step}/${steps}` };
-          reportProgress({ progress } satisfies HeartbeatDetails);
+          if (step < steps) reportProgress({ progress } satisfies HeartbeatDetails);
         }
         return { stepsRun: steps };
       },
