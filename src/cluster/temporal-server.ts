@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../workflows/definitions';
+import { OWN_SERVER_DYNAMIC_CONFIG } from '../temporal/server-settings';
 import type { Component } from './detached';
 import { isLive, logTail } from './detached';
 
@@ -96,7 +97,7 @@ export function writeTemporalConfig(dir: string, frontendPort: number, sql: SqlE
     dynamicConfigClient: { filepath: dynamicConfigFile, pollInterval: '10s' },
   };
   const dynamic = {
-    'frontend.enableUpdateWorkflowExecution': [{ value: true }],
+    ...Object.fromEntries(Object.entries(OWN_SERVER_DYNAMIC_CONFIG).map(([key, value]) => [key, [{ value }]])),
     // Search attributes and namespaces registered at start-up are usable at once, not after a cache refresh.
     'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true }],
     'system.namespaceCacheRefreshInterval': [{ value: '2s' }],

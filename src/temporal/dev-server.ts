@@ -4,6 +4,7 @@ import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../workflows/definitions';
+import { devServerDynamicConfigArgs } from './server-settings';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -59,8 +60,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     options.namespace,
     '--log-level',
     'warn',
-    '--dynamic-config-value',
-    'frontend.enableUpdateWorkflowExecution=true',
+    ...devServerDynamicConfigArgs(),
     ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((registration) => ['--search-attribute', registration]),
     ...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
   ];

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { findTemporalCli } from '../../src/temporal/cli-path';
@@ -85,6 +85,30 @@ describe('embedded Temporal dev server start-up', () => {
     });
     await expect(start).rejects.toThrow(/exited with code 1\. Its output:\n.*unable to open database file/);
     await expect(start).rejects.toThrow(`the database ${dbFile} (under DATA_DIR)`);
+  });
+
+  it('runs the dev server with one partition per task queue and task updates on', async () => {
+    // A CLI that records its arguments, one per line, and exits as a failing server would.
+    const argsFile = path.join(dir, 'args');
+    const cliPath = path.join(dir, 'temporal-args');
+    writeFileSync(cliPath, `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\nexit 1\n`);
+    chmodSync(cliPath, 0o755);
+    const start = startDevServer({
+      cliPath,
+      dbFile: path.join(dir, 'temporal.db'),
+      grpcPort: await freePort(),
+      namespace: 'default',
+    });
+    await expect(start).rejects.toThrow('exited with code 1');
+    const args = readFileSync(argsFile, 'utf8').split('\n');
+    const values = args.flatMap((arg, i) => (args[i - 1] === '--dynamic-config-value' ? [arg] : []));
+    expect(values).toEqual(
+      expect.arrayContaining([
+        'frontend.enableUpdateWorkflowExecution=true',
+        'matching.numTaskqueueReadPartitions=1',
+        'matching.numTaskqueueWritePartitions=1',
+      ]),
+    );
   });
 
   it('names TEMPORAL_CLI_PATH when the CLI cannot be run', async () => {

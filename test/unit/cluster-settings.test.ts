@@ -101,6 +101,9 @@ describe('the Temporal server config cluster:up writes', () => {
     expect(config.dynamicConfigClient.filepath).toBe(dynamicConfigFile);
     expect(JSON.parse(readFileSync(dynamicConfigFile, 'utf8'))).toMatchObject({
       'frontend.enableUpdateWorkflowExecution': [{ value: true }],
+      // One matching host: one partition per task queue (see src/temporal/server-settings.ts).
+      'matching.numTaskqueueReadPartitions': [{ value: 1 }],
+      'matching.numTaskqueueWritePartitions': [{ value: 1 }],
     });
   });
 });
