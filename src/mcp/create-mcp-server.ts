@@ -20,10 +20,16 @@ import { awaitTaskResult } from './task-result-stream';
 import { TaskStatusRelay } from './task-status-relay';
 import { idempotencyKeyOf } from '../tasks/idempotency';
 import { toWireTask } from './wire-task';
-import { requestContext, type Logger } from '../ops/logger';
+import type { Logger } from '../ops/logger';
 import type { ProductMetrics } from '../ops/metrics';
 
 type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+type AuditFn = (event: Omit<AuditEvent, 'scope' | 'principal' | 'clientAddress'>) => void;
+
+/** One MCP request being handled: its audit events carry the request's correlation id. */
+interface RequestScope {
+  audit: AuditFn;
+}
 
 export interface McpServerOptions {
   backend: TaskBackend;
@@ -98,19 +104,13 @@ export function createMcpServer(options: McpServerOptions): Server {
   });
   const session = options.session ?? {};
   const scope = scopeKey(owner);
-  const audit = (event: Omit<AuditEvent, 'scope' | 'principal' | 'clientAddress'>): void =>
-    (options.audit ?? noAuditSink)({
-      time: new Date().toISOString(),
-      scope,
-      ...options.actor,
-      ...event,
-      correlationId: requestContext.getStore()?.correlationId,
-    });
+  const audit: AuditFn = (event) =>
+    (options.audit ?? noAuditSink)({ time: new Date().toISOString(), scope, ...options.actor, ...event });
   const metrics = options.metrics;
   const canElicit = (): boolean => canAnswerForms(server.getClientCapabilities()) || session.clientCanElicit === true;
-  const auditQuestion = (taskId: string, outcome: QuestionOutcome): void => {
-    if (outcome.kind === 'accepted') audit({ event: 'task.input', taskId, action: outcome.action });
-    if (outcome.kind === 'rejected') audit({ event: 'task.input.rejected', taskId, reason: outcome.reason });
+  const auditQuestion = (taskId: string, outcome: QuestionOutcome, auditEvent: AuditFn = audit): void => {
+    if (outcome.kind === 'accepted') auditEvent({ event: 'task.input', taskId, action: outcome.action });
+    if (outcome.kind === 'rejected') auditEvent({ event: 'task.input.rejected', taskId, reason: outcome.reason });
   };
   const statusRelay = options.statusRelay ?? new TaskStatusRelay();
   // Tasks whose `tasks/result` this instance is serving (how many requests each): their questions are
@@ -146,7 +146,7 @@ export function createMcpServer(options: McpServerOptions): Server {
   if (session.notifications === false) notifier.close();
   server.onclose = () => notifier.close();
   if (session.resumed) void notifier.resume().catch(() => undefined);
-  const awaitResult = async (taskId: string, extra: RequestExtra): Promise<ToolCallResult> => {
+  const awaitResult = async (taskId: string, extra: RequestExtra, request: RequestScope): Promise<ToolCallResult> => {
     resultStreams.set(taskId, (resultStreams.get(taskId) ?? 0) + 1);
     notifier.handOverQuestion(taskId);
     notifier.hold(taskId);
@@ -164,7 +164,7 @@ export function createMcpServer(options: McpServerOptions): Server {
         canElicit: canElicit(),
         extra,
         elicitationTimeoutMs: options.limits.elicitationTimeoutMs,
-        onQuestionOutcome: (outcome) => auditQuestion(taskId, outcome),
+        onQuestionOutcome: (outcome) => auditQuestion(taskId, outcome, request.audit),
         onRead: (task) => void notifier.observe(task),
         pendingQuestions: metrics?.questionsPending,
       });
@@ -176,7 +176,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     }
   };
 
-  const observeRequest = (method: string, started: number, err?: unknown): void => {
+  const observeRequest = (method: string, correlationId: string, started: number, err?: unknown): void => {
     const errorCode = (err as { code?: unknown } | undefined)?.code;
     const code = err === undefined ? undefined : typeof errorCode === 'number' ? errorCode : ErrorCode.InternalError;
     metrics?.requests.inc({
@@ -184,7 +184,8 @@ export function createMcpServer(options: McpServerOptions): Server {
       outcome: err === undefined ? 'ok' : 'error',
       code: code === undefined ? '' : String(code),
     });
-    const line = { event: 'mcp.request', method, scope, durationMs: Math.round(performance.now() - started) };
+    const durationMs = Math.round(performance.now() - started);
+    const line = { event: 'mcp.request', method, scope, correlationId, durationMs };
     if (err === undefined) {
       if (method === 'tools/call') options.logger?.info(line, 'request handled');
       else options.logger?.debug(line, 'request handled');
@@ -193,10 +194,10 @@ export function createMcpServer(options: McpServerOptions): Server {
     }
   };
 
-  const limit = (kind: 'create' | 'request'): void => {
+  const limit = (kind: 'create' | 'request', request: RequestScope): void => {
     if (options.rateLimits && !options.rateLimits[kind].take(options.limitKey ?? scope)) {
       const perMinute = kind === 'create' ? options.limits.createRatePerMinute : options.limits.requestRatePerMinute;
-      audit({ event: 'request.refused', reason: `rate limit: ${kind}` });
+      request.audit({ event: 'request.refused', reason: `rate limit: ${kind}` });
       throw new ProtocolError(
         ErrorCode.InternalError,
         `Rate limit exceeded: at most ${perMinute} ${kind === 'create' ? 'tool calls' : 'task requests'} per minute per client; retry later`,
@@ -207,15 +208,19 @@ export function createMcpServer(options: McpServerOptions): Server {
   const onRequest = <P>(
     method: string,
     paramsSchema: z.ZodType<P>,
-    handler: (params: P, extra: RequestExtra) => Promise<object>,
+    handler: (params: P, extra: RequestExtra, request: RequestScope) => Promise<object>,
   ) => {
     const looseRequest = z.looseObject({ method: z.literal(method), params: z.unknown().optional() });
-    const handle = async (request: { params?: unknown }, extra: RequestExtra): Promise<object> => {
-      const parsed = paramsSchema.safeParse(request.params);
+    const handle = async (
+      message: { params?: unknown },
+      extra: RequestExtra,
+      request: RequestScope,
+    ): Promise<object> => {
+      const parsed = paramsSchema.safeParse(message.params);
       if (!parsed.success) throw invalidParams(`${method} params`, parsed.error);
-      if (method.startsWith('tasks/')) limit('request');
+      if (method.startsWith('tasks/')) limit('request', request);
       try {
-        return await handler(parsed.data, extra);
+        return await handler(parsed.data, extra, request);
       } catch (err) {
         // Cancelled by the client, or by its leaving: nobody is told (the SDK sends no answer to a
         // cancelled request), and it is not a fault of the server's to log as one.
@@ -223,7 +228,7 @@ export function createMcpServer(options: McpServerOptions): Server {
           throw new ProtocolError(ErrorCode.RequestTimeout, `${method} was cancelled by the client`);
         if (err instanceof TaskEngineError && (err.kind === 'not-found' || err.kind === 'limit')) {
           const taskId = (parsed.data as { taskId?: unknown } | undefined)?.taskId;
-          audit({
+          request.audit({
             event: 'request.refused',
             reason: `${method}: ${err.kind}`,
             ...(typeof taskId === 'string' && { taskId }),
@@ -232,20 +237,22 @@ export function createMcpServer(options: McpServerOptions): Server {
         throw toProtocolError(err);
       }
     };
-    server.setRequestHandler(looseRequest, (request, extra) =>
-      // The correlation id ties the request's log line to the audit events it caused.
-      requestContext.run({ correlationId: randomUUID() }, async () => {
-        const started = performance.now();
-        try {
-          const answer = await handle(request, extra);
-          observeRequest(method, started);
-          return answer;
-        } catch (err) {
-          observeRequest(method, started, err);
-          throw err;
-        }
-      }),
-    );
+    server.setRequestHandler(looseRequest, async (message, extra) => {
+      // The correlation id ties the request's log line to the audit events it caused. It is passed
+      // along rather than kept in an AsyncLocalStorage, whose hooks would tax every promise of the
+      // process (the worker's and the Temporal client's too) by a few percent of its CPU.
+      const correlationId = randomUUID();
+      const request: RequestScope = { audit: (event) => audit({ ...event, correlationId }) };
+      const started = performance.now();
+      try {
+        const answer = await handle(message, extra, request);
+        observeRequest(method, correlationId, started);
+        return answer;
+      } catch (err) {
+        observeRequest(method, correlationId, started, err);
+        throw err;
+      }
+    });
   };
 
   onRequest('tools/list', z.unknown(), async () => ({
@@ -257,8 +264,8 @@ export function createMcpServer(options: McpServerOptions): Server {
     arguments: z.record(z.string(), z.unknown()).optional(),
     task: z.object({ ttl: z.number().optional() }).optional(),
   });
-  onRequest('tools/call', CallParamsSchema, async (params, extra) => {
-    limit('create');
+  onRequest('tools/call', CallParamsSchema, async (params, extra, request) => {
+    limit('create', request);
     const tool = tools.find((candidate) => candidate.name === params.name);
     if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     const wantsTask = params.task !== undefined;
@@ -310,37 +317,37 @@ export function createMcpServer(options: McpServerOptions): Server {
     const task = await backend.createTask(owner, spec, { beforeStart: sessionOpen });
     if (task.existing) {
       // A call sent again under its key: the task of its first attempt, nothing new started.
-      audit({ event: 'task.reused', taskId: task.taskId, tool: tool.name });
+      request.audit({ event: 'task.reused', taskId: task.taskId, tool: tool.name });
     } else {
-      audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
+      request.audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
       metrics?.taskCreated(task.taskId, tool.name);
     }
     notifier.watch(task);
     return { task: toWireTask(task) };
   });
 
-  onRequest('tasks/get', TaskIdParamsSchema, async ({ taskId }) => {
+  onRequest('tasks/get', TaskIdParamsSchema, async ({ taskId }, _extra, request) => {
     // The client's poll: a running task may come from this replica's exact view (no Temporal call).
     const task = await backend.getTask(owner, taskId, { fromView: true });
-    audit({ event: 'task.read', taskId, status: task.status });
+    request.audit({ event: 'task.read', taskId, status: task.status });
     return toWireTask(task);
   });
 
-  onRequest('tasks/result', TaskIdParamsSchema, async ({ taskId }, extra) => {
-    const result: ToolCallResult = await awaitResult(taskId, extra);
-    audit({ event: 'task.result', taskId, status: result.isError ? 'error' : 'ok' });
+  onRequest('tasks/result', TaskIdParamsSchema, async ({ taskId }, extra, request) => {
+    const result: ToolCallResult = await awaitResult(taskId, extra, request);
+    request.audit({ event: 'task.result', taskId, status: result.isError ? 'error' : 'ok' });
     return { ...result, _meta: { ...result._meta, [RELATED_TASK_META_KEY]: { taskId } } };
   });
 
-  onRequest('tasks/list', ListParamsSchema, async (params) => {
+  onRequest('tasks/list', ListParamsSchema, async (params, _extra, request) => {
     const page = await backend.listTasks(owner, { cursor: params?.cursor });
-    audit({ event: 'task.listed', count: page.tasks.length });
+    request.audit({ event: 'task.listed', count: page.tasks.length });
     return { tasks: page.tasks.map(toWireTask), ...(page.nextCursor && { nextCursor: page.nextCursor }) };
   });
 
-  onRequest('tasks/cancel', TaskIdParamsSchema, async ({ taskId }) => {
+  onRequest('tasks/cancel', TaskIdParamsSchema, async ({ taskId }, _extra, request) => {
     const task = await backend.cancelTask(owner, taskId);
-    audit({ event: 'task.cancelled', taskId });
+    request.audit({ event: 'task.cancelled', taskId });
     // The status notification then carries exactly this answer (cancel time included).
     statusRelay.publish(scope, task);
     return toWireTask(task);

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -21,8 +20,8 @@ export interface CreateLoggerOptions {
 }
 
 /**
- * The product's logger: one JSON line per event on stderr, level from `LOG_LEVEL`. Lines written while
- * an MCP request is handled carry its `correlationId`, the same id its audit events carry.
+ * The product's logger: one JSON line per event on stderr, level from `LOG_LEVEL`. An MCP request's own
+ * line carries its `correlationId`, the same id its audit events carry.
  */
 export function createLogger(env: NodeJS.ProcessEnv = process.env, options: CreateLoggerOptions = {}): Logger {
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
@@ -32,20 +31,7 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env, options: Crea
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      mixin: () => {
-        const context = requestContext.getStore();
-        return context ? { correlationId: context.correlationId } : {};
-      },
     },
     destination,
   );
 }
-
-/** What is known about the MCP request being handled. */
-export interface RequestContext {
-  /** Shared by the request's log lines and audit events. */
-  correlationId: string;
-}
-
-/** The MCP request being handled, for log lines and audit events written on its behalf. */
-export const requestContext = new AsyncLocalStorage<RequestContext>();
