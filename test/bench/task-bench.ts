@@ -26,6 +26,8 @@ import { latencyRow, mb, ms, percentile, throughput, timeEach, timeTakingTurns }
 
 const NO_WORK = { name: 'long_running_operation', arguments: { duration: 0, steps: 1 } };
 const LONG_WORK = { name: 'long_running_operation', arguments: { duration: 3600, steps: 1 } };
+/** The pause before each sequential create → result (see `timeTakingTurns`). */
+const CLOSE_SETTLE_MS = 50;
 
 /** An MCP client of the product or of the in-memory server. */
 class McpSession {
@@ -164,15 +166,16 @@ export async function benchTasks({ config, scale, latencyOnly = false }: TaskBen
 }
 
 async function latency(mine: McpSession, inMemory: McpSession, raw: RawTemporal, n: number): Promise<void> {
-  const time = async (fns: Array<() => Promise<unknown>>) => {
-    const [product, raw, memory] = await timeTakingTurns(n, fns);
+  const time = async (fns: Array<() => Promise<unknown>>, settleMs?: number) => {
+    const [product, raw, memory] = await timeTakingTurns(n, fns, { settleMs });
     return { product: product!, raw: raw!, memory: memory! };
   };
-  const createToResult = await time([
-    () => mine.createToResult(),
-    () => raw.startToResult(),
-    () => inMemory.createToResult(),
-  ]);
+  // Each task starts on a quiet server: the close of the task before (another system's, in turn)
+  // would otherwise weigh on this one, by up to 40% of a p50, depending only on the order of turns.
+  const createToResult = await time(
+    [() => mine.createToResult(), () => raw.startToResult(), () => inMemory.createToResult()],
+    CLOSE_SETTLE_MS,
+  );
   const myRunning = await mine.create(LONG_WORK);
   const rawRunning = await raw.start('rawWaitingWorkflow');
   const memoryRunning = await inMemory.create(LONG_WORK);
