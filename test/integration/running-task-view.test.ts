@@ -7,6 +7,7 @@ import { workflowIdFor, type TaskId, type TaskOwner } from '../../src/tasks/owne
 import type { TaskView } from '../../src/tasks/task-backend';
 import { longRunningOperationWorkflow } from '../../workflows/tools/long-running-operation';
 import { startTestProduct, testConfig } from '../helpers/product';
+import { recordDescribes } from '../helpers/describe-spy';
 import { callToolAsTask, connectMcpWithElicitation, getTask } from '../helpers/mcp-client';
 
 /** What a read reports from the workflow's memo and history (progress may differ within a heartbeat). */
@@ -25,8 +26,7 @@ describe('tasks/get of a running task from the replica’s exact view', () => {
   let product: RunningProduct;
   /** Another replica: its own client on the same connection, so the describe() spy sees only the first. */
   let otherClient: Client;
-  let described: string[];
-  let spy: jest.SpyInstance;
+  let describes: ReturnType<typeof recordDescribes>;
   const backends: TemporalTaskBackend[] = [];
 
   const newBackend = (client: Client = product.client): TemporalTaskBackend => {
@@ -41,27 +41,17 @@ describe('tasks/get of a running task from the replica’s exact view', () => {
       arguments: { duration, steps: duration },
       timeLimitSeconds: 300,
     });
-  const describesOf = (workflowId: string): number => described.filter((id) => id === workflowId).length;
+  const describesOf = (workflowId: string): number => describes.described.filter((id) => id === workflowId).length;
 
   beforeAll(async () => {
     config = testConfig({ TASK_POLL_INTERVAL_MS: '100' });
     product = await startTestProduct(config);
     otherClient = new Client({ connection: product.client.connection, namespace: product.client.options.namespace });
-    described = [];
-    const getHandle = product.client.workflow.getHandle.bind(product.client.workflow);
-    spy = jest.spyOn(product.client.workflow, 'getHandle').mockImplementation((workflowId, ...rest) => {
-      const handle = getHandle(workflowId, ...rest);
-      const describe = handle.describe.bind(handle);
-      handle.describe = () => {
-        described.push(workflowId);
-        return describe();
-      };
-      return handle;
-    });
+    describes = recordDescribes(product.client);
   });
 
   afterAll(async () => {
-    spy?.mockRestore();
+    describes?.restore();
     for (const backend of backends) {
       backend.close();
       await backend.closeView();
