@@ -9,7 +9,7 @@ import {
 } from './sdk-session-resumption';
 import { principalTag, type Principal } from '../auth/principal';
 import type { SessionEndings } from '../temporal/session-endings';
-import { SessionIdSigner, type SessionFacts } from './session-ids';
+import { SessionIdSigner, type IssuedSession, type SessionFacts } from './session-ids';
 import { StandaloneStreamTracker } from './standalone-stream';
 import { canAnswerForms } from './task-questions';
 
@@ -56,6 +56,8 @@ export interface LiveSession {
   readonly expiresAt: number;
   /** Whose session it is, for the per-owner cap: the principal, else the client's address. */
   readonly ownerKey: string;
+  /** What its id told when it was verified at creation; later requests need not compute its MAC again. */
+  readonly facts: IssuedSession;
 }
 
 /** The durable record of ended sessions cannot be read or written now (Temporal is unreachable). */
@@ -209,7 +211,8 @@ export class SessionRegistry {
     sessionId: string,
     request: SessionRequest,
   ): Promise<{ session: LiveSession; ended: Promise<boolean> } | undefined> {
-    const facts = this.signer.verify(sessionId);
+    // The exact id of a live session was verified when it was created: only the MAC check is skipped.
+    const facts = this.sessions.get(sessionId)?.facts ?? this.signer.verify(sessionId);
     if (!facts) return undefined;
     const tag = request.principal && principalTag(request.principal);
     if (facts.principalTag !== tag) return undefined;
@@ -319,7 +322,8 @@ export class SessionRegistry {
     const shared = { resumed, standaloneStreamOpen, sessionOpen, ...identity };
     const stream = await this.openChannel(sessionId, { role: 'stream', ...shared });
     const json = await this.openChannel(sessionId, { role: 'json', ...shared });
-    const expiresAt = this.signer.verify(sessionId)!.issuedAt + this.maxAgeMs;
+    const facts = this.signer.verify(sessionId)!;
+    const expiresAt = facts.issuedAt + this.maxAgeMs;
     const session: LiveSession = {
       id: sessionId,
       stream,
@@ -328,6 +332,7 @@ export class SessionRegistry {
       lastSeen: this.now(),
       expiresAt,
       ownerKey,
+      facts,
     };
     this.sessions.set(sessionId, session);
     // Chained, not replaced: the server's own close handler (which stops its task notifier) is there.

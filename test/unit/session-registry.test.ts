@@ -217,6 +217,26 @@ describe('SessionRegistry', () => {
     await registry.closeAll();
   });
 
+  it("checks a live session's MAC only when it opens; an id that differs from it only in the MAC is refused", async () => {
+    const { registry } = makeRegistry();
+    const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
+    const verify = jest.spyOn(SessionIdSigner.prototype, 'verify');
+    try {
+      for (let i = 0; i < 3; i++) {
+        const found = await registry.findDeferringEndCheck(session.id, { url: URL_, host: HOST });
+        expect(found?.session).toBe(session);
+      }
+      expect(verify).not.toHaveBeenCalled();
+      const last = session.id.slice(-1);
+      const tampered = session.id.slice(0, -1) + (last === 'A' ? 'B' : 'A');
+      expect(await registry.findDeferringEndCheck(tampered, { url: URL_, host: HOST })).toBeUndefined();
+      expect(verify).toHaveBeenCalledTimes(1);
+    } finally {
+      verify.mockRestore();
+      await registry.closeAll();
+    }
+  });
+
   it('asks whether a session was ended at most once per endCheckValidMs, and answers a DELETE only after that long', async () => {
     const asked: string[] = [];
     const endings = {
