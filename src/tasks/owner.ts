@@ -29,9 +29,20 @@ export function isTaskId(value: string): value is TaskId {
   return TASK_ID_PATTERN.test(value);
 }
 
+/** Keys computed lately, by scope: every request needs its owner's key, often several times. */
+const recentScopeKeys = new Map<string, string>();
+/** Past this many scopes the remembered keys are forgotten at once (they are cheap to compute again). */
+const MAX_REMEMBERED_SCOPE_KEYS = 10_000;
+
 /** Short stable key of an owner's scope, used in workflow ids and the `McpScope` search attribute. */
 export function scopeKey(owner: TaskOwner): string {
-  return createHash('sha256').update(owner.scope).digest('hex').slice(0, 32);
+  let key = recentScopeKeys.get(owner.scope);
+  if (key === undefined) {
+    key = createHash('sha256').update(owner.scope).digest('hex').slice(0, 32);
+    if (recentScopeKeys.size >= MAX_REMEMBERED_SCOPE_KEYS) recentScopeKeys.clear();
+    recentScopeKeys.set(owner.scope, key);
+  }
+  return key;
 }
 
 /**
