@@ -18,25 +18,31 @@ export async function timeEach(n: number, fn: (i: number) => Promise<unknown>): 
   return times;
 }
 
+/** How long `fn` took, in milliseconds. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
 /**
- * Times each of `fns` `n` times, taking turns (one run of each, then again), so that a machine whose
- * load drifts during the measurement weighs on every system alike; the milliseconds of each, per fn.
+ * Runs each of `fns` `n` times, taking turns (one run of each, then again), so that a machine whose
+ * load drifts during the measurement weighs on every system alike; each fn answers how long its run
+ * took (see {@link timed}). The milliseconds of each run, per fn.
  * With `settleMs`, each run starts that long after the one before ended: the server's work after a
  * workflow closes (its visibility record, the worker's eviction) goes on for tens of milliseconds,
  * and without the pause it lands in whichever system's run comes next.
  */
 export async function timeTakingTurns(
   n: number,
-  fns: Array<() => Promise<unknown>>,
+  fns: Array<() => Promise<number>>,
   { settleMs = 0 }: { settleMs?: number } = {},
 ): Promise<number[][]> {
   const times = fns.map((): number[] => []);
   for (let i = 0; i < n; i++) {
     for (const [which, fn] of fns.entries()) {
       if (settleMs > 0) await sleep(settleMs);
-      const start = performance.now();
-      await fn();
-      times[which]!.push(performance.now() - start);
+      times[which]!.push(await fn());
     }
   }
   return times;

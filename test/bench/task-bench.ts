@@ -4,15 +4,6 @@
  * queue, and the MCP SDK's in-memory task store (no durability).
  */
 import { randomUUID } from 'node:crypto';
-import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  CallToolResultSchema,
-  CreateTaskResultSchema,
-  GetTaskResultSchema,
-  ListTasksResultSchema,
-  type Task,
-} from '@modelcontextprotocol/sdk/types.js';
 import type { WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { startProduct, type RunningProduct } from '../../src/app';
@@ -22,62 +13,12 @@ import { taskStartOptions } from '../../src/tasks/temporal-task-backend';
 import { ScopeSearchAttribute } from '../../workflows/definitions';
 import { startInMemoryMcpServer, type InMemoryMcpServer } from './in-memory-sdk';
 import { finishSignal, rawInstantWorkflow, type RawActivities } from './raw-workflows';
-import { latencyRow, mb, ms, percentile, throughput, timeEach, timeTakingTurns } from './stats';
+import { McpClients, NO_WORK, type RemoteSession } from './mcp-clients';
+import { latencyRow, mb, ms, percentile, throughput, timed, timeEach, timeTakingTurns } from './stats';
 
-const NO_WORK = { name: 'long_running_operation', arguments: { duration: 0, steps: 1 } };
 const LONG_WORK = { name: 'long_running_operation', arguments: { duration: 3600, steps: 1 } };
 /** The pause before each sequential create → result (see `timeTakingTurns`). */
 const CLOSE_SETTLE_MS = 50;
-
-/** An MCP client of the product or of the in-memory server. */
-class McpSession {
-  private constructor(
-    readonly client: McpClient,
-    private readonly transport: StreamableHTTPClientTransport,
-  ) {}
-
-  static async connect(url: string): Promise<McpSession> {
-    const transport = new StreamableHTTPClientTransport(new URL(url));
-    const client = new McpClient({ name: 'bench', version: '1' });
-    await client.connect(transport);
-    return new McpSession(client, transport);
-  }
-
-  get sessionId(): string {
-    return this.transport.sessionId ?? '';
-  }
-
-  async create(tool: { name: string; arguments: object }, progressToken?: string): Promise<Task> {
-    const params = { ...tool, task: {}, ...(progressToken && { _meta: { progressToken } }) };
-    return (await this.client.request({ method: 'tools/call', params }, CreateTaskResultSchema)).task;
-  }
-
-  get(taskId: string): Promise<unknown> {
-    return this.client.request({ method: 'tasks/get', params: { taskId } }, GetTaskResultSchema);
-  }
-
-  result(taskId: string): Promise<unknown> {
-    return this.client.request({ method: 'tasks/result', params: { taskId } }, CallToolResultSchema, {
-      timeout: 600_000,
-    });
-  }
-
-  list(cursor?: string) {
-    return this.client.request({ method: 'tasks/list', params: cursor ? { cursor } : {} }, ListTasksResultSchema);
-  }
-
-  cancel(taskId: string): Promise<unknown> {
-    return this.client.request({ method: 'tasks/cancel', params: { taskId } }, GetTaskResultSchema);
-  }
-
-  async createToResult(): Promise<void> {
-    await this.result((await this.create(NO_WORK)).taskId);
-  }
-
-  close(): Promise<void> {
-    return this.client.close();
-  }
-}
 
 /** The raw baseline: the product's Temporal client, a minimal worker of its own on its own queue. */
 class RawTemporal {
@@ -133,9 +74,10 @@ export async function benchTasks({ config, scale, latencyOnly = false }: TaskBen
   const product = await startProduct(config, { worker: true, http: true });
   const raw = await RawTemporal.start(product);
   const memory: InMemoryMcpServer = await startInMemoryMcpServer();
-  const sessions: McpSession[] = [];
-  const connect = async (url: string): Promise<McpSession> => {
-    const session = await McpSession.connect(url);
+  const clients = McpClients.start();
+  const sessions: RemoteSession[] = [];
+  const connect = async (url: string): Promise<RemoteSession> => {
+    const session = await clients.connect(url);
     sessions.push(session);
     return session;
   };
@@ -153,11 +95,12 @@ export async function benchTasks({ config, scale, latencyOnly = false }: TaskBen
     await latency(mine, inMemory, raw, 40 * scale);
     if (latencyOnly) return;
     for (const concurrency of [8, 32]) {
-      await load(product, memory, raw, connect, concurrency, 8 * concurrency * scale);
+      await load(product, memory, raw, clients, connect, concurrency, 8 * concurrency * scale);
     }
     await listing(product, connect, scale, config.limits);
   } finally {
     for (const session of sessions) await session.close().catch(() => undefined);
+    await clients.stop();
     await memory.close();
     await raw.stop();
     await product.close();
@@ -165,24 +108,28 @@ export async function benchTasks({ config, scale, latencyOnly = false }: TaskBen
   if (!latencyOnly) await notifications(config, scale);
 }
 
-async function latency(mine: McpSession, inMemory: McpSession, raw: RawTemporal, n: number): Promise<void> {
-  const time = async (fns: Array<() => Promise<unknown>>, settleMs?: number) => {
+async function latency(mine: RemoteSession, inMemory: RemoteSession, raw: RawTemporal, n: number): Promise<void> {
+  const time = async (fns: Array<() => Promise<number>>, settleMs?: number) => {
     const [product, raw, memory] = await timeTakingTurns(n, fns, { settleMs });
     return { product: product!, raw: raw!, memory: memory! };
   };
   // Each task starts on a quiet server: the close of the task before (another system's, in turn)
   // would otherwise weigh on this one, by up to 40% of a p50, depending only on the order of turns.
   const createToResult = await time(
-    [() => mine.createToResult(), () => raw.startToResult(), () => inMemory.createToResult()],
+    [
+      () => mine.timed('createToResult'),
+      () => timed(() => raw.startToResult()),
+      () => inMemory.timed('createToResult'),
+    ],
     CLOSE_SETTLE_MS,
   );
   const myRunning = await mine.create(LONG_WORK);
   const rawRunning = await raw.start('rawWaitingWorkflow');
   const memoryRunning = await inMemory.create(LONG_WORK);
   const getRunning = await time([
-    () => mine.get(myRunning.taskId),
-    () => rawRunning.describe(),
-    () => inMemory.get(memoryRunning.taskId),
+    () => mine.timed('get', myRunning.taskId),
+    () => timed(() => rawRunning.describe()),
+    () => inMemory.timed('get', memoryRunning.taskId),
   ]);
   await mine.cancel(myRunning.taskId);
   await rawRunning.signal(finishSignal);
@@ -193,9 +140,9 @@ async function latency(mine: McpSession, inMemory: McpSession, raw: RawTemporal,
   const memoryDone = await inMemory.create(NO_WORK);
   await inMemory.result(memoryDone.taskId);
   const getDone = await time([
-    () => mine.get(myDone.taskId),
-    () => rawDone.describe(),
-    () => inMemory.get(memoryDone.taskId),
+    () => mine.timed('get', myDone.taskId),
+    () => timed(() => rawDone.describe()),
+    () => inMemory.timed('get', memoryDone.taskId),
   ]);
   console.log('\n## Latency, one client, sequential (p50 / p95)');
   console.log('| operation | n | product | raw Temporal | SDK in-memory store | product ÷ raw (p50) |');
@@ -230,7 +177,8 @@ async function load(
   product: RunningProduct,
   memory: InMemoryMcpServer,
   raw: RawTemporal,
-  connect: (url: string) => Promise<McpSession>,
+  clients: McpClients,
+  connect: (url: string) => Promise<RemoteSession>,
   concurrency: number,
   total: number,
 ): Promise<void> {
@@ -240,9 +188,9 @@ async function load(
   const rounds = 2;
   const runs: Array<Array<{ times: number[]; perSecond: number }>> = [[], [], []];
   for (let round = 0; round < rounds; round++) {
-    runs[0]!.push(await throughput(concurrency, total / rounds, (loop) => mine[loop]!.createToResult()));
+    runs[0]!.push(await clients.throughput(mine, total / rounds));
     runs[1]!.push(await throughput(concurrency, total / rounds, () => raw.startToResult()));
-    runs[2]!.push(await throughput(concurrency, total / rounds, (loop) => theirs[loop]!.createToResult()));
+    runs[2]!.push(await clients.throughput(theirs, total / rounds));
   }
   const [productRun, rawRun, memoryRun] = runs.map(combineRuns) as [Run, Run, Run];
   console.log(`\n## Sustained create → result, ${concurrency} concurrent clients, ${total} tasks in all`);
@@ -265,7 +213,7 @@ async function load(
  * gives them, on a task queue no worker polls (seeding finished ones would time the worker, not the
  * listing). An open entry is the costliest to list: each is read like `tasks/get`.
  */
-async function seedOpenTasks(product: RunningProduct, session: McpSession, count: number): Promise<void> {
+async function seedOpenTasks(product: RunningProduct, session: RemoteSession, count: number): Promise<void> {
   const owner = { scope: `session:${session.sessionId}` };
   const spec = { tool: 'bench_seed', workflow: rawInstantWorkflow, arguments: {}, timeLimitSeconds: 3600 };
   const taskQueue = `bench-unpolled-${randomUUID()}`;
@@ -283,7 +231,7 @@ async function seedOpenTasks(product: RunningProduct, session: McpSession, count
 
 async function listing(
   product: RunningProduct,
-  connect: (url: string) => Promise<McpSession>,
+  connect: (url: string) => Promise<RemoteSession>,
   scale: number,
   limits: Config['limits'],
 ): Promise<void> {
@@ -340,7 +288,8 @@ async function notifications(config: Config, scale: number): Promise<void> {
     describes++;
     return describe(request);
   }) as typeof service.describeWorkflowExecution;
-  const session = await McpSession.connect(server.mcpUrl!);
+  const clients = McpClients.start();
+  const session = await clients.connect(server.mcpUrl!);
   const rows: string[] = [];
   const open: string[] = [];
   const base = settledHeap();
@@ -361,6 +310,7 @@ async function notifications(config: Config, scale: number): Promise<void> {
     }
   } finally {
     await session.close();
+    await clients.stop();
     await server.close();
   }
   console.log('\n## Notifications: one session with many open tasks (each created with a progressToken)');
