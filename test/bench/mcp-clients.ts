@@ -137,7 +137,7 @@ export class McpClients {
   }
 
   /** Sends `request`; its value and the time it took on the client thread. */
-  send(request: ClientRequest): Promise<{ value: unknown; elapsedMs: number }> {
+  private send(request: ClientRequest): Promise<{ value: unknown; elapsedMs: number }> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, (answer) =>
@@ -147,6 +147,11 @@ export class McpClients {
       );
       this.thread.postMessage({ id, request });
     });
+  }
+
+  /** Calls `method` of session `session` on the client thread. */
+  call(session: number, method: SessionMethod, args: unknown[]): Promise<{ value: unknown; elapsedMs: number }> {
+    return this.send({ op: 'call', session, method, args });
   }
 
   async connect(url: string): Promise<RemoteSession> {
@@ -175,12 +180,12 @@ export class RemoteSession {
   ) {}
 
   private async call<T>(method: SessionMethod, ...args: unknown[]): Promise<T> {
-    return (await this.clients.send({ op: 'call', session: this.index, method, args })).value as T;
+    return (await this.clients.call(this.index, method, args)).value as T;
   }
 
   /** The time `method` took on the client thread, without the messages to and from it. */
   async timed(method: SessionMethod, ...args: unknown[]): Promise<number> {
-    return (await this.clients.send({ op: 'call', session: this.index, method, args })).elapsedMs;
+    return (await this.clients.call(this.index, method, args)).elapsedMs;
   }
 
   create(tool: BenchTool, progressToken?: string): Promise<Task> {

@@ -10,11 +10,7 @@ export function percentile(values: number[], p: number): number {
 /** Times `fn` `n` times in a row; the milliseconds of each run. */
 export async function timeEach(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
   const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const start = performance.now();
-    await fn(i);
-    times.push(performance.now() - start);
-  }
+  for (let i = 0; i < n; i++) times.push(await timed(() => fn(i)));
   return times;
 }
 
