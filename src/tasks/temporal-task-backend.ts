@@ -615,8 +615,9 @@ export class TemporalTaskBackend implements TaskBackend {
    * Refuses a new task past the owner's running-task limit or the limit of all owners together, so
    * that one owner cannot take every worker slot. Both are counted in visibility, so they hold across
    * every MCP server replica (a burst faster than visibility's lag can pass them by a few tasks).
-   * The owner's count is exact from half its limit up; below that, a count up to a second old, raised
-   * by the tasks this process started since, is enough (one visibility call fewer per task). The count
+   * The owner's count is exact from half its limit up (once visibility lists the tasks this process
+   * started); below that, a count up to a second old, raised by the tasks this process started since, is
+   * enough (one visibility call fewer per task). The count
    * of all owners, a scan of every running task, is read at most once a second per process and raised
    * the same way.
    */
@@ -654,6 +655,9 @@ export class TemporalTaskBackend implements TaskBackend {
         return estimate;
       }
     }
+    // Visibility lags a start by a moment: near the limit, the owner's tasks this process started must
+    // be counted too, so the count waits until visibility lists them (milliseconds, at most 5 s).
+    await this.listedStarts.settle(key);
     const query = `${ScopeSearchAttribute.name} = "${key}" AND TaskQueue = "${this.taskQueue}" AND ExecutionStatus = "Running"`;
     const entry = this.keepCount(this.client.workflow.count(query), (kept) => {
       if (this.ownerRunning.get(key) === kept) this.ownerRunning.delete(key);
