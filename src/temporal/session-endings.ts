@@ -23,10 +23,19 @@ const KNOWN_ENDED_LIMIT = 10_000;
 /** The workflow type of the endings counter: signalled once per end, never run. */
 export const SESSION_ENDINGS_COUNTER_TYPE = 'mcpSessionEndings';
 const ENDED_SIGNAL = 'ended';
-/** One counter an hour, so that no history grows without bound; a look reads this hour's and the last. */
+/** One counter an hour, so that no history grows without bound; a look reads this hour's. */
 const COUNTER_PERIOD_MS = 3_600_000;
-/** How long one look at the counters answers for every session (well inside a DELETE's 1 s delay). */
-const COUNTER_LOOK_SHARED_MS = 250;
+/**
+ * For this long into an hour a look reads the last hour's counter too: a replica whose clock lags
+ * (by less than this) still counts its ends there. Past it, one `describe()` per look instead of two.
+ */
+const COUNTER_OVERLAP_MS = 300_000;
+/**
+ * How long one look at the counters answers for every session. Each `describe()` costs the Temporal
+ * server a read, so a busy replica looks twice a second; a session found open by a look stays so until
+ * 1 s after that look began (a DELETE's delay), so a later look is needed within it either way.
+ */
+const COUNTER_LOOK_SHARED_MS = 500;
 /** Sessions whose last confirmed count this process keeps; past it, the oldest are checked afresh. */
 const CONFIRMED_KEPT = 10_000;
 
@@ -84,10 +93,11 @@ export class TemporalSessionEndings implements SessionEndings {
   }
 
   /**
-   * One look at this hour's and the last hour's endings counters (their history lengths: a history is
-   * read with strong consistency) answers for every session of this process for a moment: when no
+   * One look at this hour's endings counter, and in the first minutes of an hour the last hour's too
+   * (their history lengths: a history is read with strong consistency), answers for every session of
+   * this process for a moment: when no
    * session anywhere has ended since a session's own record was last found missing, it is still open.
-   * Otherwise its record is looked up (one `describe()`). So a busy replica asks Temporal a few times
+   * Otherwise its record is looked up (one `describe()`). So a busy replica asks Temporal twice
    * a second in all, instead of once a second per session.
    */
   async checkEnded(sessionId: string): Promise<{ ended: boolean; asOf: number }> {
@@ -119,11 +129,12 @@ export class TemporalSessionEndings implements SessionEndings {
     const last = this.counterLook;
     if (last && startedAt - last.startedAt < COUNTER_LOOK_SHARED_MS) return last;
     const now = this.now();
+    const counters = [this.counterId(now)];
+    if (now % COUNTER_PERIOD_MS < COUNTER_OVERLAP_MS) counters.unshift(this.counterId(now - COUNTER_PERIOD_MS));
+    // The ids are part of the value: a look at other counters never matches a session's last one.
     const look = {
       startedAt,
-      value: Promise.all(
-        [this.counterId(now - COUNTER_PERIOD_MS), this.counterId(now)].map((id) => this.count(id)),
-      ).then((counts) => counts.join(' ')),
+      value: Promise.all(counters.map(async (id) => `${id}=${await this.count(id)}`)).then((counts) => counts.join(' ')),
     };
     // A failed look is not kept: the next check looks again.
     look.value.catch(() => {

@@ -68,4 +68,41 @@ describe('TemporalSessionEndings', () => {
       describes.restore();
     }
   });
+
+  it("reads only this hour's counter past the first minutes of an hour, and both in them", async () => {
+    const hour = 3_600_000;
+    const base = Math.floor(Date.now() / hour) * hour + 100 * hour;
+    const lookAt = async (now: number): Promise<number> => {
+      const describes = countDescribes();
+      try {
+        const endings = new TemporalSessionEndings({ client: product.client, taskQueue, now: () => now });
+        expect(await endings.isEnded(randomUUID())).toBe(false);
+        return describes.counters();
+      } finally {
+        describes.restore();
+      }
+    };
+    expect(await lookAt(base + 30 * 60_000)).toBe(1);
+    expect(await lookAt(base + 60_000)).toBe(2);
+  });
+
+  it('sees an end counted by a replica whose clock is still in the last hour', async () => {
+    const hour = 3_600_000;
+    const base = Math.floor(Date.now() / hour) * hour + 200 * hour;
+    const session = randomUUID();
+    let clockHere = base + 2_000;
+    const here = new TemporalSessionEndings({ client: product.client, taskQueue, now: () => clockHere });
+    // Found open from this hour's look, then a lagging replica counts an end in the hour before.
+    expect(await here.isEnded(session)).toBe(false);
+    const lagging = new TemporalSessionEndings({ client: product.client, taskQueue, now: () => base - 1_000 });
+    await lagging.end(session, Date.now() + hour);
+    clockHere += 1_000;
+    let answer = await here.checkEnded(session);
+    const deadline = performance.now() + 10_000;
+    while (!answer.ended && performance.now() < deadline) {
+      await new Promise(setImmediate);
+      answer = await here.checkEnded(session);
+    }
+    expect(answer.ended).toBe(true);
+  });
 });
