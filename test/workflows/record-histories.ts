@@ -269,6 +269,8 @@ async function main(): Promise<void> {
         MCP_SESSION_SECRET: 'history-recorder-secret-0123456789',
         TASK_POLL_INTERVAL_MS: '100',
         AUDIT_LOG: 'off',
+        // The running-mid-way recordings of streaming tools read an endless source served here.
+        DATASET_URL_HOSTS: endlessSources.origin,
         // The recorder triggers the clean-up schedule itself; it must not also fire on its own.
         TASK_CLEANUP_INTERVAL_SECONDS: String(7 * 86_400),
       }),

@@ -9,6 +9,8 @@ export interface EndlessFile {
 
 /** A local HTTP server whose files never end: each response sends a line at a time, for ever. */
 export interface TrickleSourceServer {
+  /** `http://127.0.0.1:<port>`: what `DATASET_URL_HOSTS` must allow for the product to read it. */
+  origin: string;
   /** The URL of `file`; the path's extension (`.csv`, `.jsonl`) tells readers the format. */
   urlFor(name: string, file: EndlessFile): string;
   /** Ends every response and stops the server. */
@@ -45,11 +47,13 @@ export async function startTrickleSourceServer(): Promise<TrickleSourceServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
   return {
+    origin,
     urlFor(name, file) {
       const urlPath = `/endless/${encodeURIComponent(name)}`;
       files.set(urlPath, file);
-      return `http://127.0.0.1:${port}${urlPath}`;
+      return `${origin}${urlPath}`;
     },
     async close() {
       for (const response of open) response.destroy();
