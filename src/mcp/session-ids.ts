@@ -31,14 +31,22 @@ export class SessionIdSigner {
     if (secret.length < 16) throw new Error('The session secret must be at least 16 characters long');
   }
 
-  issue(facts: SessionFacts): string {
+  /** A new session id for `facts`, and what verifying it will tell. */
+  issue(facts: SessionFacts): { id: string; facts: IssuedSession } {
     if (facts.principalTag !== undefined && !TAG_PATTERN.test(facts.principalTag)) {
       throw new Error('A principal tag is 22 base64url characters');
     }
     const flags = facts.elicitation ? 'e' : '-';
-    const issued = Math.floor(this.now() / 1000).toString(36);
-    const body = `${randomBytes(16).toString('base64url')}.${flags}.${facts.principalTag ?? '-'}.${issued}`;
-    return `${body}.${this.mac(body)}`;
+    const issuedSeconds = Math.floor(this.now() / 1000);
+    const body = `${randomBytes(16).toString('base64url')}.${flags}.${facts.principalTag ?? '-'}.${issuedSeconds.toString(36)}`;
+    return {
+      id: `${body}.${this.mac(body)}`,
+      facts: {
+        elicitation: facts.elicitation,
+        ...(facts.principalTag !== undefined && { principalTag: facts.principalTag }),
+        issuedAt: issuedSeconds * 1000,
+      },
+    };
   }
 
   /** The facts of a session id this product issued, or undefined for anything else. */

@@ -52,11 +52,9 @@ export interface LiveSession {
   readonly standaloneStream: StandaloneStreamTracker;
   /** When a request last reached it (ms since the epoch). */
   lastSeen: number;
-  /** When its id expires (ms since the epoch): from then on it is not found. */
-  readonly expiresAt: number;
   /** Whose session it is, for the per-owner cap: the principal, else the client's address. */
   readonly ownerKey: string;
-  /** What its id told when it was verified at creation; later requests need not compute its MAC again. */
+  /** What its id tells, known since it was issued or verified; later requests need not check its MAC again. */
   readonly facts: IssuedSession;
 }
 
@@ -183,11 +181,11 @@ export class SessionRegistry {
     const ownerKey = ownerKeyOf(request);
     if (this.countOwnedBy(ownerKey) >= this.maxPerOwner) throw new SessionLimitError(this.maxPerOwner);
     const capabilities = request.message.params?.capabilities;
-    const id = this.signer.issue({
+    const { id, facts } = this.signer.issue({
       elicitation: canAnswerForms(capabilities),
       ...(request.principal && { principalTag: principalTag(request.principal) }),
     });
-    return this.create(id, request);
+    return this.create(id, facts, request);
   }
 
   /**
@@ -216,7 +214,7 @@ export class SessionRegistry {
     if (!facts) return undefined;
     const tag = request.principal && principalTag(request.principal);
     if (facts.principalTag !== tag) return undefined;
-    if (this.now() >= facts.issuedAt + this.maxAgeMs) {
+    if (this.now() >= this.expiryOf(facts)) {
       const live = this.sessions.get(sessionId);
       if (live) await this.close(live);
       return undefined;
@@ -256,7 +254,7 @@ export class SessionRegistry {
    * it, then closes it. Throws, leaving the session open, when the end cannot be recorded.
    */
   async end(session: LiveSession): Promise<void> {
-    await this.options.endings?.end(session.id, session.expiresAt).catch((err: unknown) => {
+    await this.options.endings?.end(session.id, this.expiryOf(session.facts)).catch((err: unknown) => {
       throw new SessionEndingsUnavailableError(err);
     });
     if (this.endedHere.size >= 10_000) this.endedHere.clear();
@@ -279,7 +277,7 @@ export class SessionRegistry {
   async sweep(): Promise<void> {
     const now = this.now();
     const cutoff = now - this.options.sessionIdleMs;
-    const idle = [...this.sessions.values()].filter((session) => session.lastSeen < cutoff || now >= session.expiresAt);
+    const idle = [...this.sessions.values()].filter((session) => session.lastSeen < cutoff || now >= this.expiryOf(session.facts));
     await Promise.all(idle.map((session) => this.close(session)));
   }
 
@@ -298,10 +296,10 @@ export class SessionRegistry {
   }
 
   /** Re-creates a session this product issued, replaying an `initialize` built from what its id remembers. */
-  private async resume(sessionId: string, facts: SessionFacts, request: SessionRequest): Promise<LiveSession> {
+  private async resume(sessionId: string, facts: IssuedSession, request: SessionRequest): Promise<LiveSession> {
     const message = resumedInitializeMessage({ protocolVersion: request.protocolVersion, facts });
     const opening: OpeningRequest = { ...request, message };
-    const session = await this.create(sessionId, opening, facts);
+    const session = await this.create(sessionId, facts, opening, { resumed: true });
     await this.initializeOrClose(session, session.stream, opening);
     return session;
   }
@@ -312,25 +310,27 @@ export class SessionRegistry {
    * questions, the GET stream), and a JSON channel for the reads and cancels the spec says should
    * not be upgraded to SSE.
    */
-  private async create(sessionId: string, request: OpeningRequest, resumed?: SessionFacts): Promise<LiveSession> {
+  private async create(
+    sessionId: string,
+    facts: IssuedSession,
+    request: OpeningRequest,
+    { resumed = false } = {},
+  ): Promise<LiveSession> {
     const ownerKey = ownerKeyOf(request);
     this.evictIfFull(ownerKey);
     const standaloneStream = new StandaloneStreamTracker();
     const standaloneStreamOpen = (): boolean => standaloneStream.isOpen();
     const sessionOpen = (): Promise<void> => this.confirmOpen(sessionId);
     const identity = { principal: request.principal, clientAddress: request.clientAddress };
-    const shared = { resumed, standaloneStreamOpen, sessionOpen, ...identity };
+    const shared = { resumed: resumed ? facts : undefined, standaloneStreamOpen, sessionOpen, ...identity };
     const stream = await this.openChannel(sessionId, { role: 'stream', ...shared });
     const json = await this.openChannel(sessionId, { role: 'json', ...shared });
-    const facts = this.signer.verify(sessionId)!;
-    const expiresAt = facts.issuedAt + this.maxAgeMs;
     const session: LiveSession = {
       id: sessionId,
       stream,
       json,
       standaloneStream,
       lastSeen: this.now(),
-      expiresAt,
       ownerKey,
       facts,
     };
@@ -373,6 +373,11 @@ export class SessionRegistry {
     if (owned.length >= this.maxPerOwner) void this.close(leastRecentlySeen(owned)!);
     else if (this.sessions.size >= this.options.maxSessions)
       void this.close(leastRecentlySeen(this.sessions.values())!);
+  }
+
+  /** When a session id expires (ms since the epoch): from then on it is not found. */
+  private expiryOf(facts: IssuedSession): number {
+    return facts.issuedAt + this.maxAgeMs;
   }
 
   private countOwnedBy(ownerKey: string): number {

@@ -114,7 +114,7 @@ describe('SessionRegistry', () => {
   });
 
   it('shares one resumption between concurrent first requests of a session', async () => {
-    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false });
+    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false }).id;
     const { registry, created } = makeRegistry();
     const [a, b] = await Promise.all([
       registry.findOrResume(issued, { url: URL_, host: HOST }),
@@ -171,7 +171,7 @@ describe('SessionRegistry', () => {
     const { registry } = makeRegistry();
     registry.allowHosts(['localhost:1']);
     await expect(registry.open({ message: INITIALIZE, url: URL_, host: HOST })).rejects.toThrow(/HTTP 403/);
-    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false });
+    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false }).id;
     await expect(registry.findOrResume(issued, { url: URL_, host: HOST })).rejects.toThrow(/HTTP 403/);
     expect(registry.size).toBe(0);
   });
@@ -299,7 +299,7 @@ describe('SessionRegistry', () => {
       },
     };
     const { registry, created } = makeRegistry({ endings });
-    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false });
+    const issued = new SessionIdSigner(SECRET).issue({ elicitation: false }).id;
     await expect(registry.findOrResume(issued, { url: URL_, host: HOST })).rejects.toThrow(
       SessionEndingsUnavailableError,
     );
