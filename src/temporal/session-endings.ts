@@ -23,11 +23,12 @@ const KNOWN_ENDED_LIMIT = 10_000;
 /** The workflow type of the endings counter: signalled once per end, never run. */
 export const SESSION_ENDINGS_COUNTER_TYPE = 'mcpSessionEndings';
 const ENDED_SIGNAL = 'ended';
-/** One counter an hour, so that no history grows without bound; a look reads this hour's. */
+/** One counter an hour, so that no history grows without bound. */
 const COUNTER_PERIOD_MS = 3_600_000;
 /**
- * For this long into an hour a look reads the last hour's counter too: a replica whose clock lags
- * (by less than this) still counts its ends there. Past it, one `describe()` per look instead of two.
+ * For this long into an hour a look reads the last hour's counter too, and for this long before its
+ * end the next hour's: a replica whose clock lags or leads by less than this may count its ends there.
+ * In between, one `describe()` per look instead of two.
  */
 const COUNTER_OVERLAP_MS = 300_000;
 /**
@@ -93,10 +94,9 @@ export class TemporalSessionEndings implements SessionEndings {
   }
 
   /**
-   * One look at this hour's endings counter, and in the first minutes of an hour the last hour's too
-   * (their history lengths: a history is read with strong consistency), answers for every session of
-   * this process for a moment: when no
-   * session anywhere has ended since a session's own record was last found missing, it is still open.
+   * One look at this hour's endings counter, and near either end of the hour the neighbouring hour's
+   * too (their history lengths: a history is read with strong consistency), answers for every session
+   * of this process for a moment: when no session anywhere has ended since a session's own record was last found missing, it is still open.
    * Otherwise its record is looked up (one `describe()`). So a busy replica asks Temporal twice
    * a second in all, instead of once a second per session.
    */
@@ -130,11 +130,15 @@ export class TemporalSessionEndings implements SessionEndings {
     if (last && startedAt - last.startedAt < COUNTER_LOOK_SHARED_MS) return last;
     const now = this.now();
     const counters = [this.counterId(now)];
-    if (now % COUNTER_PERIOD_MS < COUNTER_OVERLAP_MS) counters.unshift(this.counterId(now - COUNTER_PERIOD_MS));
+    const intoHour = now % COUNTER_PERIOD_MS;
+    if (intoHour < COUNTER_OVERLAP_MS) counters.unshift(this.counterId(now - COUNTER_PERIOD_MS));
+    if (intoHour >= COUNTER_PERIOD_MS - COUNTER_OVERLAP_MS) counters.push(this.counterId(now + COUNTER_PERIOD_MS));
     // The ids are part of the value: a look at other counters never matches a session's last one.
     const look = {
       startedAt,
-      value: Promise.all(counters.map(async (id) => `${id}=${await this.count(id)}`)).then((counts) => counts.join(' ')),
+      value: Promise.all(counters.map(async (id) => `${id}=${await this.count(id)}`)).then((counts) =>
+        counts.join(' '),
+      ),
     };
     // A failed look is not kept: the next check looks again.
     look.value.catch(() => {

@@ -69,7 +69,7 @@ describe('TemporalSessionEndings', () => {
     }
   });
 
-  it("reads only this hour's counter past the first minutes of an hour, and both in them", async () => {
+  it("reads only this hour's counter mid-hour, and the neighbouring hour's too near either end", async () => {
     const hour = 3_600_000;
     const base = Math.floor(Date.now() / hour) * hour + 100 * hour;
     const lookAt = async (now: number): Promise<number> => {
@@ -84,19 +84,23 @@ describe('TemporalSessionEndings', () => {
     };
     expect(await lookAt(base + 30 * 60_000)).toBe(1);
     expect(await lookAt(base + 60_000)).toBe(2);
+    expect(await lookAt(base + 58 * 60_000)).toBe(2);
   });
 
-  it('sees an end counted by a replica whose clock is still in the last hour', async () => {
+  it.each([
+    ['lags into the last hour', 200, 2_000, -1_000],
+    ['leads into the next hour', 300, -2_000, 1_000],
+  ])('sees an end counted by a replica whose clock %s', async (_, hours, offsetHere, offsetThere) => {
     const hour = 3_600_000;
-    const base = Math.floor(Date.now() / hour) * hour + 200 * hour;
+    const base = Math.floor(Date.now() / hour) * hour + hours * hour;
     const session = randomUUID();
-    let clockHere = base + 2_000;
+    let clockHere = base + offsetHere;
     const here = new TemporalSessionEndings({ client: product.client, taskQueue, now: () => clockHere });
-    // Found open from this hour's look, then a lagging replica counts an end in the hour before.
+    // Found open from a look of this replica's, then the other replica counts an end in another hour.
     expect(await here.isEnded(session)).toBe(false);
-    const lagging = new TemporalSessionEndings({ client: product.client, taskQueue, now: () => base - 1_000 });
-    await lagging.end(session, Date.now() + hour);
-    clockHere += 1_000;
+    const elsewhere = new TemporalSessionEndings({ client: product.client, taskQueue, now: () => base + offsetThere });
+    await elsewhere.end(session, Date.now() + hour);
+    clockHere += 500;
     let answer = await here.checkEnded(session);
     const deadline = performance.now() + 10_000;
     while (!answer.ended && performance.now() < deadline) {
