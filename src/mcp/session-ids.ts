@@ -39,14 +39,7 @@ export class SessionIdSigner {
     const flags = facts.elicitation ? 'e' : '-';
     const issuedSeconds = Math.floor(this.now() / 1000);
     const body = `${randomBytes(16).toString('base64url')}.${flags}.${facts.principalTag ?? '-'}.${issuedSeconds.toString(36)}`;
-    return {
-      id: `${body}.${this.mac(body)}`,
-      facts: {
-        elicitation: facts.elicitation,
-        ...(facts.principalTag !== undefined && { principalTag: facts.principalTag }),
-        issuedAt: issuedSeconds * 1000,
-      },
-    };
+    return { id: `${body}.${this.mac(body)}`, facts: { ...facts, issuedAt: issuedSeconds * 1000 } };
   }
 
   /** The facts of a session id this product issued, or undefined for anything else. */

@@ -616,10 +616,9 @@ export class TemporalTaskBackend implements TaskBackend {
    * that one owner cannot take every worker slot. Both are counted in visibility, so they hold across
    * every MCP server replica (a burst faster than visibility's lag can pass them by a few tasks).
    * The owner's count is exact from half its limit up (once visibility lists the tasks this process
-   * started); below that, a count up to a second old, raised by the tasks this process started since, is
-   * enough (one visibility call fewer per task). The count
-   * of all owners, a scan of every running task, is read at most once a second per process and raised
-   * the same way.
+   * started); below that, a count up to a second old, raised by the tasks this process started since,
+   * is enough (one visibility call fewer per task). The count of all owners, a scan of every running
+   * task, is read at most once a second per process and raised the same way.
    */
   private async enforceRunningLimit(owner: TaskOwner): Promise<void> {
     const all = await this.countAllRunning();

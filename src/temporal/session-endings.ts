@@ -96,9 +96,9 @@ export class TemporalSessionEndings implements SessionEndings {
   /**
    * One look at this hour's endings counter, and near either end of the hour the neighbouring hour's
    * too (their history lengths: a history is read with strong consistency), answers for every session
-   * of this process for a moment: when no session anywhere has ended since a session's own record was last found missing, it is still open.
-   * Otherwise its record is looked up (one `describe()`). So a busy replica asks Temporal twice
-   * a second in all, instead of once a second per session.
+   * of this process for a moment: when no session anywhere has ended since a session's own record was
+   * last found missing, it is still open. Otherwise its record is looked up (one `describe()`). So a
+   * busy replica asks Temporal twice a second in all, instead of once a second per session.
    */
   async checkEnded(sessionId: string): Promise<{ ended: boolean; asOf: number }> {
     const workflowId = endWorkflowId(sessionId);
