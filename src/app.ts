@@ -14,7 +14,13 @@ import { loadSessionSecret } from './session-secret';
 import { TemporalTaskBackend } from './tasks/temporal-task-backend';
 import type { TaskOwner } from './tasks/owner';
 import { findTemporalCli } from './temporal/cli-path';
-import { connectClient, connectWorker, externalEndpoint, type TemporalEndpoint } from './temporal/connect';
+import {
+  connectClient,
+  connectWorker,
+  eagerStarterOn,
+  externalEndpoint,
+  type TemporalEndpoint,
+} from './temporal/connect';
 import { ensureCleanupSchedule } from './temporal/cleanup-schedule';
 import { createProductWorker } from './temporal/create-worker';
 import { workflowCodeSource } from './temporal/workflow-bundle';
@@ -106,6 +112,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
     const logger = parts.logger ?? createLogger();
     const metrics = new ProductMetrics();
     const readinessChecks = [temporalReachable(client)];
+    let eagerStarter: Client | undefined;
 
     if (parts.worker) {
       const memoryDbFile = path.join(config.dataDir, 'memory.db');
@@ -157,6 +164,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
       // holds its connection open, and the connection may only close once the worker has stopped.
       const running = worker.run();
       readinessChecks.push(workerPolling(worker));
+      eagerStarter = eagerStarterOn(connection, endpoint.namespace);
       stoppers.push(async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;
@@ -172,6 +180,7 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
     const serverSecret = loadSessionSecret(config.sessionSecret, config.dataDir);
     const backend = new TemporalTaskBackend({
       client,
+      eagerStarter,
       taskQueue: config.taskQueue,
       limits: config.limits,
       idempotencySecret: serverSecret,

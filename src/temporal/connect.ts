@@ -43,3 +43,12 @@ export async function connectClient(endpoint: TemporalEndpoint): Promise<Client>
 export function connectWorker(endpoint: TemporalEndpoint): Promise<NativeConnection> {
   return NativeConnection.connect({ address: endpoint.address, tls: endpoint.tls as never, apiKey: endpoint.apiKey });
 }
+
+/**
+ * A client for starting workflows on the worker's connection: a start through it may ask for eager
+ * start, and the server then hands the first workflow task to that worker in its answer. Nothing
+ * else goes through it: unlike the client of {@link connectClient}, its calls cannot be aborted.
+ */
+export function eagerStarterOn(connection: NativeConnection, namespace: string): Client {
+  return new Client({ connection, namespace });
+}

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { startProduct, type ProductParts, type RunningProduct } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import type { ActivityObserver, CancellationReport } from '../../activities';
@@ -47,4 +48,10 @@ export class RecordingObserver implements ActivityObserver {
 export async function startTestProduct(config: Config, parts: Partial<ProductParts> = {}): Promise<RunningProduct> {
   // Request lines would bury the test report; warnings still show.
   return startProduct(config, { worker: true, http: true, logger: createLogger({ LOG_LEVEL: 'WARN' }), ...parts });
+}
+
+/** Whether the server handed the workflow's first workflow task to a worker in its start's answer (eager start). */
+export async function startedEagerly(client: Client, workflowId: string): Promise<boolean> {
+  const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
+  return events?.[0]?.workflowExecutionStartedEventAttributes?.eagerExecutionAccepted === true;
 }

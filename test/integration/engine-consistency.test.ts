@@ -5,7 +5,7 @@ import type { Config } from '../../src/config';
 import { TemporalTaskBackend } from '../../src/tasks/temporal-task-backend';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
 import { recordDescribes } from '../helpers/describe-spy';
-import { startTestProduct, testConfig } from '../helpers/product';
+import { startTestProduct, startedEagerly, testConfig } from '../helpers/product';
 import { longRunningOperationWorkflow } from '../../workflows/tools/long-running-operation';
 import {
   callToolAsTask,
@@ -153,6 +153,34 @@ describe('the engine reports one truth per task in every view', () => {
       await cancelTask(asker.client, task.taskId);
     } finally {
       await asker.close();
+    }
+  });
+
+  it('starts a task eagerly on the worker of its own process, and plainly from a backend with no worker', async () => {
+    const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
+    const eagerId = workflowIdFor({ scope: `session:${mcp.sessionId()}` }, task.taskId as TaskId);
+    await product.client.workflow.getHandle(eagerId).result();
+    expect(await startedEagerly(product.client, eagerId)).toBe(true);
+
+    // The same engine without a worker's connection, as an MCP server that runs no worker is.
+    const backend = new TemporalTaskBackend({
+      client: product.client,
+      taskQueue: config.taskQueue,
+      limits: config.limits,
+    });
+    const owner = { scope: 'engine-consistency-plain-start' };
+    try {
+      const plain = await backend.createTask(owner, {
+        tool: 'long_running_operation',
+        workflow: longRunningOperationWorkflow,
+        arguments: { duration: 0, steps: 1 },
+        timeLimitSeconds: 300,
+      });
+      const plainId = workflowIdFor(owner, plain.taskId as TaskId);
+      await product.client.workflow.getHandle(plainId).result();
+      expect(await startedEagerly(product.client, plainId)).toBe(false);
+    } finally {
+      backend.close();
     }
   });
 

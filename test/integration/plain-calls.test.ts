@@ -3,7 +3,7 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { CallToolResultSchema, TaskStatusNotificationSchema, type Task } from '@modelcontextprotocol/sdk/types.js';
 import type { RunningProduct } from '../../src/app';
 import type { Config } from '../../src/config';
-import { startTestProduct, testConfig } from '../helpers/product';
+import { startTestProduct, startedEagerly, testConfig } from '../helpers/product';
 import { callToolAsTask, connectMcp, getTaskResult, listTasks, type TestClient } from '../helpers/mcp-client';
 
 /**
@@ -91,6 +91,25 @@ describe('plain tool calls (no task augmentation)', () => {
       ]);
       expect(await waitForClose(workflowId)).toBe('COMPLETED');
       expect((await listTasks(mcp.client)).tasks).toEqual([]);
+    });
+  });
+
+  it('starts the call eagerly on the worker of its own process', async () => {
+    await withClient(async (mcp) => {
+      const known = await knownWorkflowIds();
+      const result = await mcp.client.callTool({
+        name: 'long_running_operation',
+        arguments: { duration: 0, steps: 1 },
+      });
+      expect(result.isError).toBeFalsy();
+      const deadline = Date.now() + 30_000;
+      let workflowId: string | undefined;
+      while (workflowId === undefined && Date.now() < deadline) {
+        workflowId = (await operationWorkflows()).find((info) => !known.has(info.workflowId))?.workflowId;
+        if (workflowId === undefined) await sleep(100);
+      }
+      expect(workflowId).toMatch(/^mcp-call\//);
+      expect(await startedEagerly(product.client, workflowId!)).toBe(true);
     });
   });
 
