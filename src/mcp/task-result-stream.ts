@@ -54,24 +54,20 @@ export async function awaitTaskResult(options: ResultStreamOptions): Promise<Too
   const stopWaiting = (): void => waiting.abort(extra.signal.reason);
   extra.signal.addEventListener('abort', stopWaiting, { once: true });
   let ended: { result?: ToolCallResult } | undefined;
-  let noticeFailed = false;
-  let loseNotice = (): void => undefined;
-  const noticeLost = new Promise<void>((resolve) => (loseNotice = resolve));
-  // When the long poll itself fails (Temporal unreachable for a moment), the reads below carry on alone.
-  const endNotice = backend.waitForTaskEnd(owner, taskId, { signal: waiting.signal }).then(
+  let noticeLost = false;
+  // Settles once: with the task's end, or when the long poll itself fails (Temporal unreachable for a
+  // moment), after which the reads below carry on alone.
+  const notice = backend.waitForTaskEnd(owner, taskId, { signal: waiting.signal }).then(
     (result) => void (ended = { result }),
-    () => {
-      noticeFailed = true;
-      loseNotice();
-      return new Promise<void>(() => undefined);
-    },
+    () => void (noticeLost = true),
   );
   const questionCheckMs = Math.min(options.pollIntervalMs, QUESTION_CHECK_MS);
-  /** Until the next read: the end notice, or the check interval (a quiet task's long one ends if the notice fails). */
-  const nextCheck = (): Promise<unknown> =>
-    options.quiet && !noticeFailed
-      ? Promise.race([endNotice, noticeLost, sleep(QUIET_CHECK_MS, undefined, { signal: waiting.signal })])
-      : Promise.race([endNotice, sleep(questionCheckMs, undefined, { signal: waiting.signal })]);
+  /** Until the next read: the notice while it stands, or the check interval (a quiet task's is long while the notice stands). */
+  const nextCheck = (): Promise<unknown> => {
+    if (noticeLost) return sleep(questionCheckMs, undefined, { signal: waiting.signal });
+    const checkMs = options.quiet ? QUIET_CHECK_MS : questionCheckMs;
+    return Promise.race([notice, sleep(checkMs, undefined, { signal: waiting.signal })]);
+  };
   let rejection: { requestId: string; reason: string } | undefined;
   try {
     // A task that ends within the first check interval (or has ended) needs no read at all: the
