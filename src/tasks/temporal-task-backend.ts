@@ -85,8 +85,8 @@ export interface TemporalTaskBackendOptions {
    * A client on the connection of a worker this process runs, polling `taskQueue` in the same
    * namespace. Tasks and calls are then started through it with eager start: that worker runs their
    * first workflow task straight from the start's answer, instead of after the server has dispatched
-   * it (a few tens of milliseconds). Where it has no free slot, or the server does not start eagerly,
-   * the start is an ordinary one.
+   * it through matching (`docs/performance.md`: a few milliseconds, and less work for the server).
+   * Where it has no free slot, or the server does not start eagerly, the start is an ordinary one.
    */
   eagerStarter?: Client;
 }
