@@ -110,9 +110,6 @@ const OWNER_RUNNING_COUNTS_KEPT = 10_000;
 /** Tasks started by one process that it keeps the start facts of until it sees them close; past it, the oldest go. */
 const STARTED_TASKS_KEPT = 10_000;
 
-/** A started workflow's handle (on the abortable client) and the id of its first run. */
-type StartedWorkflow = WorkflowHandleWithFirstExecutionRunId;
-
 /** gRPC status INVALID_ARGUMENT. */
 const GRPC_INVALID_ARGUMENT = 3;
 
@@ -580,16 +577,21 @@ export class TemporalTaskBackend implements TaskBackend {
    * which cannot abort a call, so on shutdown the start is no longer waited for (its retries end on
    * their own, within the connection's retry limit).
    */
-  private async startWorkflow(workflow: Workflow, options: WorkflowStartOptions): Promise<StartedWorkflow> {
+  private async startWorkflow(
+    workflow: Workflow,
+    options: WorkflowStartOptions,
+  ): Promise<WorkflowHandleWithFirstExecutionRunId> {
     if (!this.eagerStarter) return this.client.workflow.start(workflow, options);
     const starting = this.eagerStarter.workflow.start(workflow, { ...options, requestEagerStart: true });
     const lifetime = this.lifetime.signal;
-    const { workflowId, firstExecutionRunId } = await new Promise<StartedWorkflow>((resolve, reject) => {
-      const stop = (): void => reject(new Error('The task engine is shut down'));
-      if (lifetime.aborted) return stop();
-      lifetime.addEventListener('abort', stop, { once: true });
-      starting.then(resolve, reject).finally(() => lifetime.removeEventListener('abort', stop));
-    });
+    const { workflowId, firstExecutionRunId } = await new Promise<WorkflowHandleWithFirstExecutionRunId>(
+      (resolve, reject) => {
+        const stop = (): void => reject(new Error('The task engine is shut down'));
+        if (lifetime.aborted) return stop();
+        lifetime.addEventListener('abort', stop, { once: true });
+        starting.then(resolve, reject).finally(() => lifetime.removeEventListener('abort', stop));
+      },
+    );
     const handle = this.client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId });
     return Object.assign(handle, { firstExecutionRunId });
   }

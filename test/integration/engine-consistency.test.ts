@@ -4,6 +4,7 @@ import type { RunningProduct } from '../../src/app';
 import type { Config } from '../../src/config';
 import { TemporalTaskBackend } from '../../src/tasks/temporal-task-backend';
 import { workflowIdFor, type TaskId } from '../../src/tasks/owner';
+import type { TaskSpec } from '../../src/tasks/task-backend';
 import { recordDescribes } from '../helpers/describe-spy';
 import { startTestProduct, startedEagerly, testConfig } from '../helpers/product';
 import { longRunningOperationWorkflow } from '../../workflows/tools/long-running-operation';
@@ -57,10 +58,26 @@ async function waitUntilListed(client: Client, taskId: string, timeoutMs = 30_00
   throw new Error(`Task ${taskId} never appeared in tasks/list`);
 }
 
+/** A `long_running_operation` task of `duration` seconds in `steps` steps. */
+function operationSpec(duration: number, steps: number, progressToken?: string): TaskSpec {
+  return {
+    tool: 'long_running_operation',
+    workflow: longRunningOperationWorkflow,
+    arguments: { duration, steps },
+    timeLimitSeconds: 300,
+    ...(progressToken !== undefined && { progressToken }),
+  };
+}
+
 describe('the engine reports one truth per task in every view', () => {
   let config: Config;
   let product: RunningProduct;
   let mcp: TestClient;
+
+  /** A second engine on the product's Temporal client, with no worker connection (starts are ordinary). */
+  function engineWithoutWorker(): TemporalTaskBackend {
+    return new TemporalTaskBackend({ client: product.client, taskQueue: config.taskQueue, limits: config.limits });
+  }
 
   beforeAll(async () => {
     config = testConfig({ TASK_POLL_INTERVAL_MS: '100' });
@@ -163,19 +180,10 @@ describe('the engine reports one truth per task in every view', () => {
     expect(await startedEagerly(product.client, eagerId)).toBe(true);
 
     // The same engine without a worker's connection, as an MCP server that runs no worker is.
-    const backend = new TemporalTaskBackend({
-      client: product.client,
-      taskQueue: config.taskQueue,
-      limits: config.limits,
-    });
+    const backend = engineWithoutWorker();
     const owner = { scope: 'engine-consistency-plain-start' };
     try {
-      const plain = await backend.createTask(owner, {
-        tool: 'long_running_operation',
-        workflow: longRunningOperationWorkflow,
-        arguments: { duration: 0, steps: 1 },
-        timeLimitSeconds: 300,
-      });
+      const plain = await backend.createTask(owner, operationSpec(0, 1));
       const plainId = workflowIdFor(owner, plain.taskId as TaskId);
       await product.client.workflow.getHandle(plainId).result();
       expect(await startedEagerly(product.client, plainId)).toBe(false);
@@ -185,19 +193,10 @@ describe('the engine reports one truth per task in every view', () => {
   });
 
   it('answers the result of a task only once it is terminal, without waiting inside the engine', async () => {
-    const backend = new TemporalTaskBackend({
-      client: product.client,
-      taskQueue: config.taskQueue,
-      limits: config.limits,
-    });
+    const backend = engineWithoutWorker();
     const owner = { scope: 'engine-consistency-owner' };
     try {
-      const task = await backend.createTask(owner, {
-        tool: 'long_running_operation',
-        workflow: longRunningOperationWorkflow,
-        arguments: { duration: 60, steps: 60 },
-        timeLimitSeconds: 300,
-      });
+      const task = await backend.createTask(owner, operationSpec(60, 60));
       // A backend that waited here would not settle for a minute; the race makes that a failure.
       const outcome = await Promise.race([
         backend.getTaskResult(owner, task.taskId).then(
@@ -218,26 +217,12 @@ describe('the engine reports one truth per task in every view', () => {
   });
 
   it('knows a task it started and saw complete without a describe(), exactly as a fresh read reports it', async () => {
-    const backend = new TemporalTaskBackend({
-      client: product.client,
-      taskQueue: config.taskQueue,
-      limits: config.limits,
-    });
-    const elsewhere = new TemporalTaskBackend({
-      client: product.client,
-      taskQueue: config.taskQueue,
-      limits: config.limits,
-    });
+    const backend = engineWithoutWorker();
+    const elsewhere = engineWithoutWorker();
     const owner = { scope: 'engine-consistency-close-owner' };
     const { described, restore: restoreDescribes } = recordDescribes(product.client);
     try {
-      const done = await backend.createTask(owner, {
-        tool: 'long_running_operation',
-        workflow: longRunningOperationWorkflow,
-        arguments: { duration: 0, steps: 1 },
-        timeLimitSeconds: 300,
-        progressToken: 'close-progress',
-      });
+      const done = await backend.createTask(owner, operationSpec(0, 1, 'close-progress'));
       const workflowId = workflowIdFor(owner, done.taskId as TaskId);
       expect((await backend.waitForTaskEnd(owner, done.taskId))?.isError).toBeFalsy();
       const known = await backend.getTask(owner, done.taskId);
@@ -250,12 +235,7 @@ describe('the engine reports one truth per task in every view', () => {
       expect((await backend.getTaskResult(owner, done.taskId)).isError).toBeFalsy();
 
       // Completed before the wait began: the close event still answers, as this process knows its expiry.
-      const early = await backend.createTask(owner, {
-        tool: 'long_running_operation',
-        workflow: longRunningOperationWorkflow,
-        arguments: { duration: 0, steps: 1 },
-        timeLimitSeconds: 300,
-      });
+      const early = await backend.createTask(owner, operationSpec(0, 1));
       const earlyId = workflowIdFor(owner, early.taskId as TaskId);
       while ((await elsewhere.getTask(owner, early.taskId)).status !== 'completed') {
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -276,21 +256,11 @@ describe('the engine reports one truth per task in every view', () => {
   });
 
   it('reads a finished task from Temporal once: later tasks/get and tasks/result of it need no describe()', async () => {
-    const backend = new TemporalTaskBackend({
-      client: product.client,
-      taskQueue: config.taskQueue,
-      limits: config.limits,
-    });
+    const backend = engineWithoutWorker();
     const owner = { scope: 'engine-consistency-cache-owner' };
     const { described, restore: restoreDescribes } = recordDescribes(product.client);
     try {
-      const start = (duration: number) =>
-        backend.createTask(owner, {
-          tool: 'long_running_operation',
-          workflow: longRunningOperationWorkflow,
-          arguments: { duration, steps: Math.max(duration, 1) },
-          timeLimitSeconds: 300,
-        });
+      const start = (duration: number) => backend.createTask(owner, operationSpec(duration, Math.max(duration, 1)));
       const running = await start(60);
       const workflowId = workflowIdFor(owner, running.taskId as TaskId);
       // A running task is read afresh every time.

@@ -32,17 +32,20 @@ describe('plain tool calls (no task augmentation)', () => {
     return found;
   }
 
-  /** Polls visibility until a running workflow not in `known` appears, and returns its id. */
-  async function waitForNewRunningWorkflow(known: Set<string>, timeoutMs = 30_000): Promise<string> {
+  /** Polls visibility until a workflow not in `known` appears (a running one, unless `anyStatus`), and returns its id. */
+  async function waitForNewWorkflow(
+    known: Set<string>,
+    { anyStatus = false, timeoutMs = 30_000 } = {},
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const fresh = (await operationWorkflows()).find(
-        (info) => !known.has(info.workflowId) && info.status.name === 'RUNNING',
+        (info) => !known.has(info.workflowId) && (anyStatus || info.status.name === 'RUNNING'),
       );
       if (fresh) return fresh.workflowId;
       await sleep(100);
     }
-    throw new Error('No new running workflow appeared');
+    throw new Error(`No new ${anyStatus ? '' : 'running '}workflow appeared`);
   }
 
   /** Polls the workflow until it is closed, and returns its close status. */
@@ -79,7 +82,7 @@ describe('plain tool calls (no task augmentation)', () => {
           timeout: 60_000,
         })
         .finally(() => (settled = true));
-      const workflowId = await waitForNewRunningWorkflow(known);
+      const workflowId = await waitForNewWorkflow(known);
       expect(workflowId).toMatch(/^mcp-call\//);
       // While the call runs (visibility already shows its workflow), the owner has no task.
       while (!settled) {
@@ -102,14 +105,9 @@ describe('plain tool calls (no task augmentation)', () => {
         arguments: { duration: 0, steps: 1 },
       });
       expect(result.isError).toBeFalsy();
-      const deadline = Date.now() + 30_000;
-      let workflowId: string | undefined;
-      while (workflowId === undefined && Date.now() < deadline) {
-        workflowId = (await operationWorkflows()).find((info) => !known.has(info.workflowId))?.workflowId;
-        if (workflowId === undefined) await sleep(100);
-      }
+      const workflowId = await waitForNewWorkflow(known, { anyStatus: true });
       expect(workflowId).toMatch(/^mcp-call\//);
-      expect(await startedEagerly(product.client, workflowId!)).toBe(true);
+      expect(await startedEagerly(product.client, workflowId)).toBe(true);
     });
   });
 
@@ -124,7 +122,7 @@ describe('plain tool calls (no task augmentation)', () => {
           { signal: abort.signal, timeout: 120_000 },
         )
         .catch(() => undefined);
-      const callWorkflowId = await waitForNewRunningWorkflow(known);
+      const callWorkflowId = await waitForNewWorkflow(known);
       // The limit is 1: a plain call counted as a running task would make this creation fail.
       const task = await callToolAsTask(mcp.client, 'long_running_operation', { duration: 0, steps: 1 });
       expect(task.status).toBe('working');
@@ -164,7 +162,7 @@ describe('plain tool calls (no task augmentation)', () => {
           { signal: abort.signal, timeout: 120_000 },
         )
         .catch((err: unknown) => err);
-      const workflowId = await waitForNewRunningWorkflow(known);
+      const workflowId = await waitForNewWorkflow(known);
       abort.abort('changed my mind');
       await call;
       expect(await waitForClose(workflowId)).toBe('CANCELLED');
@@ -191,7 +189,7 @@ describe('plain tool calls (no task augmentation)', () => {
         }),
         signal: dropped.signal,
       }).catch((err: unknown) => err);
-      const workflowId = await waitForNewRunningWorkflow(known);
+      const workflowId = await waitForNewWorkflow(known);
       const logged: string[] = [];
       const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
         logged.push(String(chunk));
