@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       client,
       query: executionsQuery({ query: args.query, taskQueue: config.taskQueue, status: args.status }),
       limit: args.limit,
-      workflows: { workflowsPath: WORKFLOWS_PATH, bundlerOptions: workflowBundlerOptions },
+      workflows: { workflowsPath: WORKFLOWS_PATH, bundlerOptions: workflowBundlerOptions(WORKFLOWS_PATH) },
       saveDir: args.saveDir,
       onResult: (replay) =>
         process.stdout.write(

@@ -19,6 +19,9 @@ const inertSchema: unknown = new Proxy(function inert() {}, {
   get: (_target, property) => (typeof property === 'string' && VALIDATING_METHODS.has(property) ? refuse : inertSchema),
   apply: () => inertSchema,
   construct: () => inertSchema as object,
+  // The worker preloads the workflow modules and freezes what they export, skipping what refuses. A
+  // frozen function target would make every read of its own `name`, `length` or `prototype` throw.
+  preventExtensions: () => false,
 });
 
 export const z = inertSchema;

@@ -39,8 +39,8 @@ function workflowCodeOption(
   options: ProductWorkerOptions,
 ):
   | { workflowBundle: WorkflowBundleWithSourceMap | { codePath: string } }
-  | { workflowsPath: string; bundlerOptions: typeof workflowBundlerOptions } {
+  | { workflowsPath: string; bundlerOptions: ReturnType<typeof workflowBundlerOptions> } {
   if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
   if (options.workflowCode?.kind === 'prebuilt') return { workflowBundle: { codePath: options.workflowCode.codePath } };
-  return { workflowsPath: WORKFLOWS_PATH, bundlerOptions: workflowBundlerOptions };
+  return { workflowsPath: WORKFLOWS_PATH, bundlerOptions: workflowBundlerOptions(WORKFLOWS_PATH) };
 }

@@ -39,7 +39,7 @@ export interface ReplayExecutionsOptions {
   limit: number;
   /** The workflow code to check: a path to the workflows' barrel, or a bundle of it. */
   workflows:
-    | { workflowsPath: string; bundlerOptions?: Pick<BundleOptions, 'webpackConfigHook'> }
+    | { workflowsPath: string; bundlerOptions?: Pick<BundleOptions, 'webpackConfigHook' | 'preloadModules'> }
     | { workflowBundle: WorkflowBundleWithSourceMap };
   /** When set, each history is also written there as `<workflowType>-<runId>.json` (`historyToJSON`). */
   saveDir?: string;

@@ -22,4 +22,12 @@ describe('zod placeholder of the workflow bundle', () => {
     expect(() => schema.parse({})).toThrow(/zod does not validate inside workflows/);
     expect(() => inert.string().min(1).safeParse('x')).toThrow(/zod does not validate inside workflows/);
   });
+
+  test('cannot be frozen, so that the worker freezing the preloaded modules leaves every property inert', () => {
+    expect(() => Object.freeze(z)).toThrow(TypeError);
+    expect(Object.isFrozen(z)).toBe(false);
+    const named = z as { name: unknown; length: unknown; prototype: unknown };
+    expect([named.name, named.length, named.prototype]).toEqual([z, z, z]);
+    expect(inert.object({}).describe('after a freeze')).toBe(z);
+  });
 });

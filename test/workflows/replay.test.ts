@@ -34,7 +34,7 @@ const bundleLogger = new DefaultLogger('WARN');
 
 /** Bundled as the product bundles it, so the replays run exactly what a worker runs. */
 function bundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: bundleLogger, ...workflowBundlerOptions });
+  return bundleWorkflowCode({ workflowsPath, logger: bundleLogger, ...workflowBundlerOptions(workflowsPath) });
 }
 
 describe('workflow replay of the committed histories', () => {
@@ -174,7 +174,7 @@ describe('workflow replay of fresh histories', () => {
     }
     const results = [];
     for await (const result of Worker.runReplayHistories(
-      { workflowsPath: WORKFLOWS_PATH, bundlerOptions: workflowBundlerOptions },
+      { workflowsPath: WORKFLOWS_PATH, bundlerOptions: workflowBundlerOptions(WORKFLOWS_PATH) },
       fresh,
     )) {
       results.push(result);
