@@ -95,7 +95,7 @@ export async function benchTasks({ config, scale, latencyOnly = false }: TaskBen
     await latency(mine, inMemory, raw, 40 * scale);
     if (latencyOnly) return;
     for (const concurrency of [8, 32]) {
-      await load(product, memory, raw, clients, connect, concurrency, 8 * concurrency * scale);
+      await load(product, memory, raw, clients, connect, concurrency, Math.max(64, 4 * concurrency) * scale);
     }
     await listing(product, connect, scale, config.limits);
   } finally {
@@ -180,17 +180,19 @@ async function load(
   clients: McpClients,
   connect: (url: string) => Promise<RemoteSession>,
   concurrency: number,
-  total: number,
+  perRound: number,
 ): Promise<void> {
   const mine = await Promise.all(Array.from({ length: concurrency }, () => connect(product.mcpUrl!)));
   const theirs = await Promise.all(Array.from({ length: concurrency }, () => connect(memory.url)));
-  // Two rounds each, taking turns, so that a drift in the machine's load weighs on both alike.
-  const rounds = 2;
+  // Rounds of a few seconds each, taking turns, so that a drift in the machine's load weighs on all
+  // alike; one round of one system moves by ±15% from the next on a 2-core machine.
+  const rounds = 4;
+  const total = rounds * perRound;
   const runs: Array<Array<{ times: number[]; perSecond: number }>> = [[], [], []];
   for (let round = 0; round < rounds; round++) {
-    runs[0]!.push(await clients.throughput(mine, total / rounds));
-    runs[1]!.push(await throughput(concurrency, total / rounds, () => raw.startToResult()));
-    runs[2]!.push(await clients.throughput(theirs, total / rounds));
+    runs[0]!.push(await clients.throughput(mine, perRound));
+    runs[1]!.push(await throughput(concurrency, perRound, () => raw.startToResult()));
+    runs[2]!.push(await clients.throughput(theirs, perRound));
   }
   const [productRun, rawRun, memoryRun] = runs.map(combineRuns) as [Run, Run, Run];
   console.log(`\n## Sustained create → result, ${concurrency} concurrent clients, ${total} tasks in all`);
