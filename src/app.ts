@@ -244,6 +244,9 @@ export async function startProduct(config: Config, parts: ProductParts): Promise
           localOwner: { scope: `local:${config.stdioScope}` },
           rateLimits,
           serverSecret,
+          audit,
+          metrics,
+          logger,
         }),
         // With authentication the principal owns its tasks across sessions, replicas and restarts, and
         // its requests count together; without, each session owns its tasks and a client address's

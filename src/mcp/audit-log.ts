@@ -38,6 +38,9 @@ export interface AuditEvent {
 /** Who acts in a session, as audit events name it. */
 export type AuditActor = Pick<AuditEvent, 'principal' | 'clientAddress'>;
 
+/** Records an event of one owner's request: the owner's scope and who acts are added to it. */
+export type AuditFn = (event: Omit<AuditEvent, 'scope' | 'principal' | 'clientAddress'>) => void;
+
 /** Where audit events go. */
 export type AuditSink = (event: AuditEvent & { time: string }) => void;
 

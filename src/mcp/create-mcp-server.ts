@@ -10,7 +10,7 @@ import { scopeKey, type TaskOwner } from '../tasks/owner';
 import { checkToolCallSize } from '../tasks/request-limits';
 import type { TaskBackend } from '../tasks/task-backend';
 import { describeTool, type ToolDefinition } from '../tools/tool-definition';
-import { noAuditSink, type AuditActor, type AuditEvent, type AuditSink } from './audit-log';
+import { noAuditSink, type AuditActor, type AuditFn, type AuditSink } from './audit-log';
 import { ProtocolError, invalidParams, toProtocolError } from './protocol-errors';
 import { TaskEngineError } from '../tasks/errors';
 import type { RateLimiter } from './rate-limiter';
@@ -22,9 +22,9 @@ import { idempotencyKeyOf } from '../tasks/idempotency';
 import { toWireTask } from './wire-task';
 import type { Logger } from '../ops/logger';
 import type { ProductMetrics } from '../ops/metrics';
+import { observeRequest } from './request-observer';
 
 type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-type AuditFn = (event: Omit<AuditEvent, 'scope' | 'principal' | 'clientAddress'>) => void;
 
 /** One MCP request being handled: its audit events carry the request's correlation id. */
 interface RequestScope {
@@ -176,24 +176,6 @@ export function createMcpServer(options: McpServerOptions): Server {
     }
   };
 
-  const observeRequest = (method: string, correlationId: string, started: number, err?: unknown): void => {
-    const errorCode = (err as { code?: unknown } | undefined)?.code;
-    const code = err === undefined ? undefined : typeof errorCode === 'number' ? errorCode : ErrorCode.InternalError;
-    metrics?.requests.inc({
-      method,
-      outcome: err === undefined ? 'ok' : 'error',
-      code: code === undefined ? '' : String(code),
-    });
-    const durationMs = Math.round(performance.now() - started);
-    const line = { event: 'mcp.request', method, scope, correlationId, durationMs };
-    if (err === undefined) {
-      if (method === 'tools/call') options.logger?.info(line, 'request handled');
-      else options.logger?.debug(line, 'request handled');
-    } else {
-      options.logger?.info({ ...line, code, error: (err as { message?: unknown }).message }, 'request failed');
-    }
-  };
-
   const limit = (kind: 'create' | 'request', request: RequestScope): void => {
     if (options.rateLimits && !options.rateLimits[kind].take(options.limitKey ?? scope)) {
       const perMinute = kind === 'create' ? options.limits.createRatePerMinute : options.limits.requestRatePerMinute;
@@ -246,10 +228,10 @@ export function createMcpServer(options: McpServerOptions): Server {
       const started = performance.now();
       try {
         const answer = await handle(message, extra, request);
-        observeRequest(method, correlationId, started);
+        observeRequest(options, { method, scope, correlationId, started });
         return answer;
       } catch (err) {
-        observeRequest(method, correlationId, started, err);
+        observeRequest(options, { method, scope, correlationId, started }, err);
         throw err;
       }
     });

@@ -1,13 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { validateElicitationContent, type InputAnswer, type Question } from '../../common/elicitation';
 import type { ProgressDetails } from '../../common/task-types';
 import type { Principal } from '../auth/principal';
 import { principalOwner } from '../auth/principal';
+import { auditPrincipal, noAuditSink, type AuditFn, type AuditSink } from '../mcp/audit-log';
 import type { TaskLimits } from '../config';
 import { toProtocolError } from '../mcp/protocol-errors';
 import { progressNotificationParams } from '../mcp/task-notifier';
 import type { RateLimiter } from '../mcp/rate-limiter';
-import { InputRejectedError, TaskAlreadyTerminalError, TaskNotCancellableError } from '../tasks/errors';
+import { observeRequest, type RequestObserver } from '../mcp/request-observer';
+import {
+  InputRejectedError,
+  TaskAlreadyTerminalError,
+  TaskEngineError,
+  TaskNotCancellableError,
+} from '../tasks/errors';
 import { idempotencyKeyOf } from '../tasks/idempotency';
 import { scopeKey, type TaskOwner } from '../tasks/owner';
 import { checkAnswerSize, checkToolCallSize } from '../tasks/request-limits';
@@ -29,7 +37,7 @@ import {
   missingTasksExtension,
 } from './wire';
 
-export interface ModernServerOptions {
+export interface ModernServerOptions extends RequestObserver {
   backend: TaskBackend;
   tools: readonly ToolDefinition[];
   limits: TaskLimits;
@@ -48,6 +56,11 @@ export interface ModernServerOptions {
    * a call answered `input_required` before its task exists may come back on any replica.
    */
   serverSecret: string;
+  /**
+   * Receives an event per task operation and refusal, naming the principal and client address as the
+   * 2025-11-25 wire does. @default noAuditSink
+   */
+  audit?: AuditSink;
 }
 
 /** What the HTTP layer knows of a request besides its body. */
@@ -98,6 +111,12 @@ interface ParsedRequest {
   signal: AbortSignal;
   /** Set when the request carries a `progressToken` and accepts a stream: a synchronous call reports to it. */
   onProgress?: (progress: ProgressDetails) => void;
+  /** Records an audit event of this request (with its correlation id). */
+  audit: AuditFn;
+  /** The id of the request's log line and audit events. */
+  correlationId: string;
+  /** `performance.now()` when the request was taken. */
+  started: number;
 }
 
 /**
@@ -112,8 +131,9 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     ...result,
     _meta: { ...(result._meta as Record<string, unknown> | undefined), [SERVER_INFO_META]: options.serverInfo },
   });
-  const limit = (kind: 'create' | 'request', key: string): void => {
-    if (options.rateLimits && !options.rateLimits[kind].take(key)) {
+  const limit = (kind: 'create' | 'request', request: ParsedRequest): void => {
+    if (options.rateLimits && !options.rateLimits[kind].take(request.limitKey)) {
+      request.audit({ event: 'request.refused', reason: `rate limit: ${kind}` });
       const perMinute = kind === 'create' ? limits.createRatePerMinute : limits.requestRatePerMinute;
       throw new ModernWireError(
         ModernErrorCode.InternalError,
@@ -134,7 +154,7 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
   };
   const requireTasks = (request: ParsedRequest): void => {
     if (!declaresTasks(request)) throw missingTasksExtension(request.method);
-    limit('request', request.limitKey);
+    limit('request', request);
   };
 
   const discover = (): Record<string, unknown> => ({
@@ -235,7 +255,7 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
    * 2025-11-25 is ignored.
    */
   const callTool = async (request: ParsedRequest): Promise<Record<string, unknown>> => {
-    limit('create', request.limitKey);
+    limit('create', request);
     const params = parse(CallParamsSchema, request);
     const tool = tools.find((candidate) => candidate.name === params.name);
     if (!tool) throw new ModernWireError(ModernErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
@@ -290,9 +310,18 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
       return { ...result, resultType: 'complete' };
     }
     // Answered only once the task is started and readable by every replica (the engine waits for it).
-    return createTaskResult(
-      await backend.createTask(request.owner, { ...call, ...(idempotencyKey !== undefined && { idempotencyKey }) }),
-    );
+    const task = await backend.createTask(request.owner, {
+      ...call,
+      ...(idempotencyKey !== undefined && { idempotencyKey }),
+    });
+    if (task.existing) {
+      // A call sent again under its key: the task of its first attempt, nothing new started.
+      request.audit({ event: 'task.reused', taskId: task.taskId, tool: tool.name });
+    } else {
+      request.audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
+      options.metrics?.taskCreated(task.taskId, tool.name);
+    }
+    return createTaskResult(task);
   };
 
   const getTask = async (request: ParsedRequest): Promise<Record<string, unknown>> => {
@@ -300,6 +329,7 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     const { taskId } = parse(TaskIdParamsSchema, request);
     // The client's poll: a running task may come from this replica's exact view (no Temporal call).
     const read = await backend.getTaskWithOutcome(request.owner, taskId, { fromView: true });
+    request.audit({ event: 'task.read', taskId, status: read.task.status });
     return { resultType: 'complete', ...detailedTask(read) };
   };
 
@@ -320,13 +350,16 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
       if (!Object.hasOwn(inputResponses, question.requestId)) continue;
       const response = toInputResponse(question.requestId, inputResponses[question.requestId]);
       if (typeof response === 'string') {
+        request.audit({ event: 'task.input.rejected', taskId, reason: response });
         problems.push(`Invalid answer to ${question.requestId}: ${response}`);
         continue;
       }
       try {
         await backend.provideInput(request.owner, taskId, response, { signal: request.signal });
+        request.audit({ event: 'task.input', taskId, action: response.action });
       } catch (err) {
         if (!(err instanceof InputRejectedError)) throw err;
+        request.audit({ event: 'task.input.rejected', taskId, reason: err.message });
         problems.push(`Answer to ${question.requestId} refused: ${err.message}`);
       }
     }
@@ -340,6 +373,7 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     const { taskId } = parse(TaskIdParamsSchema, request);
     try {
       await backend.cancelTask(request.owner, taskId);
+      request.audit({ event: 'task.cancelled', taskId });
     } catch (err) {
       if (!(err instanceof TaskAlreadyTerminalError) && !(err instanceof TaskNotCancellableError)) throw err;
     }
@@ -364,23 +398,47 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
   };
 
   const answer = async (request: ParsedRequest): Promise<WireAnswer> => {
+    const observed = { ...request, scope: scopeKey(request.owner) };
     try {
       const result = await dispatch(request);
+      observeRequest(options, observed);
       return { message: { jsonrpc: '2.0', id: request.id, result: withServerInfo(result) }, status: 200 };
     } catch (err) {
-      return errorAnswer(request.id, err);
+      if (err instanceof TaskEngineError && (err.kind === 'not-found' || err.kind === 'limit')) {
+        const { taskId } = request.params;
+        request.audit({
+          event: 'request.refused',
+          reason: `${request.method}: ${err.kind}`,
+          ...(typeof taskId === 'string' && { taskId }),
+        });
+      }
+      const wire = toWireError(err);
+      observeRequest(options, observed, wire);
+      return errorAnswer(request.id, wire);
     }
   };
+  const sink = options.audit ?? noAuditSink;
 
   return async (body, context) => {
-    let request: ParsedRequest | undefined;
+    let classified: Omit<ParsedRequest, 'audit' | 'correlationId' | 'started'> | undefined;
+    const started = performance.now();
     try {
-      request = classify(body, context, options.localOwner);
+      classified = classify(body, context, options.localOwner);
     } catch (err) {
       const refused = errorAnswer(requestIdOf(body), err);
       return Response.json(refused.message, { status: refused.status });
     }
-    if (request === undefined) return new Response(null, { status: 202 });
+    if (classified === undefined) return new Response(null, { status: 202 });
+    // As the 2025-11-25 wire names them: the owner's scope, the principal and the client's address.
+    const correlationId = randomUUID();
+    const scope = scopeKey(classified.owner);
+    const actor = { principal: auditPrincipal(context.principal), clientAddress: context.clientAddress };
+    const request: ParsedRequest = {
+      ...classified,
+      correlationId,
+      started,
+      audit: (event) => sink({ time: new Date().toISOString(), scope, ...actor, ...event, correlationId }),
+    };
     const progressToken = (request.params._meta as Record<string, unknown>).progressToken;
     const acceptsStream = context.headers.get('accept')?.includes('text/event-stream') ?? false;
     if (request.method !== 'tools/call' || !isProgressToken(progressToken) || !acceptsStream) {
@@ -395,8 +453,12 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
   };
 }
 
+function toWireError(err: unknown): ModernWireError {
+  return err instanceof ModernWireError ? err : fromEngineError(err);
+}
+
 function errorAnswer(id: string | number | undefined, err: unknown): WireAnswer {
-  const wire = err instanceof ModernWireError ? err : fromEngineError(err);
+  const wire = toWireError(err);
   return {
     message: {
       jsonrpc: '2.0',
@@ -417,7 +479,11 @@ function isProgressToken(value: unknown): value is string | number {
  * is −32601 whatever its headers), its capabilities, then the routing headers. Undefined for a
  * notification, which has nothing to answer.
  */
-function classify(body: unknown, context: ModernRequestContext, localOwner: TaskOwner): ParsedRequest | undefined {
+function classify(
+  body: unknown,
+  context: ModernRequestContext,
+  localOwner: TaskOwner,
+): Omit<ParsedRequest, 'audit' | 'correlationId' | 'started'> | undefined {
   const message = body as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
   if (message.jsonrpc !== '2.0' || typeof message.method !== 'string') {
     throw new ModernWireError(ModernErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 request', 400);

@@ -13,6 +13,7 @@ import {
   waitForTask,
   type TestClient,
 } from '../helpers/mcp-client';
+import { ModernClient, WITH_TASKS, isTerminal, ok } from '../helpers/modern-client';
 import { startTestProduct } from '../helpers/product';
 import { scopeKey } from '../../src/tasks/owner';
 import { principalOwner } from '../../src/auth/principal';
@@ -97,6 +98,62 @@ describe('the audit log', () => {
     );
     const logged = JSON.stringify(events);
     for (const secret of [...tokens, alice.sessionId(), bob.sessionId()]) expect(logged).not.toContain(secret);
+  });
+
+  it("records the 2026-07-28 wire's task operations and refusals the same way, each with its request's correlation id", async () => {
+    const modernAs = async (subject: string): Promise<ModernClient> => {
+      const token = await signToken(key, { issuer: ISSUER, audience: url, subject });
+      tokens.push(token);
+      return new ModernClient(url, { ...WITH_TASKS, elicitation: {} }, token);
+    };
+    const dave = await modernAs('dave');
+    const erin = await modernAs('erin');
+    const daveActor = { principal: `dave at ${ISSUER}`, clientAddress: expect.stringMatching(/127\.0\.0\.1|::1/) };
+    const since = events.length;
+    const newEvents = (name: AuditEvent['event']) => events.slice(since).filter((event) => event.event === name);
+
+    const slow = (await dave.call('long_running_operation', { duration: 600, steps: 600 })).taskId as string;
+    await dave.getTask(slow);
+    expect((await erin.request('tasks/get', { taskId: slow })).error?.code).toBe(-32602);
+    ok(await dave.request('tasks/cancel', { taskId: slow }));
+    // A question answered wrongly, then declined: one refusal and one answer.
+    const tag = `audit${Date.now().toString(36)}`;
+    await dave.call('record_decision', { title: `${tag}-a`, decision: 'd', tags: [tag] });
+    const purge = (await dave.call('purge_decisions', { tag })).taskId as string;
+    const waiting = await dave.waitForTask(purge, (task) => task.status === 'input_required');
+    const question = Object.keys(waiting.inputRequests as object)[0]!;
+    const wrong = { [question]: { action: 'accept', content: { confirmed: 'yes' } } };
+    expect((await dave.request('tasks/update', { taskId: purge, inputResponses: wrong })).error?.code).toBe(-32602);
+    ok(await dave.request('tasks/update', { taskId: purge, inputResponses: { [question]: { action: 'decline' } } }));
+    await dave.waitForTask(purge, isTerminal);
+
+    expect(newEvents('task.created')).toEqual([
+      expect.objectContaining({
+        taskId: slow,
+        tool: 'long_running_operation',
+        scope: expect.any(String),
+        ...daveActor,
+      }),
+      expect.objectContaining({ taskId: purge, tool: 'purge_decisions', ...daveActor }),
+    ]);
+    expect(newEvents('task.read')).toContainEqual(
+      expect.objectContaining({ taskId: slow, status: 'working', ...daveActor }),
+    );
+    expect(newEvents('request.refused')).toEqual([
+      expect.objectContaining({ taskId: slow, reason: 'tasks/get: not-found', principal: `erin at ${ISSUER}` }),
+    ]);
+    expect(newEvents('task.cancelled')).toEqual([expect.objectContaining({ taskId: slow, ...daveActor })]);
+    expect(newEvents('task.input.rejected')).toEqual([
+      expect.objectContaining({ taskId: purge, reason: expect.stringContaining('confirmed'), ...daveActor }),
+    ]);
+    expect(newEvents('task.input')).toEqual([expect.objectContaining({ taskId: purge, action: 'decline' })]);
+    // Every event names the request that caused it; no two requests share an id.
+    const mine = events.slice(since).filter((event) => event.event !== 'task.completed');
+    expect(mine.every((event) => typeof event.correlationId === 'string')).toBe(true);
+    const created = newEvents('task.created').map((event) => event.correlationId);
+    expect(new Set(created).size).toBe(2);
+    const logged = JSON.stringify(events.slice(since));
+    for (const secret of tokens) expect(logged).not.toContain(secret);
   });
 
   it('records a task the clean-up schedule deleted when its TTL ran out', async () => {

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/ops/logger';
 import { temporalReachable } from '../../src/ops/readiness';
 import { makeDataDir, startTestProduct, testConfig } from '../helpers/product';
 import { callToolAsTask, connectMcp, errorCodeOf, getTask, getTaskResult } from '../helpers/mcp-client';
+import { ModernClient, isTerminal } from '../helpers/modern-client';
 import { freePort } from '../helpers/ports';
 import { spawnEntryPoint } from '../helpers/processes';
 
@@ -100,6 +101,26 @@ describe('operator endpoints', () => {
       expect(text).toContain('process_cpu_user_seconds_total');
     } finally {
       await mcp.close();
+      await product.close();
+    }
+  }, 120_000);
+
+  it("counts the 2026-07-28 wire's requests and created tasks at /metrics too", async () => {
+    const product = await startTestProduct(testConfig());
+    try {
+      const client = new ModernClient(product.mcpUrl!);
+      const created = await client.call('long_running_operation', { duration: 1, steps: 1 });
+      await client.waitForTask(created.taskId as string, isTerminal);
+      expect((await client.request('tasks/get', { taskId: 'no-such-task' })).error?.code).toBe(-32602);
+
+      const text = await fetchUntil(`${baseOf(product.mcpUrl!)}/metrics`, (exposition) =>
+        exposition.includes('mcp_requests_total{method="tasks/get",outcome="error"'),
+      );
+      expect(sample(text, 'mcp_requests_total{method="tools/call",outcome="ok",code=""}')).toBe(1);
+      expect(sample(text, 'mcp_requests_total{method="tasks/get",outcome="ok",code=""}')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'mcp_requests_total{method="tasks/get",outcome="error",code="-32602"}')).toBe(1);
+      expect(sample(text, 'mcp_tasks_created_total{tool="long_running_operation"}')).toBe(1);
+    } finally {
       await product.close();
     }
   }, 120_000);
