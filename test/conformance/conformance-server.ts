@@ -39,14 +39,16 @@ export async function startConformanceServer(config: Config): Promise<RunningCon
     maxHeartbeatThrottleInterval: '1 second',
   });
   const running = worker.run();
+  const serverSecret = loadSessionSecret(config.sessionSecret, config.dataDir);
+  // As the product's engine: idempotency keys are taken, under the server's secret.
   const backend = new TemporalTaskBackend({
     client: product.client,
     taskQueue: config.taskQueue,
     limits: config.limits,
+    idempotencySecret: serverSecret,
   });
   const timeLimitsSeconds = resolveTimeLimits(FIXTURE_TOOLS, {});
   const serverInfo = { name: 'durable-mcp-tasks-conformance', version: '0.1.0' };
-  const serverSecret = loadSessionSecret(config.sessionSecret, config.dataDir);
   const http = await startHttpServer({
     host: config.mcpHost,
     port: config.mcpPort,
