@@ -277,7 +277,9 @@ export class SessionRegistry {
   async sweep(): Promise<void> {
     const now = this.now();
     const cutoff = now - this.options.sessionIdleMs;
-    const idle = [...this.sessions.values()].filter((session) => session.lastSeen < cutoff || now >= this.expiryOf(session.facts));
+    const idle = [...this.sessions.values()].filter(
+      (session) => session.lastSeen < cutoff || now >= this.expiryOf(session.facts),
+    );
     await Promise.all(idle.map((session) => this.close(session)));
   }
 
@@ -405,10 +407,9 @@ export class SessionRegistry {
     const knownOpenAt = this.openAsOf.get(sessionId);
     if (knownOpenAt !== undefined && startedAt - knownOpenAt < this.endCheckValidMs) return false;
     let ended: boolean;
-    let asOf = startedAt;
+    let asOf: number;
     try {
-      if (endings.checkEnded) ({ ended, asOf } = await endings.checkEnded(sessionId));
-      else ended = await endings.isEnded(sessionId);
+      ({ ended, asOf } = await endings.checkEnded(sessionId));
     } catch (err) {
       throw new SessionEndingsUnavailableError(err);
     }

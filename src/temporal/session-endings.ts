@@ -5,13 +5,12 @@ import type { Client } from '@temporalio/client';
 export interface SessionEndings {
   /** Records, durably, that `sessionId` has ended; the record lasts at least until `expiresAt` (ms). */
   end(sessionId: string, expiresAt: number): Promise<void>;
-  /** Whether `sessionId` was ended, by any replica, before or after a restart. */
-  isEnded(sessionId: string): Promise<boolean>;
   /**
-   * As {@link isEnded}, and since when (a `performance.now()` time) an open answer holds: an
-   * implementation may answer from a look taken a moment before the call.
+   * Whether `sessionId` was ended, by any replica, before or after a restart; and since when (a
+   * `performance.now()` time) an open answer holds: an implementation may answer from a look taken a
+   * moment before the call.
    */
-  checkEnded?(sessionId: string): Promise<{ ended: boolean; asOf: number }>;
+  checkEnded(sessionId: string): Promise<{ ended: boolean; asOf: number }>;
 }
 
 /** The workflow type of an end record. No worker implements it: the execution is never run. */
@@ -87,10 +86,6 @@ export class TemporalSessionEndings implements SessionEndings {
       signalArgs: [],
     });
     this.remember(workflowId);
-  }
-
-  async isEnded(sessionId: string): Promise<boolean> {
-    return (await this.checkEnded(sessionId)).ended;
   }
 
   /**

@@ -36,7 +36,7 @@ describe('TemporalSessionEndings', () => {
     const describes = countDescribes();
     try {
       // First checks: each session's record is looked up once.
-      for (const session of sessions) expect(await here.isEnded(session)).toBe(false);
+      for (const session of sessions) expect((await here.checkEnded(session)).ended).toBe(false);
       expect(describes.records()).toBe(sessions.length);
       // Later checks while nothing ended: the counters answer for every session, no record is read.
       const recordsBefore = describes.records();
@@ -60,10 +60,12 @@ describe('TemporalSessionEndings', () => {
         answer = await here.checkEnded(sessions[0]!);
       }
       // The other sessions are still open (each record read once more, as the counter moved).
-      for (const session of sessions.slice(1)) expect(await here.isEnded(session)).toBe(false);
-      expect(await elsewhere.isEnded(sessions[0]!)).toBe(true);
+      for (const session of sessions.slice(1)) expect((await here.checkEnded(session)).ended).toBe(false);
+      expect((await elsewhere.checkEnded(sessions[0]!)).ended).toBe(true);
       // A third replica, starting afresh, sees it too.
-      expect(await new TemporalSessionEndings({ client: product.client, taskQueue }).isEnded(sessions[0]!)).toBe(true);
+      expect(
+        (await new TemporalSessionEndings({ client: product.client, taskQueue }).checkEnded(sessions[0]!)).ended,
+      ).toBe(true);
     } finally {
       describes.restore();
     }
@@ -76,7 +78,7 @@ describe('TemporalSessionEndings', () => {
       const describes = countDescribes();
       try {
         const endings = new TemporalSessionEndings({ client: product.client, taskQueue, now: () => now });
-        expect(await endings.isEnded(randomUUID())).toBe(false);
+        expect((await endings.checkEnded(randomUUID())).ended).toBe(false);
         return describes.counters();
       } finally {
         describes.restore();
@@ -97,7 +99,7 @@ describe('TemporalSessionEndings', () => {
     let clockHere = base + offsetHere;
     const here = new TemporalSessionEndings({ client: product.client, taskQueue, now: () => clockHere });
     // Found open from a look of this replica's, then the other replica counts an end in another hour.
-    expect(await here.isEnded(session)).toBe(false);
+    expect((await here.checkEnded(session)).ended).toBe(false);
     const elsewhere = new TemporalSessionEndings({ client: product.client, taskQueue, now: () => base + offsetThere });
     await elsewhere.end(session, Date.now() + hour);
     clockHere += 500;

@@ -1,6 +1,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { SessionIdSigner } from '../../src/mcp/session-ids';
+import type { SessionEndings } from '../../src/temporal/session-endings';
 import {
   SessionEndingsUnavailableError,
   SessionLimitError,
@@ -20,6 +21,14 @@ const INITIALIZE = {
 };
 
 /** A registry whose servers are plain SDK servers; records every server it was asked for. */
+/** Endings whose checks answer with `isEnded`; an open answer holds from the moment it is given. */
+function endingsAnswering(
+  isEnded: (sessionId: string) => Promise<boolean>,
+  end: SessionEndings['end'] = async () => undefined,
+): SessionEndings {
+  return { end, checkEnded: async (sessionId) => ({ ended: await isEnded(sessionId), asOf: performance.now() }) };
+}
+
 function makeRegistry(overrides: Partial<SessionRegistryOptions> = {}) {
   const created: { sessionId: string; info: ChannelInfo; server: Server }[] = [];
   const registry = new SessionRegistry({
@@ -192,13 +201,10 @@ describe('SessionRegistry', () => {
     const endedElsewhere = new Set<string>();
     let answer!: () => void;
     const answered = new Promise<void>((resolve) => (answer = resolve));
-    const endings = {
-      end: async () => undefined,
-      isEnded: async (sessionId: string) => {
-        await answered;
-        return endedElsewhere.has(sessionId);
-      },
-    };
+    const endings = endingsAnswering(async (sessionId) => {
+      await answered;
+      return endedElsewhere.has(sessionId);
+    });
     const { registry, created } = makeRegistry({ endings });
     const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
     // Another replica ended the session; this one still holds it in memory.
@@ -239,13 +245,10 @@ describe('SessionRegistry', () => {
 
   it('asks whether a session was ended at most once per endCheckValidMs, and answers a DELETE only after that long', async () => {
     const asked: string[] = [];
-    const endings = {
-      end: async () => undefined,
-      isEnded: async (sessionId: string) => {
-        asked.push(sessionId);
-        return false;
-      },
-    };
+    const endings = endingsAnswering(async (sessionId) => {
+      asked.push(sessionId);
+      return false;
+    });
     const { registry } = makeRegistry({ endings, endCheckValidMs: 300 });
     const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
     for (let i = 0; i < 5; i++)
@@ -261,10 +264,10 @@ describe('SessionRegistry', () => {
 
   it('records an end durably, and then refuses the id whether or not it is in memory', async () => {
     const ended: { sessionId: string; expiresAt: number }[] = [];
-    const endings = {
-      end: async (sessionId: string, expiresAt: number) => void ended.push({ sessionId, expiresAt }),
-      isEnded: async (sessionId: string) => ended.some((e) => e.sessionId === sessionId),
-    };
+    const endings = endingsAnswering(
+      async (sessionId) => ended.some((e) => e.sessionId === sessionId),
+      async (sessionId, expiresAt) => void ended.push({ sessionId, expiresAt }),
+    );
     const { registry } = makeRegistry({ endings, sessionMaxAgeMs: 3_600_000 });
     const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
     await registry.end(session);
@@ -278,12 +281,12 @@ describe('SessionRegistry', () => {
   });
 
   it('keeps a session open when its end cannot be recorded', async () => {
-    const endings = {
-      end: async () => {
+    const endings = endingsAnswering(
+      async () => false,
+      async () => {
         throw new Error('Temporal is unreachable');
       },
-      isEnded: async () => false,
-    };
+    );
     const { registry } = makeRegistry({ endings });
     const session = await registry.open({ message: INITIALIZE, url: URL_, host: HOST });
     await expect(registry.end(session)).rejects.toThrow(SessionEndingsUnavailableError);
@@ -292,12 +295,9 @@ describe('SessionRegistry', () => {
   });
 
   it('does not guess when ended sessions cannot be checked', async () => {
-    const endings = {
-      end: async () => undefined,
-      isEnded: async (): Promise<boolean> => {
-        throw new Error('Temporal is unreachable');
-      },
-    };
+    const endings = endingsAnswering(async () => {
+      throw new Error('Temporal is unreachable');
+    });
     const { registry, created } = makeRegistry({ endings });
     const issued = new SessionIdSigner(SECRET).issue({ elicitation: false }).id;
     await expect(registry.findOrResume(issued, { url: URL_, host: HOST })).rejects.toThrow(
