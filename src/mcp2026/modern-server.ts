@@ -119,6 +119,9 @@ interface ParsedRequest {
   started: number;
 }
 
+/** A request as its body and headers make it, before it is given its audit and correlation id. */
+type ClassifiedRequest = Omit<ParsedRequest, 'audit' | 'correlationId' | 'started'>;
+
 /**
  * The 2026-07-28 wire adapter over the task engine: stateless, so every request names its version,
  * its capabilities and (through its token) its owner. Version-specific shapes live here and in
@@ -417,10 +420,11 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
       return errorAnswer(request.id, wire);
     }
   };
+
   const sink = options.audit ?? noAuditSink;
 
   return async (body, context) => {
-    let classified: Omit<ParsedRequest, 'audit' | 'correlationId' | 'started'> | undefined;
+    let classified: ClassifiedRequest | undefined;
     const started = performance.now();
     try {
       classified = classify(body, context, options.localOwner);
@@ -479,11 +483,7 @@ function isProgressToken(value: unknown): value is string | number {
  * is −32601 whatever its headers), its capabilities, then the routing headers. Undefined for a
  * notification, which has nothing to answer.
  */
-function classify(
-  body: unknown,
-  context: ModernRequestContext,
-  localOwner: TaskOwner,
-): Omit<ParsedRequest, 'audit' | 'correlationId' | 'started'> | undefined {
+function classify(body: unknown, context: ModernRequestContext, localOwner: TaskOwner): ClassifiedRequest | undefined {
   const message = body as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
   if (message.jsonrpc !== '2.0' || typeof message.method !== 'string') {
     throw new ModernWireError(ModernErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 request', 400);
