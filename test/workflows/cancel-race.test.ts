@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import {
-  DefaultLogger,
-  NativeConnection,
-  Worker,
-  bundleWorkflowCode,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { finishSignal } from './fixtures/cancel-race-workflows';
+import { connectTestTemporal, type TestTemporal } from '../helpers/test-temporal';
 
 const WORKFLOWS = require.resolve('./fixtures/cancel-race-workflows');
 
@@ -18,27 +13,23 @@ const WORKFLOWS = require.resolve('./fixtures/cancel-race-workflows');
  * sees them together, every time.
  */
 describe('task workflow cancellation', () => {
-  let connection: Connection;
-  let nativeConnection: NativeConnection;
+  let temporal: TestTemporal;
   let client: Client;
   let bundle: WorkflowBundleWithSourceMap;
 
   beforeAll(async () => {
-    const address = process.env.TEST_TEMPORAL_ADDRESS!;
-    connection = await Connection.connect({ address });
-    nativeConnection = await NativeConnection.connect({ address });
-    client = new Client({ connection });
+    temporal = await connectTestTemporal();
+    client = temporal.client;
     // The bundler's report goes to the log only when something is wrong.
     bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('WARN') });
   });
 
   afterAll(async () => {
-    await nativeConnection?.close();
-    await connection?.close();
+    await temporal?.close();
   });
 
   async function runWorkerUntil<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
-    const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: bundle });
+    const worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowBundle: bundle });
     return worker.runUntil(fn);
   }
 

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { TaskFailureType } from '../../common/task-types';
 import { explainWorkflowFailure } from '../../src/tasks/workflow-failures';
 import type { FailingActivities } from './fixtures/failing-tool-workflows';
+import { connectTestTemporal, type TestTemporal } from '../helpers/test-temporal';
 
 const WORKFLOWS = require.resolve('./fixtures/failing-tool-workflows');
 const INTERNAL_DETAIL = 'SQLITE_CORRUPT: database disk image is malformed (/srv/mcp/data/memory.db)';
@@ -15,18 +16,15 @@ const INTERNAL_DETAIL = 'SQLITE_CORRUPT: database disk image is malformed (/srv/
  * details, while the history keeps the full error for operators.
  */
 describe('task failure messages', () => {
-  let connection: Connection;
-  let nativeConnection: NativeConnection;
+  let temporal: TestTemporal;
   let client: Client;
   let worker: Worker;
   let running: Promise<void>;
   const taskQueue = `failing-tool-${randomUUID()}`;
 
   beforeAll(async () => {
-    const address = process.env.TEST_TEMPORAL_ADDRESS!;
-    connection = await Connection.connect({ address });
-    nativeConnection = await NativeConnection.connect({ address });
-    client = new Client({ connection });
+    temporal = await connectTestTemporal();
+    client = temporal.client;
     const activities: FailingActivities = {
       async fail(kind) {
         if (kind === 'client-facing') {
@@ -40,7 +38,7 @@ describe('task failure messages', () => {
       },
     };
     worker = await Worker.create({
-      connection: nativeConnection,
+      connection: temporal.nativeConnection,
       taskQueue,
       workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('WARN') }),
       activities,
@@ -51,8 +49,7 @@ describe('task failure messages', () => {
   afterAll(async () => {
     worker?.shutdown();
     await running;
-    await nativeConnection?.close();
-    await connection?.close();
+    await temporal?.close();
   });
 
   async function failureOf(kind: 'client-facing' | 'unexpected') {

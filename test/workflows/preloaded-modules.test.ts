@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { workflowBundlerOptions } from '../../src/temporal/workflow-bundle';
+import { connectTestTemporal, type TestTemporal } from '../helpers/test-temporal';
 
 const WORKFLOWS = require.resolve('./fixtures/module-state-workflows');
 
@@ -11,20 +12,16 @@ const WORKFLOWS = require.resolve('./fixtures/module-state-workflows');
  * the product's workflow modules hold only constants and functions at module level.
  */
 describe('preloaded workflow modules', () => {
-  let connection: Connection;
-  let nativeConnection: NativeConnection;
+  let temporal: TestTemporal;
   let client: Client;
 
   beforeAll(async () => {
-    const address = process.env.TEST_TEMPORAL_ADDRESS!;
-    connection = await Connection.connect({ address });
-    nativeConnection = await NativeConnection.connect({ address });
-    client = new Client({ connection });
+    temporal = await connectTestTemporal();
+    client = temporal.client;
   });
 
   afterAll(async () => {
-    await nativeConnection?.close();
-    await connection?.close();
+    await temporal?.close();
   });
 
   /** What three executions in a row return on a worker whose bundle is made with `bundlerOptions`. */
@@ -33,7 +30,7 @@ describe('preloaded workflow modules', () => {
   ): Promise<number[]> {
     const taskQueue = `module-state-${randomUUID()}`;
     const worker = await Worker.create({
-      connection: nativeConnection,
+      connection: temporal.nativeConnection,
       taskQueue,
       workflowBundle: await bundleWorkflowCode({
         workflowsPath: WORKFLOWS,
