@@ -1,3 +1,5 @@
+import { TaskEngineError } from '../tasks/errors';
+
 /**
  * One audited event. Who acted is the principal (`<sub> at <iss>`, with authentication) and the client
  * address; the owner also appears as its scope key. Never a token or a session id: both are secrets.
@@ -40,6 +42,16 @@ export type AuditActor = Pick<AuditEvent, 'principal' | 'clientAddress'>;
 
 /** Records an event of one owner's request: the owner's scope and who acts are added to it. */
 export type AuditFn = (event: Omit<AuditEvent, 'scope' | 'principal' | 'clientAddress'>) => void;
+
+/**
+ * Records the refusal in `err` when the engine refused the request (a task not found, a limit); any
+ * other failure is not a refusal and records nothing. `params` are the request's, for its `taskId`.
+ */
+export function auditEngineRefusal(audit: AuditFn, method: string, err: unknown, params: unknown): void {
+  if (!(err instanceof TaskEngineError) || (err.kind !== 'not-found' && err.kind !== 'limit')) return;
+  const taskId = (params as { taskId?: unknown } | undefined)?.taskId;
+  audit({ event: 'request.refused', reason: `${method}: ${err.kind}`, ...(typeof taskId === 'string' && { taskId }) });
+}
 
 /** Where audit events go. */
 export type AuditSink = (event: AuditEvent & { time: string }) => void;

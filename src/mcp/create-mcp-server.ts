@@ -10,9 +10,8 @@ import { scopeKey, type TaskOwner } from '../tasks/owner';
 import { checkToolCallSize } from '../tasks/request-limits';
 import type { TaskBackend } from '../tasks/task-backend';
 import { describeTool, type ToolDefinition } from '../tools/tool-definition';
-import { noAuditSink, type AuditActor, type AuditFn, type AuditSink } from './audit-log';
+import { auditEngineRefusal, noAuditSink, type AuditActor, type AuditFn, type AuditSink } from './audit-log';
 import { ProtocolError, invalidParams, toProtocolError } from './protocol-errors';
-import { TaskEngineError } from '../tasks/errors';
 import type { RateLimiter } from './rate-limiter';
 import { TaskNotifier, progressNotificationParams } from './task-notifier';
 import { canAnswerForms, type QuestionOutcome } from './task-questions';
@@ -22,7 +21,7 @@ import { idempotencyKeyOf } from '../tasks/idempotency';
 import { toWireTask } from './wire-task';
 import type { Logger } from '../ops/logger';
 import type { ProductMetrics } from '../ops/metrics';
-import { observeRequest } from './request-observer';
+import { observeRequest, recordTaskCreation } from './request-observer';
 
 type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -208,14 +207,7 @@ export function createMcpServer(options: McpServerOptions): Server {
         // cancelled request), and it is not a fault of the server's to log as one.
         if (extra.signal.aborted)
           throw new ProtocolError(ErrorCode.RequestTimeout, `${method} was cancelled by the client`);
-        if (err instanceof TaskEngineError && (err.kind === 'not-found' || err.kind === 'limit')) {
-          const taskId = (parsed.data as { taskId?: unknown } | undefined)?.taskId;
-          request.audit({
-            event: 'request.refused',
-            reason: `${method}: ${err.kind}`,
-            ...(typeof taskId === 'string' && { taskId }),
-          });
-        }
+        auditEngineRefusal(request.audit, method, err, parsed.data);
         throw toProtocolError(err);
       }
     };
@@ -297,13 +289,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       ...(idempotencyKey !== undefined && { idempotencyKey }),
     };
     const task = await backend.createTask(owner, spec, { beforeStart: sessionOpen });
-    if (task.existing) {
-      // A call sent again under its key: the task of its first attempt, nothing new started.
-      request.audit({ event: 'task.reused', taskId: task.taskId, tool: tool.name });
-    } else {
-      request.audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
-      metrics?.taskCreated(task.taskId, tool.name);
-    }
+    recordTaskCreation(options, request.audit, task, tool.name);
     notifier.watch(task);
     return { task: toWireTask(task) };
   });

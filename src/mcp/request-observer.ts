@@ -1,6 +1,8 @@
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../ops/logger';
 import type { ProductMetrics } from '../ops/metrics';
+import type { CreatedTask } from '../tasks/task-backend';
+import type { AuditFn } from './audit-log';
 
 /** Where handled requests are counted and logged; the same for both wires. */
 export interface RequestObserver {
@@ -39,5 +41,18 @@ export function observeRequest(observer: RequestObserver, request: ObservedReque
     else observer.logger?.debug(line, 'request handled');
   } else {
     observer.logger?.info({ ...line, code, error: (err as { message?: unknown }).message }, 'request failed');
+  }
+}
+
+/**
+ * Audits the task a `tools/call` created, and counts it; a call sent again under its idempotency key
+ * gets the task of its first attempt, which is audited as reused and not counted again.
+ */
+export function recordTaskCreation(observer: RequestObserver, audit: AuditFn, task: CreatedTask, tool: string): void {
+  if (task.existing) {
+    audit({ event: 'task.reused', taskId: task.taskId, tool });
+  } else {
+    audit({ event: 'task.created', taskId: task.taskId, tool });
+    observer.metrics?.taskCreated(task.taskId, tool);
   }
 }

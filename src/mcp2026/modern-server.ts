@@ -4,18 +4,13 @@ import { validateElicitationContent, type InputAnswer, type Question } from '../
 import type { ProgressDetails } from '../../common/task-types';
 import type { Principal } from '../auth/principal';
 import { principalOwner } from '../auth/principal';
-import { auditPrincipal, noAuditSink, type AuditFn, type AuditSink } from '../mcp/audit-log';
+import { auditEngineRefusal, auditPrincipal, noAuditSink, type AuditFn, type AuditSink } from '../mcp/audit-log';
 import type { TaskLimits } from '../config';
 import { toProtocolError } from '../mcp/protocol-errors';
 import { progressNotificationParams } from '../mcp/task-notifier';
 import type { RateLimiter } from '../mcp/rate-limiter';
-import { observeRequest, type RequestObserver } from '../mcp/request-observer';
-import {
-  InputRejectedError,
-  TaskAlreadyTerminalError,
-  TaskEngineError,
-  TaskNotCancellableError,
-} from '../tasks/errors';
+import { observeRequest, recordTaskCreation, type RequestObserver } from '../mcp/request-observer';
+import { InputRejectedError, TaskAlreadyTerminalError, TaskNotCancellableError } from '../tasks/errors';
 import { idempotencyKeyOf } from '../tasks/idempotency';
 import { scopeKey, type TaskOwner } from '../tasks/owner';
 import { checkAnswerSize, checkToolCallSize } from '../tasks/request-limits';
@@ -113,6 +108,8 @@ interface ParsedRequest {
   onProgress?: (progress: ProgressDetails) => void;
   /** Records an audit event of this request (with its correlation id). */
   audit: AuditFn;
+  /** `scopeKey(owner)`, as the request's log line and audit events name the owner. */
+  scope: string;
   /** The id of the request's log line and audit events. */
   correlationId: string;
   /** `performance.now()` when the request was taken. */
@@ -120,7 +117,7 @@ interface ParsedRequest {
 }
 
 /** A request as its body and headers make it, before it is given its audit and correlation id. */
-type ClassifiedRequest = Omit<ParsedRequest, 'audit' | 'correlationId' | 'started'>;
+type ClassifiedRequest = Omit<ParsedRequest, 'audit' | 'scope' | 'correlationId' | 'started'>;
 
 /**
  * The 2026-07-28 wire adapter over the task engine: stateless, so every request names its version,
@@ -290,7 +287,7 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     const { questionsBeforeStart } = tool;
     let answersBeforeStart: Record<string, InputAnswer> | undefined;
     if (questionsBeforeStart !== undefined) {
-      const binding = { owner: scopeKey(request.owner), tool: tool.name, arguments: args.data };
+      const binding = { owner: request.scope, tool: tool.name, arguments: args.data };
       const questionsFor = (answers: Readonly<Record<string, InputAnswer>>): Record<string, Question> =>
         questionsBeforeStart(args.data, answers);
       const gathered = gatherAnswersBeforeStart(request, params, binding, questionsFor);
@@ -317,13 +314,7 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
       ...call,
       ...(idempotencyKey !== undefined && { idempotencyKey }),
     });
-    if (task.existing) {
-      // A call sent again under its key: the task of its first attempt, nothing new started.
-      request.audit({ event: 'task.reused', taskId: task.taskId, tool: tool.name });
-    } else {
-      request.audit({ event: 'task.created', taskId: task.taskId, tool: tool.name });
-      options.metrics?.taskCreated(task.taskId, tool.name);
-    }
+    recordTaskCreation(options, request.audit, task, tool.name);
     return createTaskResult(task);
   };
 
@@ -401,22 +392,14 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
   };
 
   const answer = async (request: ParsedRequest): Promise<WireAnswer> => {
-    const observed = { ...request, scope: scopeKey(request.owner) };
     try {
       const result = await dispatch(request);
-      observeRequest(options, observed);
+      observeRequest(options, request);
       return { message: { jsonrpc: '2.0', id: request.id, result: withServerInfo(result) }, status: 200 };
     } catch (err) {
-      if (err instanceof TaskEngineError && (err.kind === 'not-found' || err.kind === 'limit')) {
-        const { taskId } = request.params;
-        request.audit({
-          event: 'request.refused',
-          reason: `${request.method}: ${err.kind}`,
-          ...(typeof taskId === 'string' && { taskId }),
-        });
-      }
+      auditEngineRefusal(request.audit, request.method, err, request.params);
       const wire = toWireError(err);
-      observeRequest(options, observed, wire);
+      observeRequest(options, request, wire);
       return errorAnswer(request.id, wire);
     }
   };
@@ -439,6 +422,7 @@ export function createModernHandler(options: ModernServerOptions): ModernHandler
     const actor = { principal: auditPrincipal(context.principal), clientAddress: context.clientAddress };
     const request: ParsedRequest = {
       ...classified,
+      scope,
       correlationId,
       started,
       audit: (event) => sink({ time: new Date().toISOString(), scope, ...actor, ...event, correlationId }),
